@@ -1,0 +1,19 @@
+import { GatewayInput, ResourceId } from '../../shared/domain/schemas.js';
+import { deps } from '../../shared/deps.js';
+import { getGateway, listGateways, saveGateway } from '../../shared/services/gateways.js';
+import { api, json, parse } from './_middleware.js';
+
+const idParam = (params: Record<string, string>) => parse(ResourceId, params.id, 'gateway id in the path');
+
+export const handler = api({
+  'POST /v1/gateways': async ({ operator, body }) => {
+    const { view } = await saveGateway(deps(), operator, parse(GatewayInput, body));
+    return json(201, view, { location: `/v1/gateways/${view.id}` });
+  },
+  'PUT /v1/gateways/{id}': async ({ operator, params, body }) => {
+    const { view } = await saveGateway(deps(), operator, parse(GatewayInput, body), idParam(params));
+    return json(200, view);
+  },
+  'GET /v1/gateways/{id}': async ({ operator, params }) => json(200, await getGateway(deps(), operator, idParam(params))),
+  'GET /v1/gateways': async ({ operator }) => json(200, { items: await listGateways(deps(), operator) }),
+});

@@ -1,0 +1,49 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+import { tableDefinition } from '../../shared/adapters/dynamodb/table.js';
+
+/** The single table plus the key that seals gateway credentials. */
+export class DataStore extends Construct {
+  readonly table: Table;
+  /** Handlers call kms:Encrypt/Decrypt with it directly (credentials are < 4 KB). */
+  readonly credentialsKey: Key;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+
+    // Data outlives a stack deletion: keys are retained along with the table they protect.
+    const tableKey = new Key(this, 'TableKey', {
+      description: 'ispnotify: encrypts the DynamoDB table at rest',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.credentialsKey = new Key(this, 'CredentialsKey', {
+      description: 'ispnotify: seals SMS/e-mail gateway credentials stored in DynamoDB',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    const string = (name: string) => ({ name, type: AttributeType.STRING });
+    this.table = new Table(this, 'Table', {
+      partitionKey: string(tableDefinition.partitionKey),
+      sortKey: string(tableDefinition.sortKey),
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      encryption: TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: tableKey,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: tableDefinition.timeToLiveAttribute,
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    for (const index of tableDefinition.globalIndexes) {
+      this.table.addGlobalSecondaryIndex({
+        indexName: index.indexName,
+        partitionKey: string(index.partitionKey),
+        sortKey: string(index.sortKey),
+        projectionType: ProjectionType.ALL,
+      });
+    }
+  }
+}

@@ -1,0 +1,90 @@
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { Duration } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { queues as queueCatalog, type QueueName } from '../../shared/catalog.js';
+
+export const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The newest Node.js runtime aws-cdk-lib knows; pinned (not NODEJS_LATEST) so upgrades are deliberate. */
+export const runtime = Runtime.NODEJS_24_X;
+/** esbuild target for the runtime above, e.g. nodejs24.x -> node24. */
+const esbuildTarget = runtime.name.replace(/^nodejs(\d+)\.x$/, 'node$1');
+
+/** What every function is connected to; see shared/config.ts for the env vars handlers read. */
+export interface FunctionWiring {
+  table: ITable;
+  credentialsKey: IKey;
+  queues: Record<QueueName, IQueue>;
+  /** The HTTP API's endpoint, used to build links (payment links, webhook callback URLs). */
+  publicBaseUrl: string;
+}
+
+export interface AppFunctionProps {
+  /** Path from the project root, as written in shared/catalog.ts. */
+  entry: string;
+  timeoutSeconds: number;
+  needsQueue?: readonly QueueName[];
+  wiring: FunctionWiring;
+}
+
+/** A bundled Node.js Lambda with its own log group, env and grants: the one way functions are built. */
+export class AppFunction extends Construct {
+  readonly fn: NodejsFunction;
+
+  constructor(scope: Construct, id: string, props: AppFunctionProps) {
+    super(scope, id);
+    const { wiring } = props;
+
+    const logGroup = new LogGroup(this, 'Logs', { retention: RetentionDays.ONE_MONTH });
+    const queueEnv = Object.fromEntries(
+      (props.needsQueue ?? []).map((name) => [queueCatalog[name].urlEnv, wiring.queues[name].queueUrl]),
+    );
+
+    this.fn = new NodejsFunction(this, 'Function', {
+      entry: path.join(projectRoot, props.entry),
+      handler: 'handler',
+      projectRoot,
+      depsLockFilePath: path.join(projectRoot, 'package-lock.json'),
+      runtime,
+      architecture: Architecture.ARM_64,
+      memorySize: 512,
+      timeout: Duration.seconds(props.timeoutSeconds),
+      tracing: Tracing.ACTIVE,
+      logGroup,
+      bundling: {
+        format: OutputFormat.ESM,
+        target: esbuildTarget,
+        minify: true,
+        sourceMap: true,
+        // Prefer ES module builds so esbuild can tree-shake the AWS SDK and Powertools.
+        mainFields: ['module', 'main'],
+        // Some CommonJS dependencies call require(); ESM bundles have no require unless we define one.
+        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+        // Ship the SDK versions the tests ran against instead of whatever the runtime bundles.
+        bundleAwsSDK: true,
+        // No Docker in CI or on laptops: bundle with the locally installed esbuild.
+        forceDockerBundling: false,
+      },
+      environment: {
+        TABLE_NAME: wiring.table.tableName,
+        CREDENTIALS_KMS_KEY_ID: wiring.credentialsKey.keyArn,
+        PUBLIC_BASE_URL: wiring.publicBaseUrl,
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: 'ispnotify',
+        ...queueEnv,
+      },
+    });
+
+    wiring.table.grantReadWriteData(this.fn);
+    // Only the two calls shared/adapters/crypto/kms-cipher.ts makes.
+    wiring.credentialsKey.grant(this.fn, 'kms:Encrypt', 'kms:Decrypt');
+    for (const name of props.needsQueue ?? []) wiring.queues[name].grantSendMessages(this.fn);
+  }
+}

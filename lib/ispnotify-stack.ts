@@ -1,0 +1,23 @@
+import { Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { httpFunctions, queues, workerFunctions } from '../shared/catalog.js';
+import { DataStore } from './constructs/data-store.js';
+import { HttpApi } from './constructs/http-api.js';
+import { Monitoring } from './constructs/monitoring.js';
+import { Queues } from './constructs/queues.js';
+import { Workers } from './constructs/workers.js';
+
+/** ispnotify on AWS: HTTP API -> DynamoDB + SQS -> workers, with DLQ alarms. Everything comes from shared/catalog.ts. */
+export class IspNotifyStack extends Stack {
+  constructor(scope: Construct, id: string, props?: StackProps) {
+    super(scope, id, props);
+
+    const data = new DataStore(this, 'Data');
+    const messaging = new Queues(this, 'Queues', { definitions: queues, consumers: workerFunctions });
+    const wiring = { table: data.table, credentialsKey: data.credentialsKey, queues: messaging.queues };
+
+    const api = new HttpApi(this, 'Api', { functions: httpFunctions, wiring });
+    new Workers(this, 'Workers', { workers: workerFunctions, wiring: { ...wiring, publicBaseUrl: api.publicBaseUrl } });
+    new Monitoring(this, 'Monitoring', { deadLetterQueues: messaging.deadLetterQueues });
+  }
+}

@@ -1,0 +1,91 @@
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { config } from '../../config.js';
+import type { Customer } from '../../domain/records.js';
+import type { CustomerFilter, CustomerStore } from '../../ports.js';
+import { batchPut } from './batch-write.js';
+import { documentClient } from './client.js';
+import { queryPage, stripKeys } from './query-page.js';
+import { key } from './table.js';
+
+function toItem(operatorId: string, customer: Customer) {
+  return {
+    ...key.customer(operatorId, customer.id),
+    gsi1pk: key.customerStatusIndex(operatorId, customer.status),
+    gsi1sk: `CUST#${customer.id}`,
+    entity: 'customer',
+    // Lower-cased copies make the text search case-insensitive.
+    searchName: customer.name.toLowerCase(),
+    ...customer,
+  };
+}
+
+function fromItem(item: Record<string, unknown>): Customer {
+  const { searchName: _s, ...customer } = stripKeys<Customer & { searchName?: string }>(item);
+  return customer;
+}
+
+export const dynamoCustomerStore: CustomerStore = {
+  async get(operatorId, id) {
+    const reply = await documentClient().send(new GetCommand({ TableName: config().TABLE_NAME, Key: key.customer(operatorId, id) }));
+    return reply.Item ? fromItem(reply.Item) : undefined;
+  },
+
+  async put(operatorId, customer) {
+    await documentClient().send(new PutCommand({ TableName: config().TABLE_NAME, Item: toItem(operatorId, customer) }));
+  },
+
+  async putMany(operatorId, customers) {
+    await batchPut(customers.map((c) => toItem(operatorId, c)));
+  },
+
+  async list(operatorId, filter, limit, cursor) {
+    const { expression, names, values } = filterExpression(filter);
+    // A status filter reads the status index; otherwise the operator's customer range.
+    const byStatus = filter.status !== undefined;
+    const partition = byStatus
+      ? { attribute: 'gsi1pk', value: key.customerStatusIndex(operatorId, filter.status!) }
+      : { attribute: 'pk', value: `OP#${operatorId}` };
+    return queryPage(
+      {
+        TableName: config().TABLE_NAME,
+        IndexName: byStatus ? 'gsi1' : undefined,
+        KeyConditionExpression: `#p = :p AND begins_with(#s, :prefix)`,
+        FilterExpression: expression,
+        ExpressionAttributeNames: { '#p': partition.attribute, '#s': byStatus ? 'gsi1sk' : 'sk', ...names },
+        ExpressionAttributeValues: { ':p': partition.value, ':prefix': 'CUST#', ...values },
+      },
+      {
+        limit,
+        cursor,
+        partition,
+        keyAttributes: byStatus ? ['pk', 'sk', 'gsi1pk', 'gsi1sk'] : ['pk', 'sk'],
+        map: fromItem,
+      },
+    );
+  },
+};
+
+function filterExpression(filter: CustomerFilter) {
+  const clauses: string[] = [];
+  const names: Record<string, string> = {};
+  const values: Record<string, string> = {};
+  for (const field of ['zone', 'package', 'resellerId'] as const) {
+    const value = filter[field];
+    if (value === undefined) continue;
+    clauses.push(`#f_${field} = :f_${field}`);
+    names[`#f_${field}`] = field;
+    values[`:f_${field}`] = value;
+  }
+  if (filter.q) {
+    clauses.push('(contains(#searchName, :q) OR contains(#mobile, :qRaw))');
+    names['#searchName'] = 'searchName';
+    names['#mobile'] = 'mobile';
+    values[':q'] = filter.q.toLowerCase();
+    values[':qRaw'] = filter.q.replace(/[\s()-]/g, '');
+  }
+  return {
+    expression: clauses.length ? clauses.join(' AND ') : undefined,
+    names,
+    values,
+  };
+}

@@ -1,0 +1,33 @@
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { QueueName } from '../../catalog.js';
+import { config, onConfigReset } from '../../config.js';
+import type { SendTask, TaskQueue } from '../../ports.js';
+
+let client: SQSClient | undefined;
+const sqs = () => (client ??= new SQSClient({}));
+
+onConfigReset(() => {
+  client = undefined;
+});
+
+const BATCH_SIZE = 10;
+
+export const sqsTaskQueue: TaskQueue = {
+  async enqueue(queue: QueueName, tasks: SendTask[]) {
+    const QueueUrl = config().queueUrl(queue);
+    for (let start = 0; start < tasks.length; start += BATCH_SIZE) {
+      const batch = tasks.slice(start, start + BATCH_SIZE);
+      const reply = await sqs().send(
+        new SendMessageBatchCommand({
+          QueueUrl,
+          Entries: batch.map((task, i) => ({ Id: String(i), MessageBody: JSON.stringify(task) })),
+        }),
+      );
+      const failed = reply.Failed ?? [];
+      if (failed.length > 0) {
+        // The messages are stored as queued; the caller reports the failure and nothing is lost.
+        throw new Error(`SQS refused ${failed.length} of ${batch.length} send tasks: ${failed[0]?.Message ?? failed[0]?.Code}`);
+      }
+    }
+  },
+};

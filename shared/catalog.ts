@@ -1,0 +1,89 @@
+/**
+ * Every Lambda entry point, route and queue, listed once. The CDK stack (lib/) and the local
+ * runtime (shared/local/) both read this file, so the two runtimes cannot drift apart.
+ */
+
+export type QueueName = 'send-sms';
+
+export interface QueueDefinition {
+  name: QueueName;
+  /** Deliveries before SQS moves a message to the queue's DLQ. */
+  maxReceiveCount: number;
+  /** Seconds a received message stays invisible; at least 6 x the consumer's timeout (AWS guidance). */
+  visibilityTimeoutSeconds: number;
+  /** Env var through which handlers learn this queue's URL. */
+  urlEnv: string;
+}
+
+export const queues: Record<QueueName, QueueDefinition> = {
+  'send-sms': { name: 'send-sms', maxReceiveCount: 5, visibilityTimeoutSeconds: 180, urlEnv: 'SEND_SMS_QUEUE_URL' },
+};
+
+export const dlqName = (queue: QueueName) => `${queue}-dlq`;
+
+export interface HttpFunction {
+  /** Construct id and function name suffix. */
+  id: string;
+  /** Path from the project root to the module exporting `handler`. */
+  entry: string;
+  /** API Gateway HTTP API route keys served by this function. */
+  routes: string[];
+  timeoutSeconds: number;
+  /** Queues this function sends to (CDK grants SendMessage and sets the URL env var). */
+  needsQueue?: QueueName[];
+}
+
+export interface WorkerFunction {
+  id: string;
+  entry: string;
+  queue: QueueName;
+  batchSize: number;
+  timeoutSeconds: number;
+  /** Queues this worker itself sends to. */
+  needsQueue?: QueueName[];
+}
+
+export const httpFunctions: HttpFunction[] = [
+  { id: 'PublicApi', entry: 'functions/api/public.ts', routes: ['GET /health', 'GET /openapi.json'], timeoutSeconds: 10 },
+  {
+    id: 'CustomersApi',
+    entry: 'functions/api/customers.ts',
+    routes: ['PUT /v1/customers/{id}', 'GET /v1/customers/{id}', 'GET /v1/customers', 'POST /v1/customers/import'],
+    timeoutSeconds: 29,
+  },
+  {
+    id: 'MessagesApi',
+    entry: 'functions/api/messages.ts',
+    routes: [
+      'POST /v1/messages',
+      'GET /v1/messages',
+      'GET /v1/messages/{id}',
+      'POST /v1/messages/{id}/resend',
+      'POST /v1/messages/preview',
+    ],
+    timeoutSeconds: 29,
+    needsQueue: ['send-sms'],
+  },
+  {
+    id: 'TemplatesApi',
+    entry: 'functions/api/templates.ts',
+    routes: ['PUT /v1/templates/{id}', 'GET /v1/templates/{id}', 'GET /v1/templates'],
+    timeoutSeconds: 10,
+  },
+  {
+    id: 'GatewaysApi',
+    entry: 'functions/api/gateways.ts',
+    routes: ['POST /v1/gateways', 'PUT /v1/gateways/{id}', 'GET /v1/gateways/{id}', 'GET /v1/gateways'],
+    timeoutSeconds: 10,
+  },
+  {
+    id: 'SmsWebhook',
+    entry: 'functions/webhooks/sms.ts',
+    routes: ['POST /webhooks/sms/{provider}/{gatewayId}'],
+    timeoutSeconds: 10,
+  },
+];
+
+export const workerFunctions: WorkerFunction[] = [
+  { id: 'SendSmsWorker', entry: 'functions/workers/send-sms.ts', queue: 'send-sms', batchSize: 10, timeoutSeconds: 30 },
+];

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { queues, type QueueName } from './catalog.js';
+
+/** The environment, parsed once. The same variables are set by CDK on AWS and by shared/local on a laptop. */
+const Env = z
+  .object({
+    TABLE_NAME: z.string().min(1),
+    PUBLIC_BASE_URL: z.url(),
+    /** AWS: the KMS key that seals gateway credentials. */
+    CREDENTIALS_KMS_KEY_ID: z.string().min(1).optional(),
+    /** Local: a base64 AES-256 key that seals gateway credentials (generated under .data/). */
+    CREDENTIALS_LOCAL_KEY: z.string().min(1).optional(),
+    SEND_SMS_QUEUE_URL: z.string().min(1).optional(),
+  })
+  .refine((env) => env.CREDENTIALS_KMS_KEY_ID || env.CREDENTIALS_LOCAL_KEY, {
+    message: 'Set CREDENTIALS_KMS_KEY_ID (AWS) or CREDENTIALS_LOCAL_KEY (local) to seal gateway credentials.',
+  });
+
+export type Config = z.infer<typeof Env> & { queueUrl(queue: QueueName): string };
+
+let cached: Config | undefined;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = Env.safeParse(env);
+  if (!parsed.success) {
+    throw new Error(`Invalid environment: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'env'}: ${i.message}`).join('; ')}`);
+  }
+  const values = parsed.data;
+  return {
+    ...values,
+    queueUrl(queue) {
+      const url = env[queues[queue].urlEnv];
+      if (!url) throw new Error(`${queues[queue].urlEnv} is not set; the ${queue} queue is not wired to this function.`);
+      return url;
+    },
+  };
+}
+
+/** The process-wide config; tests and the local runtime call resetConfig() after changing env. */
+export function config(): Config {
+  cached ??= loadConfig();
+  return cached;
+}
+
+const resetHooks: Array<() => void> = [];
+
+/** Clients built from the environment register here, so a reset rebuilds them too. */
+export function onConfigReset(hook: () => void): void {
+  resetHooks.push(hook);
+}
+
+export function resetConfig(): void {
+  cached = undefined;
+  for (const hook of resetHooks) hook();
+}

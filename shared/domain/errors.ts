@@ -1,0 +1,37 @@
+/**
+ * Errors are values with a kind. They are mapped to HTTP once (functions/api/_middleware)
+ * and to retry-or-fail once (shared/services/deliver-message).
+ */
+export type FieldProblem = { field: string; message: string };
+
+export class DomainError extends Error {
+  constructor(
+    readonly kind: 'NotFound' | 'Invalid' | 'Conflict' | 'Unauthorized' | 'PayloadTooLarge',
+    message: string,
+    readonly fields: FieldProblem[] = [],
+  ) {
+    super(message);
+    this.name = kind;
+  }
+}
+
+export const notFound = (what: string) => new DomainError('NotFound', `${what} was not found.`);
+export const invalid = (message: string, fields: FieldProblem[] = []) => new DomainError('Invalid', message, fields);
+export const conflict = (message: string) => new DomainError('Conflict', message);
+export const unauthorized = (message: string) => new DomainError('Unauthorized', message);
+
+/** The provider refused this message for good (bad number, bad credentials): retrying cannot help. */
+export class ProviderRejected extends Error {
+  override name = 'ProviderRejected';
+  constructor(message: string, readonly code?: string) {
+    super(message);
+  }
+}
+
+/** The provider could not take the message now (timeout, 5xx, rate limit): retry later. */
+export class ProviderUnavailable extends Error {
+  override name = 'ProviderUnavailable';
+  constructor(message: string, readonly code?: string) {
+    super(message);
+  }
+}

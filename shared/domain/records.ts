@@ -1,0 +1,110 @@
+/** What is stored. API shapes live in schemas.ts; these are the records the services work with. */
+import type { SmsEncoding } from './segments.js';
+
+export type Channel = 'sms';
+
+export interface Operator {
+  id: string;
+  name: string;
+  /** ISO 3166 alpha-2; local numbers are read as this country's. */
+  defaultCountry: string;
+  timezone: string;
+  /** The gateway SMS go out through. */
+  smsGatewayId?: string;
+  createdAt: string;
+}
+
+export type CustomerStatus = 'active' | 'suspended' | 'billed' | 'expired';
+
+export interface Customer {
+  id: string;
+  name: string;
+  mobile: string;
+  email?: string;
+  whatsapp?: string;
+  status: CustomerStatus;
+  zone?: string;
+  package?: string;
+  resellerId?: string;
+  expiresAt?: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Template {
+  id: string;
+  name: string;
+  channel: Channel;
+  body: string;
+  variables: string[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Gateway {
+  id: string;
+  operatorId: string;
+  channel: Channel;
+  provider: string;
+  name: string;
+  /** Non-secret settings (sender id, API base URL, ...), validated by the provider's schema. */
+  settings: Record<string, unknown>;
+  /** Credentials sealed by the CredentialsCipher; never returned by the API. */
+  sealedCredentials: string;
+  /** Names of the credential fields that were set, so the API can show them masked. */
+  credentialFields: string[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+/**
+ * queued → sent → delivered → read; failed is final. Status only moves forward; the store
+ * enforces it with a condition on the current status (see allowedPredecessors).
+ */
+export type MessageStatus = 'queued' | 'sent' | 'delivered' | 'read' | 'failed';
+
+export interface StatusChange {
+  status: MessageStatus;
+  at: string;
+  /** For failures: the provider's (or our) reason, in words. */
+  reason?: string;
+  /** The provider's own status or error code, as received. */
+  providerStatus?: string;
+}
+
+export interface Message {
+  id: string;
+  operatorId: string;
+  channel: Channel;
+  customerId?: string;
+  to: string;
+  text: string;
+  encoding: SmsEncoding;
+  characters: number;
+  segments: number;
+  templateId?: string;
+  gatewayId: string;
+  provider: string;
+  status: MessageStatus;
+  history: StatusChange[];
+  providerMessageId?: string;
+  attempts: number;
+  /** Set while a worker holds the send; see services/deliver-message. */
+  claimedUntil?: string;
+  resendOf?: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+const predecessors: Record<MessageStatus, MessageStatus[]> = {
+  queued: [],
+  sent: ['queued'],
+  delivered: ['queued', 'sent'],
+  read: ['queued', 'sent', 'delivered'],
+  failed: ['queued', 'sent'],
+};
+
+/** The statuses a message may be in for `next` to be recorded: late or repeated updates never move it back. */
+export function allowedPredecessors(next: MessageStatus): MessageStatus[] {
+  return predecessors[next];
+}

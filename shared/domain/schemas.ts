@@ -1,0 +1,202 @@
+/** The public API's shapes: parsed at the edge, typed everywhere else, and the source of /openapi.json. */
+import { z } from 'zod';
+import { MAX_SMS_SEGMENTS } from './segments.js';
+
+export const ResourceId = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/, 'must be 1-64 letters, digits, "_", "-", "." or ":", starting with a letter or digit');
+
+const shortText = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+const isoDateOrTime = z.union([z.iso.date(), z.iso.datetime({ offset: true })], { error: 'must be an ISO 8601 date or date-time' });
+
+export const CustomerStatus = z.enum(['active', 'suspended', 'billed', 'expired']);
+
+export const CustomerInput = z
+  .strictObject({
+    name: shortText(200),
+    mobile: shortText(32).describe('Normalised to E.164 with the operator\'s default country.'),
+    email: z.email('must be an e-mail address').max(254).optional(),
+    whatsapp: shortText(32).optional().describe('WhatsApp number; normalised to E.164 like mobile.'),
+    status: CustomerStatus.default('active'),
+    zone: shortText(100).optional(),
+    package: shortText(100).optional(),
+    resellerId: ResourceId.optional(),
+    expiresAt: isoDateOrTime.optional().describe('When the subscription expires.'),
+  })
+  .meta({ id: 'CustomerInput' });
+
+export const Customer = CustomerInput.extend({
+  id: ResourceId,
+  mobile: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+}).meta({ id: 'Customer' });
+
+export const MAX_IMPORT_ROWS = 1000;
+
+export const CustomerImport = z
+  .strictObject({
+    // Rows are checked one by one in the service, so one bad row does not reject the others.
+    customers: z.array(z.unknown()).min(1, 'must hold at least one customer').max(MAX_IMPORT_ROWS, `must hold at most ${MAX_IMPORT_ROWS} customers per request`),
+  })
+  .meta({ id: 'CustomerImport', description: 'Each row is a CustomerInput plus its `id`.' });
+
+export const CustomerImportRow = CustomerInput.extend({ id: ResourceId });
+
+export const Limit = z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(100, 'must be at most 100').default(25);
+
+export const CustomerQuery = z.strictObject({
+  status: CustomerStatus.optional(),
+  zone: z.string().min(1).optional(),
+  package: z.string().min(1).optional(),
+  resellerId: z.string().min(1).optional(),
+  q: z.string().trim().min(2, 'must be at least 2 characters').max(100).optional().describe('Text search on name or mobile.'),
+  limit: Limit,
+  cursor: z.string().max(2048).optional(),
+});
+
+export const Variables = z
+  .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'variable names are letters, digits and "_"'), z.union([z.string().max(1000), z.number(), z.boolean()]))
+  .default({})
+  .describe('Template variables. `customer.*` (name, mobile, id, zone, package, expiresAt) and `operator.name` are filled in for you.');
+
+const MAX_TEXT = 1600;
+const MessageContent = {
+  text: z.string().min(1, 'must not be empty').max(MAX_TEXT, `must be at most ${MAX_TEXT} characters`).optional(),
+  templateId: ResourceId.optional(),
+  variables: Variables,
+};
+
+const oneOf = (a: string, b: string) => (value: Record<string, unknown>, ctx: z.RefinementCtx) => {
+  const count = [a, b].filter((k) => value[k] !== undefined).length;
+  if (count !== 1) {
+    ctx.addIssue({ code: 'custom', path: [a], message: `give exactly one of "${a}" or "${b}"` });
+  }
+};
+
+export const SendMessage = z
+  .strictObject({
+    customerId: ResourceId.optional(),
+    mobile: shortText(32).optional(),
+    ...MessageContent,
+  })
+  .superRefine(oneOf('customerId', 'mobile'))
+  .superRefine(oneOf('text', 'templateId'))
+  .meta({
+    id: 'SendMessage',
+    description: `Send one SMS. The rendered text may be at most ${MAX_SMS_SEGMENTS} segments (1,530 GSM-7 or 670 UCS-2 characters).`,
+  });
+
+export const PreviewMessage = z
+  .strictObject({ customerId: ResourceId.optional(), ...MessageContent })
+  .superRefine(oneOf('text', 'templateId'))
+  .meta({ id: 'PreviewMessage' });
+
+export const Preview = z
+  .object({
+    text: z.string(),
+    encoding: z.enum(['GSM-7', 'UCS-2']),
+    characters: z.number().int().describe('GSM-7 septets (extension characters count two) or UCS-2 UTF-16 code units.'),
+    segments: z.number().int(),
+    maxSegments: z.number().int(),
+  })
+  .meta({ id: 'Preview' });
+
+export const MessageStatus = z.enum(['queued', 'sent', 'delivered', 'read', 'failed']);
+export const Channel = z.enum(['sms']);
+
+export const MessageQuery = z.strictObject({
+  from: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }).optional(),
+  to: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }).optional(),
+  customerId: ResourceId.optional(),
+  status: MessageStatus.optional(),
+  channel: Channel.optional(),
+  limit: Limit,
+  cursor: z.string().max(2048).optional(),
+});
+
+export const StatusChange = z.object({
+  status: MessageStatus,
+  at: z.string(),
+  reason: z.string().optional(),
+  providerStatus: z.string().optional(),
+});
+
+export const MessageView = z
+  .object({
+    id: z.string(),
+    channel: Channel,
+    customerId: z.string().optional(),
+    to: z.string(),
+    text: z.string(),
+    encoding: z.enum(['GSM-7', 'UCS-2']),
+    characters: z.number().int(),
+    segments: z.number().int(),
+    templateId: z.string().optional(),
+    gatewayId: z.string(),
+    provider: z.string(),
+    status: MessageStatus,
+    providerMessageId: z.string().optional(),
+    attempts: z.number().int(),
+    resendOf: z.string().optional(),
+    history: z.array(StatusChange),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'Message' });
+
+export const TemplateInput = z
+  .strictObject({
+    name: shortText(200),
+    channel: Channel.default('sms'),
+    body: z.string().min(1, 'must not be empty').max(MAX_TEXT, `must be at most ${MAX_TEXT} characters`).describe('Mustache: {{customer.name}}, {{amount}}, ...'),
+  })
+  .meta({ id: 'TemplateInput' });
+
+export const TemplateView = TemplateInput.extend({
+  id: z.string(),
+  variables: z.array(z.string()),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+}).meta({ id: 'Template' });
+
+export const GatewayInput = z
+  .strictObject({
+    name: shortText(100),
+    channel: Channel.default('sms'),
+    provider: z.string().min(1),
+    credentials: z.record(z.string(), z.unknown()).optional().describe('Secret fields for the provider; required on create, kept when omitted on update. Never returned.'),
+    settings: z.record(z.string(), z.unknown()).default({}),
+    default: z.boolean().default(false).describe('Send this operator\'s SMS through this gateway.'),
+  })
+  .meta({ id: 'GatewayInput' });
+
+export const GatewayView = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    channel: Channel,
+    provider: z.string(),
+    settings: z.record(z.string(), z.unknown()),
+    credentials: z.record(z.string(), z.string()).describe('Which secret fields are set, masked.'),
+    webhookUrl: z.string().describe('Give this URL to the provider for delivery receipts.'),
+    default: z.boolean(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'Gateway' });
+
+export const Problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  })
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details.' });
+
+export type SendMessageInput = z.infer<typeof SendMessage>;
+export type PreviewMessageInput = z.infer<typeof PreviewMessage>;
+export type CustomerInputT = z.infer<typeof CustomerInput>;
+export type GatewayInputT = z.infer<typeof GatewayInput>;

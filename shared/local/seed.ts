@@ -1,0 +1,83 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { generateApiKey, hashApiKey } from '../domain/api-keys.js';
+import type { Operator } from '../domain/records.js';
+import { deps } from '../deps.js';
+import { importCustomers } from '../services/customers.js';
+import { saveGateway } from '../services/gateways.js';
+import { putTemplate } from '../services/templates.js';
+
+export const DEMO_OPERATOR_ID = 'demo';
+
+const zones = ['Mirpur', 'Uttara', 'Dhanmondi', 'Gulshan'];
+const packages = ['Home 10 Mbps', 'Home 20 Mbps', 'Home 40 Mbps'];
+const names = [
+  'Rahim Uddin', 'Karim Hossain', 'Fatema Begum', 'Nusrat Jahan', 'Tanvir Ahmed', 'Sadia Islam', 'Mahmudul Hasan',
+  'Ayesha Siddiqua', 'Rafiqul Islam', 'Shirin Akter', 'Imran Khan', 'Jannatul Ferdous', 'Arif Chowdhury', 'Mithila Roy',
+  'Sabbir Rahman', 'Farhana Yasmin', 'Habibur Rahman', 'Tasnim Ara', 'Kamrul Hasan', 'Nasrin Sultana',
+];
+const statuses = ['active', 'active', 'active', 'billed', 'suspended', 'expired'] as const;
+
+/** About twenty customers over zones, packages and statuses; c-0020's handset never receives (sandbox: ends 0000). */
+function demoCustomers() {
+  return names.map((name, i) => ({
+    id: `c-${String(i + 1).padStart(4, '0')}`,
+    name,
+    mobile: i === 19 ? '01711110000' : `0171${String(1000000 + i * 7919).slice(0, 7)}`,
+    status: statuses[i % statuses.length],
+    zone: zones[i % zones.length],
+    package: packages[i % packages.length],
+    resellerId: i % 5 === 0 ? 'reseller-north' : undefined,
+    expiresAt: new Date(Date.UTC(2026, 11, 1 + (i % 28))).toISOString().slice(0, 10),
+  }));
+}
+
+/**
+ * On an empty database: the demo operator, its API key, a sandbox SMS gateway, a template and
+ * demo customers. The key is stored only hashed; locally its plain text is kept in
+ * <dataDir>/demo-api-key so `npm start` can print it again after a restart.
+ */
+export async function seedDemo(opts: { dataDir?: string } = {}): Promise<{ operatorId: string; apiKey: string; created: boolean }> {
+  const d = deps();
+  const keyFile = opts.dataDir ? join(opts.dataDir, 'demo-api-key') : undefined;
+  const existing = await d.operators.get(DEMO_OPERATOR_ID);
+  if (existing && keyFile) {
+    const saved = await readFile(keyFile, 'utf8').catch(() => undefined);
+    if (saved && (await d.operators.operatorIdForKey(hashApiKey(saved.trim()))) === DEMO_OPERATOR_ID) {
+      return { operatorId: DEMO_OPERATOR_ID, apiKey: saved.trim(), created: false };
+    }
+  }
+  const apiKey = generateApiKey();
+  if (!existing) {
+    const operator: Operator = {
+      id: DEMO_OPERATOR_ID,
+      name: 'Demo ISP',
+      defaultCountry: 'BD',
+      timezone: 'Asia/Dhaka',
+      createdAt: d.clock.now().toISOString(),
+    };
+    await d.operators.put(operator);
+    await saveGateway(d, operator, {
+      name: 'Sandbox SMS',
+      channel: 'sms',
+      provider: 'sandbox',
+      credentials: { webhookSecret: randomBytes(24).toString('base64url') },
+      settings: { senderId: 'DemoISP', deliveryDelayMs: 500 },
+      default: true,
+    });
+    const withGateway = (await d.operators.get(DEMO_OPERATOR_ID))!;
+    await putTemplate(d, withGateway, 'due-reminder', {
+      name: 'Due-date reminder',
+      channel: 'sms',
+      body: 'Dear {{customer.name}}, your {{customer.package}} bill of BDT {{amount}} is due on {{dueDate}}. Pay: {{payLink}}',
+    });
+    await importCustomers(d, withGateway, demoCustomers());
+  }
+  await d.operators.putApiKey(hashApiKey(apiKey), DEMO_OPERATOR_ID, 'demo key');
+  if (keyFile && opts.dataDir) {
+    await mkdir(opts.dataDir, { recursive: true });
+    await writeFile(keyFile, `${apiKey}\n`, { mode: 0o600 });
+  }
+  return { operatorId: DEMO_OPERATOR_ID, apiKey, created: !existing };
+}

@@ -1,0 +1,65 @@
+import { OpenApiGeneratorV31, OpenAPIRegistry, type RouteConfig } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import {
+  Customer,
+  CustomerImport,
+  CustomerInput,
+  CustomerQuery,
+  GatewayInput,
+  GatewayView,
+  MessageQuery,
+  MessageView,
+  Preview,
+  PreviewMessage,
+  Problem,
+  SendMessage,
+  TemplateInput,
+  TemplateView,
+} from './domain/schemas.js';
+
+/** /openapi.json, generated from the same zod schemas the handlers parse with. */
+export function openApiDocument(serverUrl?: string) {
+  const registry = new OpenAPIRegistry();
+  const bearer = registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+  const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: Problem } } });
+  const errors = {
+    400: problem('Malformed JSON or invalid fields; `errors` names each field.'),
+    401: problem('Missing or wrong API key.'),
+    404: problem('Not found (or belongs to another operator).'),
+  };
+  const ok = (schema: z.ZodType, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
+  const idPath = z.object({ id: z.string() });
+  const page = (item: z.ZodType) => z.object({ items: z.array(item), cursor: z.string().optional() });
+  const idempotencyHeader = z.object({ 'Idempotency-Key': z.string().max(255).optional().describe('Repeat a request safely: the same key returns the first result for 24 hours.') });
+
+  const route = (config: Omit<RouteConfig, 'security'>) => registry.registerPath({ ...config, security: [{ [bearer.name]: [] }] });
+
+  route({ method: 'put', path: '/v1/customers/{id}', summary: 'Create or replace a customer', request: { params: idPath, body: { content: { 'application/json': { schema: CustomerInput } } } }, responses: { 200: ok(Customer), 201: ok(Customer, 'Created'), ...errors } });
+  route({ method: 'get', path: '/v1/customers/{id}', summary: 'Get a customer', request: { params: idPath }, responses: { 200: ok(Customer), ...errors } });
+  route({ method: 'get', path: '/v1/customers', summary: 'List customers (filters, text search, cursor paging)', request: { query: CustomerQuery }, responses: { 200: ok(page(Customer)), ...errors } });
+  route({ method: 'post', path: '/v1/customers/import', summary: 'Import up to 1,000 customers; valid rows are kept, invalid rows reported', request: { body: { content: { 'application/json': { schema: CustomerImport } } } }, responses: { 200: ok(z.object({ received: z.number(), imported: z.number(), failed: z.array(z.object({ index: z.number(), id: z.string().optional(), errors: z.array(z.object({ field: z.string(), message: z.string() })) })) })), ...errors } });
+  route({ method: 'post', path: '/v1/messages', summary: 'Send one SMS to a customer or a number', request: { headers: idempotencyHeader, body: { content: { 'application/json': { schema: SendMessage } } } }, responses: { 202: ok(MessageView, 'Accepted: queued for sending'), 409: problem('No SMS gateway configured.'), ...errors } });
+  route({ method: 'post', path: '/v1/messages/preview', summary: 'Render a text and count its encoding, characters and segments', request: { body: { content: { 'application/json': { schema: PreviewMessage } } } }, responses: { 200: ok(Preview), ...errors } });
+  route({ method: 'get', path: '/v1/messages', summary: 'Message history, newest first', request: { query: MessageQuery }, responses: { 200: ok(page(MessageView)), ...errors } });
+  route({ method: 'get', path: '/v1/messages/{id}', summary: 'A message with its status history', request: { params: idPath }, responses: { 200: ok(MessageView), ...errors } });
+  route({ method: 'post', path: '/v1/messages/{id}/resend', summary: 'Resend a failed message (as a new message)', request: { params: idPath, headers: idempotencyHeader }, responses: { 202: ok(MessageView, 'Accepted'), 409: problem('The message is not failed.'), ...errors } });
+  route({ method: 'put', path: '/v1/templates/{id}', summary: 'Create or replace a template', request: { params: idPath, body: { content: { 'application/json': { schema: TemplateInput } } } }, responses: { 200: ok(TemplateView), 201: ok(TemplateView, 'Created'), ...errors } });
+  route({ method: 'get', path: '/v1/templates/{id}', summary: 'Get a template', request: { params: idPath }, responses: { 200: ok(TemplateView), ...errors } });
+  route({ method: 'get', path: '/v1/templates', summary: 'List templates', responses: { 200: ok(page(TemplateView)), ...errors } });
+  route({ method: 'post', path: '/v1/gateways', summary: 'Add an SMS gateway (credentials are sealed and never returned)', request: { body: { content: { 'application/json': { schema: GatewayInput } } } }, responses: { 201: ok(GatewayView, 'Created'), ...errors } });
+  route({ method: 'put', path: '/v1/gateways/{id}', summary: 'Replace a gateway', request: { params: idPath, body: { content: { 'application/json': { schema: GatewayInput } } } }, responses: { 200: ok(GatewayView), ...errors } });
+  route({ method: 'get', path: '/v1/gateways/{id}', summary: 'Get a gateway', request: { params: idPath }, responses: { 200: ok(GatewayView), ...errors } });
+  route({ method: 'get', path: '/v1/gateways', summary: 'List gateways', responses: { 200: ok(z.object({ items: z.array(GatewayView) })), ...errors } });
+  registry.registerPath({ method: 'post', path: '/webhooks/sms/{provider}/{gatewayId}', summary: 'Provider delivery receipts (signed by the provider; no API key)', request: { params: z.object({ provider: z.string(), gatewayId: z.string() }) }, responses: { 200: ok(z.object({ recorded: z.number(), unchanged: z.number() })), 401: problem('Signature does not match.'), 404: problem('Unknown gateway or message.') } });
+  registry.registerPath({ method: 'get', path: '/health', summary: 'Liveness', responses: { 200: ok(z.object({ status: z.literal('ok') })) } });
+
+  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'ispnotify API',
+      version: '1.0.0',
+      description: 'Notifications for ISP billing. Errors are application/problem+json (RFC 9457). Texts may be at most 10 SMS segments.',
+    },
+    servers: serverUrl ? [{ url: serverUrl }] : [],
+  });
+}

@@ -1,0 +1,166 @@
+/** The interfaces services need. Adapters in shared/adapters implement them. */
+import type { z } from 'zod';
+import type { QueueName } from './catalog.js';
+import type {
+  Channel,
+  Customer,
+  CustomerStatus,
+  Gateway,
+  Message,
+  MessageStatus,
+  Operator,
+  StatusChange,
+  Template,
+} from './domain/records.js';
+
+export interface Clock {
+  now(): Date;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Opaque; pass back as `cursor` for the next page. Absent on the last page. */
+  cursor?: string;
+}
+
+export interface OperatorStore {
+  get(operatorId: string): Promise<Operator | undefined>;
+  put(operator: Operator): Promise<void>;
+  /** Resolves a hashed API key to its operator id. */
+  operatorIdForKey(keyHash: string): Promise<string | undefined>;
+  putApiKey(keyHash: string, operatorId: string, label: string): Promise<void>;
+}
+
+export interface CustomerFilter {
+  status?: CustomerStatus;
+  zone?: string;
+  package?: string;
+  resellerId?: string;
+  /** Case-insensitive substring of name or mobile. */
+  q?: string;
+}
+
+export interface CustomerStore {
+  get(operatorId: string, id: string): Promise<Customer | undefined>;
+  put(operatorId: string, customer: Customer): Promise<void>;
+  /** BatchWriteItem in chunks of 25, retrying unprocessed items. */
+  putMany(operatorId: string, customers: Customer[]): Promise<void>;
+  list(operatorId: string, filter: CustomerFilter, limit: number, cursor?: string): Promise<Page<Customer>>;
+}
+
+export interface TemplateStore {
+  get(operatorId: string, id: string): Promise<Template | undefined>;
+  put(operatorId: string, template: Template): Promise<void>;
+  list(operatorId: string, limit: number, cursor?: string): Promise<Page<Template>>;
+}
+
+export interface GatewayStore {
+  /** Gateway ids are global (ULIDs): webhooks find a gateway from the id in their URL. */
+  get(gatewayId: string): Promise<Gateway | undefined>;
+  put(gateway: Gateway): Promise<void>;
+  list(operatorId: string): Promise<Gateway[]>;
+}
+
+export interface MessageFilter {
+  /** ISO timestamps, inclusive. */
+  from?: string;
+  to?: string;
+  customerId?: string;
+  status?: MessageStatus;
+  channel?: Channel;
+}
+
+export type CreateOutcome = { created: true; message: Message } | { created: false; existingMessageId: string };
+
+export interface MessageStore {
+  /**
+   * Writes a new message. With an idempotency key, a repeated request with the same key
+   * writes nothing and returns the id of the message the first request created.
+   */
+  create(message: Message, idempotencyKey?: string): Promise<CreateOutcome>;
+  get(operatorId: string, id: string): Promise<Message | undefined>;
+  list(operatorId: string, filter: MessageFilter, limit: number, cursor?: string): Promise<Page<Message>>;
+  /**
+   * Takes the right to call the provider: succeeds only if the message is queued and no
+   * unexpired claim exists. Returns the message as it was before the claim, or the reason it failed.
+   */
+  claim(operatorId: string, id: string, until: string, now: string): Promise<ClaimResult>;
+  /** Gives the claim back after a retryable failure, noting the attempt and the error. */
+  release(operatorId: string, id: string, error: string, now: string): Promise<void>;
+  /**
+   * Records a status change only if the current status is one of allowedPredecessors(change.status).
+   * Returns false (and writes nothing) when the message has already moved past it.
+   */
+  transition(operatorId: string, id: string, change: StatusChange, extra?: { providerMessageId?: string; gatewayId?: string }): Promise<boolean>;
+  /** Finds the message a provider's id refers to, for a given gateway. */
+  findByProviderId(gatewayId: string, providerMessageId: string): Promise<{ operatorId: string; messageId: string } | undefined>;
+}
+
+export type ClaimResult =
+  | { ok: true; message: Message }
+  | { ok: false; reason: 'not-found' | 'not-queued' | 'claimed' | 'claim-expired'; message?: Message };
+
+export interface SendTask {
+  operatorId: string;
+  messageId: string;
+}
+
+export interface TaskQueue {
+  /** SendMessageBatch in groups of 10; throws if any entry could not be enqueued. */
+  enqueue(queue: QueueName, tasks: SendTask[]): Promise<void>;
+}
+
+export interface CredentialsCipher {
+  seal(plaintext: string, context: Record<string, string>): Promise<string>;
+  open(sealed: string, context: Record<string, string>): Promise<string>;
+}
+
+// ---- channel providers ----
+
+export interface OutboundSms {
+  messageId: string;
+  to: string;
+  text: string;
+  /** Where the provider should post delivery receipts for this message. */
+  statusCallbackUrl: string;
+}
+
+export interface WebhookRequest {
+  method: string;
+  /** The full public URL the provider called, query string included. */
+  url: string;
+  /** Lower-cased header names. */
+  headers: Record<string, string>;
+  rawBody: string;
+}
+
+export interface ProviderStatusUpdate {
+  providerMessageId: string;
+  status: Exclude<MessageStatus, 'queued'>;
+  providerStatus: string;
+  reason?: string;
+}
+
+export interface ProviderContext {
+  fetch: typeof fetch;
+  clock: Clock;
+}
+
+/**
+ * One SMS gateway protocol. Adding a provider is adding one file that implements this and a
+ * line in the registry (shared/adapters/providers/sms/registry.ts).
+ */
+export interface SmsProvider<Credentials = Record<string, unknown>, Settings = Record<string, unknown>> {
+  id: string;
+  channel: 'sms';
+  displayName: string;
+  /** Secret fields: validated on gateway setup, sealed at rest, never returned. */
+  credentials: z.ZodType<Credentials>;
+  /** Non-secret fields (sender id, API base URL, ...). */
+  settings: z.ZodType<Settings>;
+  /** Throws ProviderRejected (permanent) or ProviderUnavailable (retry later). */
+  send(message: OutboundSms, gateway: { credentials: Credentials; settings: Settings }, ctx: ProviderContext): Promise<{ providerMessageId: string }>;
+  verifySignature(request: WebhookRequest, gateway: { credentials: Credentials; settings: Settings }): boolean;
+  /** Maps the provider's receipt to our statuses; statuses we do not track (e.g. "sending") are dropped. */
+  parseWebhook(request: WebhookRequest): ProviderStatusUpdate[];
+}

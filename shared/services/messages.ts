@@ -1,0 +1,133 @@
+import { conflict, invalid, notFound } from '../domain/errors.js';
+import { newId } from '../domain/ids.js';
+import { normalizeMobile } from '../domain/phone.js';
+import type { Customer, Message, Operator } from '../domain/records.js';
+import type { PreviewMessageInput, SendMessageInput } from '../domain/schemas.js';
+import { assertWithinMaxSegments, MAX_SMS_SEGMENTS, measureSms } from '../domain/segments.js';
+import { renderTemplate } from '../domain/template.js';
+import type { Deps } from '../deps.js';
+import type { MessageFilter, Page } from '../ports.js';
+import { getCustomer } from './customers.js';
+import { getTemplate } from './templates.js';
+
+type D = Pick<Deps, 'customers' | 'templates' | 'gateways' | 'messages' | 'queue' | 'clock'>;
+
+/** The variables every template gets for free. */
+function builtInVariables(operator: Operator, customer: Customer | undefined) {
+  return {
+    operator: { name: operator.name },
+    ...(customer
+      ? {
+          customer: {
+            id: customer.id,
+            name: customer.name,
+            mobile: customer.mobile,
+            zone: customer.zone,
+            package: customer.package,
+            expiresAt: customer.expiresAt,
+          },
+        }
+      : {}),
+  };
+}
+
+async function renderText(d: D, operator: Operator, input: PreviewMessageInput, customer: Customer | undefined): Promise<string> {
+  if (input.text !== undefined) return input.text;
+  const template = await getTemplate(d, operator, input.templateId!, 'templateId');
+  return renderTemplate(template.body, { ...input.variables, ...builtInVariables(operator, customer) });
+}
+
+const findCustomer = (d: D, operator: Operator, customerId: string | undefined) =>
+  customerId === undefined ? undefined : getCustomer(d, operator, customerId, 'customerId');
+
+export async function previewMessage(d: D, operator: Operator, input: PreviewMessageInput) {
+  const customer = await findCustomer(d, operator, input.customerId);
+  const text = await renderText(d, operator, input, customer);
+  return { text, ...measureSms(text), maxSegments: MAX_SMS_SEGMENTS };
+}
+
+async function queueMessage(d: D, message: Message, idempotencyKey?: string): Promise<Message> {
+  const outcome = await d.messages.create(message, idempotencyKey);
+  if (!outcome.created) {
+    // A repeated request with the same Idempotency-Key: the first one's message, nothing new.
+    return (await d.messages.get(message.operatorId, outcome.existingMessageId))!;
+  }
+  try {
+    await d.queue.enqueue('send-sms', [{ operatorId: message.operatorId, messageId: message.id }]);
+  } catch (error) {
+    // Stored but not queued: record why, so it shows in the history and can be resent.
+    const reason = `Could not be queued for sending (${error instanceof Error ? error.message : String(error)}); resend it.`;
+    await d.messages.transition(message.operatorId, message.id, { status: 'failed', at: d.clock.now().toISOString(), reason });
+    throw error;
+  }
+  return message;
+}
+
+function newMessage(d: D, operator: Operator, fields: { to: string; text: string; customerId?: string; templateId?: string; resendOf?: string }): Message {
+  if (!operator.smsGatewayId) {
+    throw conflict('This operator has no SMS gateway yet; add one with POST /v1/gateways before sending.');
+  }
+  const now = d.clock.now();
+  const at = now.toISOString();
+  return {
+    id: newId(now),
+    operatorId: operator.id,
+    channel: 'sms',
+    ...fields,
+    ...measureSms(fields.text),
+    gatewayId: operator.smsGatewayId,
+    provider: '',
+    status: 'queued',
+    history: [{ status: 'queued', at }],
+    attempts: 0,
+    createdAt: at,
+    updatedAt: at,
+  };
+}
+
+export async function sendMessage(d: D, operator: Operator, input: SendMessageInput, idempotencyKey?: string): Promise<Message> {
+  const customer = await findCustomer(d, operator, input.customerId);
+  const to = customer ? customer.mobile : normalizeMobile(input.mobile!, operator.defaultCountry, 'mobile');
+  const text = await renderText(d, operator, input, customer);
+  assertWithinMaxSegments(text, input.text !== undefined ? 'text' : 'templateId');
+  const gateway = operator.smsGatewayId ? await d.gateways.get(operator.smsGatewayId) : undefined;
+  const message = newMessage(d, operator, { to, text, customerId: customer?.id, templateId: input.templateId });
+  if (!gateway) throw conflict('The operator\'s SMS gateway no longer exists; choose another with PUT /v1/gateways/{id} and "default": true.');
+  return queueMessage(d, { ...message, provider: gateway.provider }, idempotencyKey);
+}
+
+export async function resendMessage(d: D, operator: Operator, id: string, idempotencyKey?: string): Promise<Message> {
+  const original = await getMessage(d, operator, id);
+  if (original.status !== 'failed') {
+    throw conflict(`Only failed messages can be resent; message ${id} is ${original.status}.`);
+  }
+  const gateway = operator.smsGatewayId ? await d.gateways.get(operator.smsGatewayId) : undefined;
+  const message = newMessage(d, operator, {
+    to: original.to,
+    text: original.text,
+    customerId: original.customerId,
+    templateId: original.templateId,
+    resendOf: original.id,
+  });
+  if (!gateway) throw conflict('The operator has no SMS gateway to resend through.');
+  return queueMessage(d, { ...message, provider: gateway.provider }, idempotencyKey ?? `resend:${original.id}:${original.updatedAt}`);
+}
+
+export async function getMessage(d: Pick<D, 'messages'>, operator: Operator, id: string): Promise<Message> {
+  const message = await d.messages.get(operator.id, id);
+  if (!message) throw notFound(`Message "${id}"`);
+  return message;
+}
+
+export function listMessages(d: Pick<D, 'messages'>, operator: Operator, filter: MessageFilter, limit: number, cursor?: string): Promise<Page<Message>> {
+  if (filter.from && filter.to && Date.parse(filter.from) > Date.parse(filter.to)) {
+    throw invalid('"from" must not be after "to".', [{ field: 'from', message: 'must be before or equal to "to"' }]);
+  }
+  return d.messages.list(operator.id, filter, limit, cursor);
+}
+
+/** The API's view of a message: storage-only fields removed. */
+export function messageView(message: Message) {
+  const { operatorId: _op, claimedUntil: _claim, ...view } = message as Message & { lastError?: string };
+  return view;
+}

@@ -1,0 +1,41 @@
+import { invalid, notFound, unauthorized } from '../domain/errors.js';
+import type { Deps } from '../deps.js';
+import type { WebhookRequest } from '../ports.js';
+import { openGateway } from './gateways.js';
+
+type D = Pick<Deps, 'messages' | 'gateways' | 'cipher' | 'clock'>;
+
+/**
+ * A provider's delivery receipt: verified with the gateway's own secret, then each status is
+ * recorded forward-only (a late or repeated receipt changes nothing).
+ */
+export async function recordReceipt(d: D, channel: string, providerId: string, gatewayId: string, request: WebhookRequest) {
+  const opened = channel === 'sms' ? await openGateway(d, gatewayId) : undefined;
+  if (!opened || opened.gateway.provider !== providerId) throw notFound(`Gateway "${gatewayId}" for ${channel}/${providerId}`);
+  if (!opened.provider.verifySignature(request, { credentials: opened.credentials, settings: opened.settings })) {
+    throw unauthorized('The webhook signature does not match this gateway\'s secret.');
+  }
+  let updates;
+  try {
+    updates = opened.provider.parseWebhook(request);
+  } catch (error) {
+    if (error instanceof Error && error.name === 'Invalid') throw error;
+    throw invalid(`The ${providerId} receipt could not be read: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  let recorded = 0;
+  let unchanged = 0;
+  for (const update of updates) {
+    const target = await d.messages.findByProviderId(gatewayId, update.providerMessageId);
+    // Not (yet) known: answer 404 so providers that retry receipts try again shortly.
+    if (!target) throw notFound(`Message with provider id "${update.providerMessageId}"`);
+    const changed = await d.messages.transition(target.operatorId, target.messageId, {
+      status: update.status,
+      at: d.clock.now().toISOString(),
+      reason: update.reason,
+      providerStatus: update.providerStatus,
+    });
+    if (changed) recorded++;
+    else unchanged++;
+  }
+  return { recorded, unchanged };
+}
