@@ -1,0 +1,78 @@
+/**
+ * npm run bench — figures, not pass/fail:
+ *   1. segment counting (pure domain) in texts per second, GSM-7 and UCS-2;
+ *   2. the local stack end to end: POST /v1/messages throughput and latency, and the time until
+ *      every message is delivered through the sandbox gateway (API → DynamoDB Local → SQS → sender
+ *      → provider → signed receipt → webhook).
+ * Options: BENCH_MESSAGES (default 300), BENCH_CONCURRENCY (default 10).
+ */
+import { performance } from 'node:perf_hooks';
+import { measureSms } from '../../shared/domain/segments.js';
+import { seedDemo } from '../../shared/local/seed.js';
+import { startLocalRuntime } from '../../shared/local/runtime.js';
+
+const total = Number(process.env.BENCH_MESSAGES ?? 300);
+const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 10);
+
+function benchSegments() {
+  const texts = {
+    'GSM-7 (300 chars, with € and {})': 'Dear customer, your bill of €12 {Home 20} is due. '.repeat(6),
+    'UCS-2 Bangla (125 chars)': 'আপনার বিল ৫০০ টাকা বকেয়া। '.repeat(5),
+  };
+  for (const [name, text] of Object.entries(texts)) {
+    const rounds = 200_000;
+    const start = performance.now();
+    for (let i = 0; i < rounds; i++) measureSms(text);
+    const seconds = (performance.now() - start) / 1000;
+    console.log(`segments  ${name}: ${Math.round(rounds / seconds).toLocaleString('en')} texts/s`);
+  }
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+
+async function benchPipeline() {
+  const runtime = await startLocalRuntime({ port: 0, quiet: true, retryDelaySeconds: 1 });
+  try {
+    const { apiKey } = await seedDemo({});
+    const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
+    const latencies: number[] = [];
+    const ids: string[] = [];
+    let next = 0;
+    const start = performance.now();
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < total) {
+          const i = next++;
+          const t0 = performance.now();
+          const reply = await fetch(`${runtime.baseUrl}/v1/messages`, {
+            method: 'POST',
+            headers,
+            body: JSON.stringify({ mobile: `0171${String(2000000 + i)}`, text: `Bench message ${i}: your bill is due.` }),
+          });
+          latencies.push(performance.now() - t0);
+          if (reply.status !== 202) throw new Error(`POST /v1/messages answered ${reply.status}: ${await reply.text()}`);
+          ids.push(((await reply.json()) as { id: string }).id);
+        }
+      }),
+    );
+    const accepted = performance.now();
+    const pending = new Set(ids);
+    while (pending.size > 0 && performance.now() - start < 300_000) {
+      for (const id of [...pending].slice(0, 50)) {
+        const reply = await fetch(`${runtime.baseUrl}/v1/messages/${id}`, { headers });
+        const status = ((await reply.json()) as { status: string }).status;
+        if (status === 'delivered' || status === 'failed') pending.delete(id);
+      }
+      if (pending.size > 0) await new Promise((r) => setTimeout(r, 200));
+    }
+    const done = performance.now();
+    latencies.sort((a, b) => a - b);
+    console.log(`pipeline  POST /v1/messages: ${total} messages, concurrency ${concurrency}: ${(total / ((accepted - start) / 1000)).toFixed(0)} req/s, latency p50 ${percentile(latencies, 50).toFixed(1)} ms, p95 ${percentile(latencies, 95).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms`);
+    console.log(`pipeline  all ${total - pending.size}/${total} reached a final status ${((done - start) / 1000).toFixed(1)} s after the first request (${((total - pending.size) / ((done - start) / 1000)).toFixed(0)} messages/s end to end, sandbox receipt delay 500 ms)`);
+  } finally {
+    await runtime.stop();
+  }
+}
+
+benchSegments();
+await benchPipeline();
