@@ -24,7 +24,7 @@ function demoCustomers() {
   return names.map((name, i) => ({
     id: `c-${String(i + 1).padStart(4, '0')}`,
     name,
-    mobile: i === 19 ? '01711110000' : `0171${String(1000000 + i * 7919).slice(0, 7)}`,
+    mobile: i === 19 ? '01711110000' : `0171${String(1000123 + i * 7919).slice(0, 7)}`,
     status: statuses[i % statuses.length],
     zone: zones[i % zones.length],
     package: packages[i % packages.length],

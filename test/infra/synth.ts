@@ -11,7 +11,7 @@ export interface Synthesized {
   stack: IspNotifyStack;
   template: Template;
   /** cdk.out's validation-report.json: what `cdk synth` would print and fail on. */
-  validationReport: { pluginReports: { pluginName?: string; summary?: { pluginName?: string }; violations: unknown[] }[] };
+  validationReport: { pluginReports: { pluginName: string; violations: { ruleName: string }[] }[] };
 }
 
 /**

@@ -29,7 +29,8 @@ const fields = (reply: { body: { errors?: { field: string }[] } }) => (reply.bod
 
 describe('authentication', () => {
   it('answers 401 problem+json without a key, with a wrong key and with a malformed header', async () => {
-    for (const headers of [{}, { authorization: 'Bearer isk_wrongwrongwrongwrongwrong' }, { authorization: 'Basic abc' }]) {
+    const attempts: Record<string, string>[] = [{}, { authorization: 'Bearer isk_wrongwrongwrongwrongwrong' }, { authorization: 'Basic abc' }];
+    for (const headers of attempts) {
       const reply = await apiClient(stack.baseUrl).get('/v1/customers', headers);
       expect(reply.status).toBe(401);
       expect(reply.headers.get('content-type')).toBe('application/problem+json');
