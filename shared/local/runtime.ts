@@ -1,0 +1,224 @@
+/**
+ * The whole app on a laptop: DynamoDB Local, a local SQS server, an API Gateway stand-in serving the
+ * catalog's HTTP functions and one SQS poller per catalog worker. The handlers are the same modules
+ * that are deployed to Lambda, configured through the same environment variables.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { httpFunctions, queues, workerFunctions, type HttpFunction, type WorkerFunction } from '../catalog.js';
+import { resetConfig } from '../config.js';
+import { createApiServer, invokeHandler, type LambdaHandler } from './api-gateway.js';
+import { ensureTable, startDynamoDbLocal } from './dynamodb-local.js';
+import { ensureQueues, startSqsLocal } from './sqs-local.js';
+import { startSqsPoller, type SqsPoller, type SqsWorkerHandler } from './sqs-poller.js';
+
+export interface LocalRuntimeOptions {
+  /** Port of the API; 0 picks a free one. */
+  port: number;
+  /** Interface the API listens on. Default 127.0.0.1. */
+  host?: string;
+  /** Keeps DynamoDB data (`<dataDir>/dynamodb`) and the credentials key; undefined = all in memory. */
+  dataDir?: string;
+  /** Use this DynamoDB endpoint instead of starting DynamoDB Local. */
+  dynamodbEndpoint?: string;
+  /** Use this SQS endpoint instead of starting a local SQS server. */
+  sqsEndpoint?: string;
+  /** Default 'ispnotify'. */
+  tableName?: string;
+  /** Prefix of the queue names, e.g. 'test-abc-'. Default ''. */
+  queuePrefix?: string;
+  /** Base of the links handlers build (webhook URLs, ...). Default: this server's own base URL. */
+  publicBaseUrl?: string;
+  /** Seconds before a failed SQS record is retried (AWS: the visibility timeout). Default 5. */
+  retryDelaySeconds?: number;
+  /** No request log, and handler logs at ERROR unless POWERTOOLS_LOG_LEVEL is set. */
+  quiet?: boolean;
+}
+
+export interface LocalRuntime {
+  /** e.g. http://127.0.0.1:3000 (no trailing slash) */
+  baseUrl: string;
+  /** The environment variables this runtime set in process.env. */
+  env: Record<string, string>;
+  /** Stops the pollers, the API server, then SQS and DynamoDB if this runtime started them. */
+  stop(): Promise<void>;
+}
+
+/** The project root, from this file's place in it (shared/local/runtime.ts). */
+export const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+const DEFAULT_RETRY_DELAY_SECONDS = 5;
+
+/** Loads `handler` from a catalog entry (a .ts path from the project root) as Lambda would load the bundle. */
+async function loadEntryHandler<H>(entry: string): Promise<H> {
+  const module = (await import(pathToFileURL(join(projectRoot, entry)).href)) as { handler?: unknown };
+  if (typeof module.handler !== 'function') throw new Error(`${entry} does not export a function named handler.`);
+  return module.handler as H;
+}
+
+/** The local key that seals gateway credentials: kept in <dataDir>/credentials.key (0600), else in memory. */
+async function credentialsKey(dataDir: string | undefined): Promise<string> {
+  if (!dataDir) return randomBytes(32).toString('base64');
+  const file = join(dataDir, 'credentials.key');
+  await mkdir(dataDir, { recursive: true });
+  try {
+    await writeFile(file, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  const key = (await readFile(file, 'utf8')).trim();
+  if (Buffer.from(key, 'base64').length !== 32) {
+    throw new Error(`${file} does not hold a base64 32-byte key; delete it only if no gateway credentials were sealed with it.`);
+  }
+  return key;
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const onError = (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new Error(`Port ${port} is already in use; choose another with PORT.`) : error);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      const address = server.address();
+      resolvePort(typeof address === 'object' && address ? address.port : port);
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolveClose) => {
+    if (!server.listening) return resolveClose();
+    server.close(() => resolveClose());
+    server.closeIdleConnections();
+    // Requests still running get a moment to finish, then their connections are cut.
+    setTimeout(() => server.closeAllConnections(), 2_000).unref();
+  });
+}
+
+export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<LocalRuntime> {
+  const log = opts.quiet ? () => {} : (line: string) => console.log(line);
+  const region = process.env.AWS_REGION || 'us-east-1';
+  const tableName = opts.tableName ?? 'ispnotify';
+  const queuePrefix = opts.queuePrefix ?? '';
+  const retryDelaySeconds = opts.retryDelaySeconds ?? DEFAULT_RETRY_DELAY_SECONDS;
+  const host = opts.host ?? '127.0.0.1';
+
+  // What has been started so far, stopped in this order by stop() or when a later step fails.
+  const stopped = { pollers: [] as SqsPoller[], server: undefined as Server | undefined, clients: [] as Array<{ destroy(): void }> };
+  let stopSqs: (() => Promise<void>) | undefined;
+  let stopDynamoDb: (() => Promise<void>) | undefined;
+  const stopAll = async () => {
+    const steps: Array<() => Promise<void> | void> = [
+      () => Promise.all(stopped.pollers.map((poller) => poller.stop())).then(() => {}),
+      () => (stopped.server ? closeServer(stopped.server) : undefined),
+      () => stopped.clients.forEach((client) => client.destroy()),
+      () => stopSqs?.(),
+      () => stopDynamoDb?.(),
+    ];
+    const errors: unknown[] = [];
+    for (const step of steps) {
+      try {
+        await step();
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+    if (errors.length > 0) throw errors[0];
+  };
+
+  try {
+    // The API port first: when it is taken, nothing else has been started (nor opened the data directory).
+    // Handlers load on their first request, once the environment below is in place.
+    let markReady!: () => void;
+    const ready = new Promise<void>((resolveReady) => (markReady = resolveReady));
+    const server = createApiServer({
+      routes: httpFunctions,
+      loadHandler: async (fn: HttpFunction) => {
+        await ready;
+        return loadEntryHandler<LambdaHandler>(fn.entry);
+      },
+      log,
+      region,
+    });
+    const port = await listen(server, opts.port, host);
+    stopped.server = server;
+    const baseUrl = `http://${host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host}:${port}`;
+
+    let dynamodbEndpoint = opts.dynamodbEndpoint;
+    if (!dynamodbEndpoint) {
+      const dynamo = await startDynamoDbLocal({ port: 0, ...(opts.dataDir ? { dataDir: join(opts.dataDir, 'dynamodb') } : {}) });
+      stopDynamoDb = dynamo.stop;
+      dynamodbEndpoint = dynamo.endpoint;
+    }
+    let sqsEndpoint = opts.sqsEndpoint;
+    if (!sqsEndpoint) {
+      const sqsServer = await startSqsLocal({ port: 0, region });
+      stopSqs = sqsServer.stop;
+      sqsEndpoint = sqsServer.endpoint;
+    }
+
+    const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+    const dynamodb = new DynamoDBClient({ endpoint: dynamodbEndpoint, region, credentials });
+    const sqs = new SQSClient({ endpoint: sqsEndpoint, region, credentials });
+    stopped.clients.push(dynamodb, sqs);
+    await ensureTable(dynamodb, tableName);
+    const ensured = await ensureQueues(sqs, queuePrefix);
+
+    const env: Record<string, string> = {
+      AWS_REGION: region,
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamodbEndpoint,
+      AWS_ENDPOINT_URL_SQS: sqsEndpoint,
+      TABLE_NAME: tableName,
+      PUBLIC_BASE_URL: (opts.publicBaseUrl ?? baseUrl).replace(/\/$/, ''),
+      CREDENTIALS_LOCAL_KEY: await credentialsKey(opts.dataDir),
+      POWERTOOLS_SERVICE_NAME: process.env.POWERTOOLS_SERVICE_NAME ?? 'ispnotify',
+    };
+    for (const definition of Object.values(queues)) env[definition.urlEnv] = ensured[definition.name].url;
+    if (opts.quiet && !process.env.POWERTOOLS_LOG_LEVEL) env.POWERTOOLS_LOG_LEVEL = 'ERROR';
+    Object.assign(process.env, env);
+    // Local: the local key seals credentials, never a KMS key, and no real session token tags along.
+    delete process.env.CREDENTIALS_KMS_KEY_ID;
+    delete process.env.AWS_SESSION_TOKEN;
+    resetConfig();
+    markReady();
+
+    for (const worker of workerFunctions) stopped.pollers.push(startWorker(worker, sqs, ensured[worker.queue], retryDelaySeconds));
+
+    let stopping: Promise<void> | undefined;
+    return { baseUrl, env, stop: () => (stopping ??= stopAll()) };
+  } catch (error) {
+    await stopAll().catch(() => {});
+    throw error;
+  }
+}
+
+function startWorker(worker: WorkerFunction, client: SQSClient, queue: { url: string; arn: string }, retryDelaySeconds: number): SqsPoller {
+  let loading: Promise<SqsWorkerHandler> | undefined;
+  // Loaded on the first batch (a cold start); a module that fails to load is tried again next batch.
+  const handler: SqsWorkerHandler = async (event, context) => {
+    loading ??= loadEntryHandler<SqsWorkerHandler>(worker.entry).catch((error: unknown) => {
+      loading = undefined;
+      throw error;
+    });
+    const loaded = await loading;
+    return invokeHandler(loaded, event, context, context.getRemainingTimeInMillis() / 1000);
+  };
+  return startSqsPoller({
+    client,
+    queueUrl: queue.url,
+    queueArn: queue.arn,
+    batchSize: worker.batchSize,
+    handler,
+    functionTimeoutSeconds: worker.timeoutSeconds,
+    retryDelaySeconds,
+    functionName: `ispnotify-${worker.id}`,
+  });
+}
