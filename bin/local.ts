@@ -5,6 +5,8 @@
  *   PUBLIC_BASE_URL  base of webhook and payment links, e.g. a tunnel to this machine
  */
 import { join } from 'node:path';
+import { deps } from '../shared/deps.js';
+import { requeueStrandedMessages } from '../shared/local/requeue-stranded.js';
 import { seedDemo } from '../shared/local/seed.js';
 import { projectRoot, startLocalRuntime, type LocalRuntime } from '../shared/local/runtime.js';
 
@@ -45,10 +47,12 @@ try {
     ...(process.env.PUBLIC_BASE_URL ? { publicBaseUrl: process.env.PUBLIC_BASE_URL } : {}),
   });
   const { apiKey, created } = await seedDemo({ dataDir });
+  const requeued = await requeueStrandedMessages(deps());
   console.log('');
   console.log(`API: ${runtime.baseUrl}`);
   console.log(`API key: ${apiKey}`);
   console.log(`Try: curl -H "Authorization: Bearer ${apiKey}" ${runtime.baseUrl}/v1/customers`);
+  if (requeued > 0) console.log(`Put ${requeued} message(s) still queued from the last run back on the send queue.`);
   console.log(
     `${created ? 'Seeded a demo operator with a sandbox SMS gateway.' : 'Using the data in .data/ (delete it to start over).'} ` +
       `API docs: ${runtime.baseUrl}/openapi.json. Ctrl-C stops.`,

@@ -110,9 +110,10 @@ export async function startDynamoDbLocal(opts: DynamoDbLocalOptions): Promise<Dy
   }
 
   const child: ChildProcess = spawnDynamoDbLocal({ port, sharedDb: true, stdio: 'pipe', ...(path ? { path } : {}) });
-  const output = tail();
-  child.stdout?.on('data', output.append);
-  child.stderr?.on('data', output.append);
+  const stdout = tail();
+  const stderr = tail();
+  child.stdout?.on('data', stdout.append);
+  child.stderr?.on('data', stderr.append);
 
   // Whatever happens to this process (error, process.exit, end of the event loop), Java goes too.
   const killOnExit = () => {
@@ -163,7 +164,7 @@ export async function startDynamoDbLocal(opts: DynamoDbLocalOptions): Promise<Dy
       if (outcome instanceof Error) throw new Error(`DynamoDB Local could not be started: ${outcome.message}`);
       if (typeof outcome === 'object') {
         const how = outcome.signal ? `signal ${outcome.signal}` : `code ${outcome.code}`;
-        throw new Error(`DynamoDB Local exited (${how}) before it was ready: ${output.lastLines() || 'no output'}`);
+        throw new Error(`DynamoDB Local exited (${how}) before it was ready: ${stderr.lastLines() || stdout.lastLines() || 'no output'}`);
       }
       if (Date.now() > deadline) {
         const reason = lastError instanceof Error ? lastError.message : String(lastError);

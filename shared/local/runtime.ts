@@ -104,6 +104,8 @@ function closeServer(server: Server): Promise<void> {
 export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<LocalRuntime> {
   const log = opts.quiet ? () => {} : (line: string) => console.log(line);
   const region = process.env.AWS_REGION || 'us-east-1';
+  // Node 20 is supported today; the SDK's notice about 2027 is noise on every local start.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const tableName = opts.tableName ?? 'ispnotify';
   const queuePrefix = opts.queuePrefix ?? '';
   const retryDelaySeconds = opts.retryDelaySeconds ?? DEFAULT_RETRY_DELAY_SECONDS;
