@@ -89,6 +89,8 @@ export interface Message {
   history: StatusChange[];
   providerMessageId?: string;
   attempts: number;
+  /** The last temporary (retried) error. */
+  lastError?: string;
   /** Set while a worker holds the send; see services/deliver-message. */
   claimedUntil?: string;
   resendOf?: string;

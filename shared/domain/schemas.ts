@@ -138,6 +138,7 @@ export const MessageView = z
     status: MessageStatus,
     providerMessageId: z.string().optional(),
     attempts: z.number().int(),
+    lastError: z.string().optional().describe('The last temporary error while the message is being retried.'),
     resendOf: z.string().optional(),
     history: z.array(StatusChange),
     createdAt: z.string(),

@@ -38,6 +38,8 @@ export interface LocalRuntimeOptions {
   retryDelaySeconds?: number;
   /** No request log, and handler logs at ERROR unless POWERTOOLS_LOG_LEVEL is set. */
   quiet?: boolean;
+  /** false: no SQS pollers (tests that drive the workers themselves). Default true. */
+  workers?: boolean;
 }
 
 export interface LocalRuntime {
@@ -192,7 +194,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<Loca
     resetConfig();
     markReady();
 
-    for (const worker of workerFunctions) stopped.pollers.push(startWorker(worker, sqs, ensured[worker.queue], retryDelaySeconds));
+    if (opts.workers !== false) for (const worker of workerFunctions) stopped.pollers.push(startWorker(worker, sqs, ensured[worker.queue], retryDelaySeconds));
 
     let stopping: Promise<void> | undefined;
     return { baseUrl, env, stop: () => (stopping ??= stopAll()) };

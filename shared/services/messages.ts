@@ -2,7 +2,7 @@ import { conflict, invalid, notFound } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import { normalizeMobile } from '../domain/phone.js';
 import type { Customer, Message, Operator } from '../domain/records.js';
-import type { PreviewMessageInput, SendMessageInput } from '../domain/schemas.js';
+import { MessageView, type PreviewMessageInput, type SendMessageInput } from '../domain/schemas.js';
 import { assertWithinMaxSegments, MAX_SMS_SEGMENTS, measureSms } from '../domain/segments.js';
 import { renderTemplate } from '../domain/template.js';
 import type { Deps } from '../deps.js';
@@ -126,8 +126,5 @@ export function listMessages(d: Pick<D, 'messages'>, operator: Operator, filter:
   return d.messages.list(operator.id, filter, limit, cursor);
 }
 
-/** The API's view of a message: storage-only fields removed. */
-export function messageView(message: Message) {
-  const { operatorId: _op, claimedUntil: _claim, ...view } = message as Message & { lastError?: string };
-  return view;
-}
+/** The API's view of a message: the schema's fields in the schema's order, storage-only fields dropped. */
+export const messageView = (message: Message) => MessageView.parse(message);

@@ -15,6 +15,8 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject) {
+  // Node 20 is supported today; the SDK's notice about 2027 would repeat in every run's output.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const dynamodb = await startDynamoDbLocal({ port: 0 });
   let sqs: Awaited<ReturnType<typeof startSqsLocal>>;
   try {

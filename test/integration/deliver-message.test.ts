@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deps, type Deps } from '../../shared/deps.js';
+import type { Operator } from '../../shared/domain/records.js';
+import { seedDemo } from '../../shared/local/seed.js';
+import { deliverMessage, RetryLater } from '../../shared/services/deliver-message.js';
+import { sendMessage } from '../../shared/services/messages.js';
+import { startTestStack } from '../support/local-stack.js';
+
+let stack: Awaited<ReturnType<typeof startTestStack>>;
+let d: Deps;
+let operator: Operator;
+
+beforeAll(async () => {
+  // No pollers here: this file drives the sender itself, to play the races SQS can create.
+  stack = await startTestStack('deliver-message', { workers: false });
+  await seedDemo({});
+  // Receipts from the sandbox go nowhere in this file: only the sender's own writes are under test.
+  d = { ...deps(), publicBaseUrl: 'http://127.0.0.1:9' };
+  operator = (await d.operators.get('demo'))!;
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const attempt = { receiveCount: 1, maxReceiveCount: 5, claimMs: 30_000 };
+const queue = async (mobile = '01711223344') => sendMessage(d, operator, { mobile, text: 'hello', variables: {} });
+
+describe('the sender sends each message at most once', () => {
+  it('does nothing for a duplicate delivery of a message already sent', async () => {
+    const message = await queue();
+    await deliverMessage(d, { operatorId: 'demo', messageId: message.id }, attempt);
+    const once = await d.messages.get('demo', message.id);
+    await deliverMessage(d, { operatorId: 'demo', messageId: message.id }, { ...attempt, receiveCount: 2 });
+    const twice = await d.messages.get('demo', message.id);
+    expect(once?.status).toBe('sent');
+    expect(twice).toEqual(once);
+  });
+
+  it('lets only one of two concurrent deliveries call the provider', async () => {
+    const message = await queue();
+    const task = { operatorId: 'demo', messageId: message.id };
+    const outcomes = await Promise.allSettled([deliverMessage(d, task, attempt), deliverMessage(d, task, attempt)]);
+    const stored = await d.messages.get('demo', message.id);
+    expect(stored?.history.filter((h) => h.status === 'sent')).toHaveLength(1);
+    expect(stored?.attempts).toBe(1);
+    const rejected = outcomes.filter((o) => o.status === 'rejected');
+    // The loser either saw the claim (and asks SQS to retry later) or saw the message already sent.
+    for (const r of rejected) expect((r as PromiseRejectedResult).reason).toBeInstanceOf(RetryLater);
+  });
+
+  it('fails, without calling the provider, a message whose sender died during the provider call', async () => {
+    const message = await queue();
+    const past = new Date(Date.now() - 60_000);
+    // A worker claimed it a minute ago for 30 s and never came back.
+    await d.messages.claim('demo', message.id, new Date(past.getTime() + 30_000).toISOString(), past.toISOString());
+    await deliverMessage(d, { operatorId: 'demo', messageId: message.id }, { ...attempt, receiveCount: 2 });
+    const stored = await d.messages.get('demo', message.id);
+    expect(stored?.status).toBe('failed');
+    expect(stored?.providerMessageId).toBeUndefined();
+    expect(stored?.history.at(-1)?.reason).toMatch(/outcome is unknown/);
+  });
+
+  it('releases the message for a retry after a temporary provider error, noting the error', async () => {
+    const message = await queue('01711229999');
+    await expect(deliverMessage(d, { operatorId: 'demo', messageId: message.id }, attempt)).rejects.toBeInstanceOf(RetryLater);
+    const stored = await d.messages.get('demo', message.id);
+    expect(stored).toMatchObject({ status: 'queued', attempts: 1, lastError: expect.stringMatching(/unavailable/) });
+    expect(stored?.claimedUntil).toBeUndefined();
+  });
+});
