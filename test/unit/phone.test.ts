@@ -1,16 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { DomainError } from '../../shared/domain/errors.js';
 import { isCountryCode, normalizeMobile } from '../../shared/domain/phone.js';
-
-function caught(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected a DomainError');
-}
+import { caught } from '../support/expect-error.js';
 
 describe('normalizeMobile', () => {
   it('turns a Bangladeshi local number into E.164', () => {

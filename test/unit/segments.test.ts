@@ -1,18 +1,8 @@
 import { describe, it, expect } from 'vitest';
-import { DomainError } from '../../shared/domain/errors.js';
 import { MAX_SMS_SEGMENTS, assertWithinMaxSegments, measureSms, splitSms } from '../../shared/domain/segments.js';
+import { caught } from '../support/expect-error.js';
 
 const BANGLA = 'আপনার বিল ৫০০ টাকা বকেয়া';
-
-function caught(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected a DomainError');
-}
 
 describe('measureSms with GSM-7 text', () => {
   it('counts empty text as 0 characters and 0 segments', () => {

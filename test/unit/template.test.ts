@@ -1,17 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import Mustache from 'mustache';
-import { DomainError } from '../../shared/domain/errors.js';
 import { renderTemplate, templateVariables } from '../../shared/domain/template.js';
-
-function caught(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected a DomainError');
-}
+import { caught } from '../support/expect-error.js';
 
 describe('renderTemplate', () => {
   it('fills in the variables', () => {

@@ -5,6 +5,7 @@ import { smsProvider } from '../../../shared/adapters/providers/sms/registry.js'
 import { sandboxSms, signSandboxReceipt, type SandboxSettings } from '../../../shared/adapters/providers/sms/sandbox.js';
 import { DomainError, ProviderRejected, ProviderUnavailable } from '../../../shared/domain/errors.js';
 import type { OutboundSms, ProviderContext, WebhookRequest } from '../../../shared/ports.js';
+import { rejection } from '../../support/expect-error.js';
 
 const SECRET = 'sandbox-webhook-secret-0123456789';
 const NOW = new Date('2025-03-01T10:00:00.000Z');
@@ -59,15 +60,6 @@ async function waitFor(condition: () => boolean, timeoutMs = 3_000): Promise<voi
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the promise to reject');
-}
 
 describe('Sandbox SMS provider', () => {
   let webhook: Webhook;

@@ -7,6 +7,7 @@ import { twilioSignature, twilioSms, type TwilioCredentials, type TwilioSettings
 import { DomainError, ProviderRejected, ProviderUnavailable } from '../../../shared/domain/errors.js';
 import type { OutboundSms, ProviderContext, WebhookRequest } from '../../../shared/ports.js';
 import { startFakeTwilio, type FakeTwilio } from '../../support/fake-twilio.js';
+import { rejection } from '../../support/expect-error.js';
 
 const ACCOUNT_SID = `AC${'0123456789abcdef'.repeat(2)}`;
 const AUTH_TOKEN = 'c0ffee'.repeat(5) + 'ab';
@@ -54,15 +55,6 @@ async function freePortThatRefuses(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the promise to reject');
 }
 
 function sms(to: string, statusCallbackUrl = ''): OutboundSms {
