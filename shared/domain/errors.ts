@@ -6,7 +6,7 @@ export type FieldProblem = { field: string; message: string };
 
 export class DomainError extends Error {
   constructor(
-    readonly kind: 'NotFound' | 'Invalid' | 'Conflict' | 'Unauthorized' | 'PayloadTooLarge',
+    readonly kind: 'NotFound' | 'Invalid' | 'Conflict' | 'Unauthorized' | 'PayloadTooLarge' | 'Unavailable',
     message: string,
     readonly fields: FieldProblem[] = [],
   ) {

@@ -52,7 +52,7 @@ export interface ImportResult {
 export async function importCustomers(d: D, operator: Operator, rows: unknown[]): Promise<ImportResult> {
   const now = d.clock.now().toISOString();
   const seen = new Set<string>();
-  const valid: Customer[] = [];
+  const accepted: { index: number; id: string; input: CustomerInputT }[] = [];
   const failed: ImportResult['failed'] = [];
   rows.forEach((row, index) => {
     const rowId = typeof (row as { id?: unknown })?.id === 'string' ? (row as { id: string }).id : undefined;
@@ -66,14 +66,21 @@ export async function importCustomers(d: D, operator: Operator, rows: unknown[])
       failed.push({ index, id, errors: [{ field: 'id', message: 'appears more than once in this import; each id once' }] });
       return;
     }
+    seen.add(id);
+    accepted.push({ index, id, input });
+  });
+  // Re-importing a customer replaces it but keeps when it was first created.
+  const existing = await d.customers.getMany(operator.id, accepted.map((row) => row.id));
+  const valid: Customer[] = [];
+  for (const { index, id, input } of accepted) {
     try {
-      valid.push(toCustomer(operator, id, input, undefined, now));
-      seen.add(id);
+      valid.push(toCustomer(operator, id, input, existing.get(id), now));
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
       failed.push({ index, id, errors: error.fields });
     }
-  });
+  }
+  failed.sort((a, b) => a.index - b.index);
   await d.customers.putMany(operator.id, valid);
   return { received: rows.length, imported: valid.length, failed };
 }

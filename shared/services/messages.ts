@@ -1,4 +1,4 @@
-import { conflict, invalid, notFound } from '../domain/errors.js';
+import { conflict, DomainError, invalid, notFound } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import { normalizeMobile } from '../domain/phone.js';
 import type { Customer, Message, Operator } from '../domain/records.js';
@@ -58,7 +58,7 @@ async function queueMessage(d: D, message: Message, idempotencyKey?: string): Pr
     // Stored but not queued: record why, so it shows in the history and can be resent.
     const reason = `Could not be queued for sending (${error instanceof Error ? error.message : String(error)}); resend it.`;
     await d.messages.transition(message.operatorId, message.id, { status: 'failed', at: d.clock.now().toISOString(), reason });
-    throw error;
+    throw new DomainError('Unavailable', `Message ${message.id} was stored but could not be queued, so it is marked failed; resend it with POST /v1/messages/${message.id}/resend.`);
   }
   return message;
 }

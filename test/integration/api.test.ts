@@ -267,3 +267,14 @@ describe('no input makes the API answer 500', () => {
     expect((await api.get(`/v1/messages/${'m'.repeat(2000)}`)).status).toBe(400);
   });
 });
+
+describe('customer import over existing customers', () => {
+  it('replaces an imported customer but keeps when it was first created', async () => {
+    const first = await api.put('/v1/customers/reimport-1', { name: 'Before', mobile: '01711000011' });
+    const reply = await api.post('/v1/customers/import', { customers: [{ id: 'reimport-1', name: 'After', mobile: '01711000012', status: 'expired' }] });
+    expect(reply.body.imported).toBe(1);
+    const after = await api.get('/v1/customers/reimport-1');
+    expect(after.body).toMatchObject({ name: 'After', mobile: '+8801711000012', status: 'expired', createdAt: first.body.createdAt });
+    expect(after.body.updatedAt >= first.body.updatedAt).toBe(true);
+  });
+});

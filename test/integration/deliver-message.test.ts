@@ -69,3 +69,15 @@ describe('the sender sends each message at most once', () => {
     expect(stored?.claimedUntil).toBeUndefined();
   });
 });
+
+describe('a message the queue refuses', () => {
+  it('is marked failed with the reason and the caller is told to resend it (503), so nothing is silently lost', async () => {
+    const broken = { ...d, queue: { enqueue: async () => Promise.reject(new Error('SQS refused 1 of 1 send tasks: throttled')) } };
+    const error = await sendMessage(broken, operator, { mobile: '01711223344', text: 'lost?', variables: {} }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ kind: 'Unavailable' });
+    const id = /Message (\w+) was stored/.exec((error as Error).message)?.[1];
+    const stored = await d.messages.get('demo', id!);
+    expect(stored?.status).toBe('failed');
+    expect(stored?.history.at(-1)?.reason).toMatch(/Could not be queued.*throttled/);
+  });
+});

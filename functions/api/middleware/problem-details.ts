@@ -8,6 +8,7 @@ const statusOf: Record<DomainError['kind'], number> = {
   NotFound: 404,
   Conflict: 409,
   PayloadTooLarge: 413,
+  Unavailable: 503,
 };
 
 const titles: Record<number, string> = {
@@ -40,8 +41,12 @@ export const problemDetails = (): ApiMiddleware => ({
       request.response = problem(statusOf[error.kind], error.message, error.fields);
       return;
     }
-    // Anything else is ours or a dependency's fault; the caller may retry.
     logger.error('Unhandled error in API route', { error, routeKey: request.event.routeKey });
-    request.response = problem(503, `The request could not be completed right now; retry shortly. Request id: ${request.context.awsRequestId}.`);
+    // An AWS service that failed or throttled us is temporary (503, retry); anything else is our bug (500).
+    request.response = isAwsServiceError(error)
+      ? problem(503, `A storage or queue service is unavailable right now; retry shortly. Request id: ${request.context.awsRequestId}.`)
+      : problem(500, `Something went wrong on our side; it has been logged. Request id: ${request.context.awsRequestId}.`);
   },
 });
+
+const isAwsServiceError = (error: unknown) => typeof error === 'object' && error !== null && '$metadata' in error;

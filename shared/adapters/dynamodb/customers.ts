@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../../config.js';
 import type { Customer } from '../../domain/records.js';
 import type { CustomerFilter, CustomerStore } from '../../ports.js';
@@ -28,6 +28,25 @@ export const dynamoCustomerStore: CustomerStore = {
   async get(operatorId, id) {
     const reply = await documentClient().send(new GetCommand({ TableName: config().TABLE_NAME, Key: key.customer(operatorId, id) }));
     return reply.Item ? fromItem(reply.Item) : undefined;
+  },
+
+  async getMany(operatorId, ids) {
+    const found = new Map<string, Customer>();
+    const table = config().TABLE_NAME;
+    for (let start = 0; start < ids.length; start += 100) {
+      let keys: Record<string, unknown>[] = ids.slice(start, start + 100).map((id) => key.customer(operatorId, id));
+      for (let round = 0; keys.length > 0; round++) {
+        if (round === 8) throw new Error(`DynamoDB left ${keys.length} customer reads unprocessed`);
+        if (round > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** round));
+        const reply = await documentClient().send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys } } }));
+        for (const item of reply.Responses?.[table] ?? []) {
+          const customer = fromItem(item);
+          found.set(customer.id, customer);
+        }
+        keys = reply.UnprocessedKeys?.[table]?.Keys ?? [];
+      }
+    }
+    return found;
   },
 
   async put(operatorId, customer) {
