@@ -3,7 +3,9 @@ import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { queues, workerFunctions } from '../../shared/catalog.js';
 import { deps } from '../../shared/deps.js';
-import { deliverMessage } from '../../shared/services/deliver-message.js';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { metrics } from '../../shared/metrics.js';
+import { deliverMessage, RetryLater, type DeliveryOutcome } from '../../shared/services/deliver-message.js';
 
 const SendTask = z.object({ operatorId: z.string().min(1), messageId: z.string().min(1) });
 const worker = workerFunctions.find((w) => w.entry === 'functions/workers/send-sms.ts')!;
@@ -13,12 +15,30 @@ const processor = new BatchProcessor(EventType.SQS);
 async function sendOne(record: SQSRecord): Promise<void> {
   // A malformed task throws here and ends in the DLQ, where it can be inspected: never silently dropped.
   const task = SendTask.parse(JSON.parse(record.body));
-  await deliverMessage(deps(), task, {
-    receiveCount: Number(record.attributes.ApproximateReceiveCount),
-    maxReceiveCount: queues[worker.queue].maxReceiveCount,
-    claimMs: worker.timeoutSeconds * 1000,
-  });
+  try {
+    const outcome = await deliverMessage(deps(), task, {
+      receiveCount: Number(record.attributes.ApproximateReceiveCount),
+      maxReceiveCount: queues[worker.queue].maxReceiveCount,
+      claimMs: worker.timeoutSeconds * 1000,
+    });
+    metrics.addMetric(outcomeMetric[outcome], MetricUnit.Count, 1);
+  } catch (error) {
+    metrics.addMetric(error instanceof RetryLater && error.gaveUp ? 'SmsGaveUp' : 'SmsSendRetried', MetricUnit.Count, 1);
+    throw error;
+  }
 }
 
-export const handler = async (event: SQSEvent, context: Context) =>
-  processPartialResponse(event, sendOne, processor, { context, throwOnFullBatchFailure: false });
+const outcomeMetric: Record<DeliveryOutcome, string> = {
+  sent: 'SmsSent',
+  rejected: 'SmsRejected',
+  duplicate: 'SmsDuplicateDelivery',
+  'outcome-unknown': 'SmsOutcomeUnknown',
+};
+
+export const handler = async (event: SQSEvent, context: Context) => {
+  try {
+    return await processPartialResponse(event, sendOne, processor, { context, throwOnFullBatchFailure: false });
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+};

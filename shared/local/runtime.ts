@@ -108,6 +108,8 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<Loca
   const region = process.env.AWS_REGION || 'us-east-1';
   // Node 20 is supported today; the SDK's notice about 2027 is noise on every local start.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  // CloudWatch EMF lines are for AWS; on a laptop they would bury the request log.
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   const tableName = opts.tableName ?? 'ispnotify';
   const queuePrefix = opts.queuePrefix ?? '';
   const retryDelaySeconds = opts.retryDelaySeconds ?? DEFAULT_RETRY_DELAY_SECONDS;

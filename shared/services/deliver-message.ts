@@ -9,7 +9,14 @@ type D = Pick<Deps, 'messages' | 'gateways' | 'cipher' | 'clock' | 'fetch' | 'pu
 /** Thrown to have SQS deliver the task again later (reported as a batch item failure). */
 export class RetryLater extends Error {
   override name = 'RetryLater';
+  /** True on the last attempt: the message is failed and the task goes on to the DLQ. */
+  constructor(message: string, readonly gaveUp = false) {
+    super(message);
+  }
 }
+
+/** What one delivery did, for metrics; retries are thrown as RetryLater. */
+export type DeliveryOutcome = 'sent' | 'rejected' | 'duplicate' | 'outcome-unknown';
 
 export interface Attempt {
   /** SQS ApproximateReceiveCount of this delivery. */
@@ -28,19 +35,19 @@ const errorText = (error: unknown) => (error instanceof Error ? error.message : 
  * and a claim left behind by a worker that died mid-call is never retried blindly (it could
  * double-send), so that message is failed with the reason and can be resent by a person.
  */
-export async function deliverMessage(d: D, task: SendTask, attempt: Attempt): Promise<void> {
+export async function deliverMessage(d: D, task: SendTask, attempt: Attempt): Promise<DeliveryOutcome> {
   const now = d.clock.now();
   const claim = await d.messages.claim(task.operatorId, task.messageId, new Date(now.getTime() + attempt.claimMs).toISOString(), now.toISOString());
   if (!claim.ok) {
     switch (claim.reason) {
       case 'not-found':
       case 'not-queued':
-        return; // already sent, failed or gone: a duplicate delivery
+        return 'duplicate'; // already sent, failed or gone
       case 'claimed':
         throw new RetryLater(`Message ${task.messageId} is being sent by another worker`);
       case 'claim-expired':
         await fail(d, claim.message!, 'The send outcome is unknown (the worker stopped during the provider call); not retried to avoid a double send. Resend it if it did not arrive.');
-        return;
+        return 'outcome-unknown';
     }
   }
   const message = claim.message;
@@ -58,14 +65,15 @@ export async function deliverMessage(d: D, task: SendTask, attempt: Attempt): Pr
       { status: 'sent', at: d.clock.now().toISOString(), providerStatus: 'accepted' },
       { providerMessageId, gatewayId: opened.gateway.id },
     );
+    return 'sent';
   } catch (error) {
     if (error instanceof ProviderRejected) {
       await fail(d, message, error.message, error.code);
-      return;
+      return 'rejected';
     }
     if (attempt.receiveCount >= attempt.maxReceiveCount) {
       await fail(d, message, `Gave up after ${attempt.receiveCount} attempts: ${errorText(error)}`);
-      throw new RetryLater(errorText(error)); // also lands in the DLQ, for the operator's alarm
+      throw new RetryLater(errorText(error), true); // also lands in the DLQ, for the operator's alarm
     }
     await d.messages.release(message.operatorId, message.id, errorText(error), d.clock.now().toISOString());
     throw new RetryLater(errorText(error));
