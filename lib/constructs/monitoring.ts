@@ -1,5 +1,5 @@
 import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
@@ -11,6 +11,11 @@ export interface MonitoringProps {
   /** Keyed by the source queue's catalog name. */
   deadLetterQueues: Record<string, IQueue>;
 }
+
+export const applicationAlarms: Record<string, string> = {
+  SmsOutcomeUnknown: 'A sender stopped during a provider call; the message was failed rather than risk a double send. Check it and resend if needed.',
+  SmsReceiptsForged: 'A delivery receipt arrived with a signature that does not match its gateway secret (a forged call, or a rotated secret not updated).',
+};
 
 /** Alarms on anything that lands in a DLQ: each one is a message an operator's customer never got. */
 export class Monitoring extends Construct {
@@ -40,6 +45,19 @@ export class Monitoring extends Construct {
       alarm.addAlarmAction(action);
       // Also notify when the DLQ has been drained, so whoever was paged knows it is handled.
       alarm.addOkAction(action);
+    }
+
+    // Application metrics (EMF, shared/metrics.ts) that need a person even when nothing is dead-lettered.
+    for (const [metricName, description] of Object.entries(applicationAlarms)) {
+      const alarm = new Alarm(this, `${metricName}-alarm`, {
+        alarmDescription: description,
+        metric: new Metric({ namespace: 'ispnotify', metricName, dimensionsMap: { service: 'ispnotify' }, statistic: 'Sum', period: Duration.minutes(5) }),
+        threshold: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      alarm.addAlarmAction(action);
     }
 
     new CfnOutput(Stack.of(this), 'AlarmTopicArn', {

@@ -8,6 +8,7 @@ import { tableDefinition } from '../../shared/adapters/dynamodb/table.js';
 import { dlqName, httpFunctions, queues, workerFunctions } from '../../shared/catalog.js';
 import { parseRouteKey } from '../../lib/constructs/http-api.js';
 import { runtime } from '../../lib/constructs/lambda-function.js';
+import { applicationAlarms } from '../../lib/constructs/monitoring.js';
 import { assertVisibilityCoversConsumers } from '../../lib/constructs/queues.js';
 import { synthesize, type Synthesized } from './synth.js';
 
@@ -177,8 +178,20 @@ describe('http api', () => {
 });
 
 describe('monitoring', () => {
+  it('alarms on the application metrics that need a person: unknown send outcomes and forged receipts', () => {
+    for (const metricName of Object.keys(applicationAlarms)) {
+      synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'ispnotify',
+        MetricName: metricName,
+        Dimensions: [{ Name: 'service', Value: 'ispnotify' }],
+        Statistic: 'Sum',
+        Threshold: 1,
+      });
+    }
+  });
+
   it('alarms once per DLQ on any visible message, notifying an encrypted topic', () => {
-    synth.template.resourceCountIs('AWS::CloudWatch::Alarm', queueDefinitions.length);
+    synth.template.resourceCountIs('AWS::CloudWatch::Alarm', queueDefinitions.length + Object.keys(applicationAlarms).length);
     const topic = logicalId(['Monitoring', 'AlarmTopic']);
     for (const definition of queueDefinitions) {
       synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
