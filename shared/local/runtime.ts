@@ -12,8 +12,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { httpFunctions, queues, workerFunctions, type HttpFunction, type WorkerFunction } from '../catalog.js';
 import { resetConfig } from '../config.js';
-import { createApiServer, invokeHandler, type LambdaHandler } from './api-gateway.js';
+import { createApiServer } from './api-gateway.js';
 import { ensureTable, startDynamoDbLocal } from './dynamodb-local.js';
+import { invokeHandler, type LambdaHandler } from './lambda-invoke.js';
 import { ensureQueues, startSqsLocal } from './sqs-local.js';
 import { startSqsPoller, type SqsPoller, type SqsWorkerHandler } from './sqs-poller.js';
 

@@ -23,7 +23,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
-import { createLambdaContext, invokeHandler, type LambdaHandler } from './api-gateway.js';
+import { createLambdaContext, invokeHandler, type LambdaHandler } from './lambda-invoke.js';
 
 export type SqsWorkerHandler = LambdaHandler<SQSEvent, SQSBatchResponse | void>;
 

@@ -9,8 +9,9 @@ import { ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-
 import type { APIGatewayProxyEventV2, SQSRecord } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { queues, type HttpFunction } from '../../shared/catalog.js';
-import { createApiServer, type LambdaHandler } from '../../shared/local/api-gateway.js';
+import { createApiServer } from '../../shared/local/api-gateway.js';
 import { startDynamoDbLocal } from '../../shared/local/dynamodb-local.js';
+import type { LambdaHandler } from '../../shared/local/lambda-invoke.js';
 import { startLocalRuntime, type LocalRuntime } from '../../shared/local/runtime.js';
 import { ensureQueues } from '../../shared/local/sqs-local.js';
 import { startSqsPoller, type SqsPoller } from '../../shared/local/sqs-poller.js';
