@@ -1,11 +1,10 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { smsProvider } from '../../../shared/adapters/providers/sms/registry.js';
 import { sandboxSms, signSandboxReceipt, type SandboxSettings } from '../../../shared/adapters/providers/sms/sandbox.js';
 import { DomainError, ProviderRejected, ProviderUnavailable } from '../../../shared/domain/errors.js';
 import type { OutboundSms, ProviderContext, WebhookRequest } from '../../../shared/ports.js';
 import { rejection } from '../../support/expect-error.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../../support/webhook-receiver.js';
 
 const SECRET = 'sandbox-webhook-secret-0123456789';
 const NOW = new Date('2025-03-01T10:00:00.000Z');
@@ -13,43 +12,6 @@ const ctx: ProviderContext = { fetch: globalThis.fetch, clock: { now: () => NOW 
 const credentials = { webhookSecret: SECRET };
 const settings: SandboxSettings = { deliveryDelayMs: 5 };
 const gateway = { credentials, settings };
-
-interface Webhook {
-  url: string;
-  /** Requests as our webhook handler would see them. */
-  received: WebhookRequest[];
-  /** Statuses to answer with, in order; 200 once they run out. */
-  replies: number[];
-  close(): Promise<void>;
-}
-
-async function startWebhook(): Promise<Webhook> {
-  const received: WebhookRequest[] = [];
-  const replies: number[] = [];
-  let url = '';
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers[name] = value;
-      received.push({ method: req.method ?? '', url: `${url}${req.url ?? ''}`, headers, rawBody: Buffer.concat(chunks).toString('utf8') });
-      res.writeHead(replies.shift() ?? 200).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    url,
-    received,
-    replies,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 async function waitFor(condition: () => boolean, timeoutMs = 3_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -62,7 +24,7 @@ async function waitFor(condition: () => boolean, timeoutMs = 3_000): Promise<voi
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('Sandbox SMS provider', () => {
-  let webhook: Webhook;
+  let webhook: WebhookReceiver;
   const sms = (to: string): OutboundSms => ({
     messageId: '01JNMSG0000000000000000000',
     to,
@@ -71,7 +33,7 @@ describe('Sandbox SMS provider', () => {
   });
 
   beforeEach(async () => {
-    webhook = await startWebhook();
+    webhook = await startWebhookReceiver();
   });
 
   afterEach(async () => {
@@ -142,7 +104,7 @@ describe('Sandbox SMS provider', () => {
 
   it('gives up with one warning after ten retries when the webhook cannot be reached', { timeout: 10_000 }, async () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
-    const closed = await startWebhook();
+    const closed = await startWebhookReceiver();
     const unreachable = `${closed.url}/webhooks/sms/sandbox/gw`;
     await closed.close();
     let attempts = 0;

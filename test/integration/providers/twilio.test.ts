@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { classifyHttpFailure, timingSafeEqualStrings } from '../../../shared/adapters/providers/http.js';
@@ -8,6 +8,7 @@ import { DomainError, ProviderRejected, ProviderUnavailable } from '../../../sha
 import type { OutboundSms, ProviderContext, WebhookRequest } from '../../../shared/ports.js';
 import { startFakeTwilio, type FakeTwilio } from '../../support/fake-twilio.js';
 import { rejection } from '../../support/expect-error.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../../support/webhook-receiver.js';
 
 const ACCOUNT_SID = `AC${'0123456789abcdef'.repeat(2)}`;
 const AUTH_TOKEN = 'c0ffee'.repeat(5) + 'ab';
@@ -15,39 +16,6 @@ const SERVICE_SID = `MG${'fedcba9876543210'.repeat(2)}`;
 const credentials: TwilioCredentials = { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN };
 
 const ctx: ProviderContext = { fetch: globalThis.fetch, clock: { now: () => new Date('2025-03-01T10:00:00.000Z') } };
-
-interface Received {
-  method: string;
-  path: string;
-  headers: Record<string, string>;
-  rawBody: string;
-}
-
-/** A stand-in for our public webhook endpoint: records what it receives and answers 200. */
-async function startWebhook(): Promise<{ url: string; received: Received[]; close(): Promise<void> }> {
-  const received: Received[] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers[name] = value;
-      received.push({ method: req.method ?? '', path: req.url ?? '', headers, rawBody: Buffer.concat(chunks).toString('utf8') });
-      res.writeHead(200).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    received,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 async function freePortThatRefuses(): Promise<number> {
   const server = createServer();
@@ -191,10 +159,10 @@ describe('Twilio SMS provider', () => {
   });
 
   describe('status callbacks', () => {
-    let webhook: Awaited<ReturnType<typeof startWebhook>>;
+    let webhook: WebhookReceiver;
 
     beforeEach(async () => {
-      webhook = await startWebhook();
+      webhook = await startWebhookReceiver();
     });
 
     afterEach(async () => {
@@ -205,7 +173,7 @@ describe('Twilio SMS provider', () => {
       const callbackUrl = `${webhook.url}/webhooks/sms/twilio/01JNGW00000000000000000000?tenant=op1`;
       const { providerMessageId } = await twilioSms.send(sms(to, callbackUrl), { credentials, settings }, ctx);
       await fake.settled();
-      const requests = webhook.received.map((r) => ({ method: r.method, url: `${webhook.url}${r.path}`, headers: r.headers, rawBody: r.rawBody }));
+      const requests = webhook.received;
       return { providerMessageId, requests, callbackUrl };
     }
 
