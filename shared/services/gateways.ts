@@ -99,12 +99,25 @@ export function gatewayView(publicBaseUrl: string, gateway: Gateway, defaultGate
   };
 }
 
-/** The operator's SMS gateway with its credentials opened, for the sender. */
+/**
+ * Opened credentials by sealed value: a batch of sends (or receipts) through one gateway costs one
+ * KMS Decrypt, not one per message. Sealing uses a fresh IV, so new credentials never hit an old entry.
+ */
+const openedCredentials = new Map<string, Record<string, unknown>>();
+const MAX_CACHED_GATEWAYS = 100;
+
+/** A gateway with its provider and its credentials opened, for the sender and the webhooks. */
 export async function openGateway(d: Pick<Deps, 'gateways' | 'cipher'>, gatewayId: string) {
   const gateway = await d.gateways.get(gatewayId);
   if (!gateway) return undefined;
   const provider = smsProvider(gateway.provider);
   if (!provider) throw conflict(`Gateway ${gateway.id} uses provider "${gateway.provider}", which this version does not know.`);
-  const credentials = JSON.parse(await d.cipher.open(gateway.sealedCredentials, credentialsContext(gateway))) as Record<string, unknown>;
+  const version = `${gateway.id}:${gateway.sealedCredentials}`;
+  let credentials = openedCredentials.get(version);
+  if (!credentials) {
+    credentials = JSON.parse(await d.cipher.open(gateway.sealedCredentials, credentialsContext(gateway))) as Record<string, unknown>;
+    if (openedCredentials.size >= MAX_CACHED_GATEWAYS) openedCredentials.delete(openedCredentials.keys().next().value!);
+    openedCredentials.set(version, credentials);
+  }
   return { gateway, provider, credentials, settings: gateway.settings };
 }

@@ -3,6 +3,7 @@ import { deps, type Deps } from '../../shared/deps.js';
 import type { Operator } from '../../shared/domain/records.js';
 import { seedDemo } from '../../shared/local/seed.js';
 import { deliverMessage, RetryLater } from '../../shared/services/deliver-message.js';
+import { openGateway, saveGateway } from '../../shared/services/gateways.js';
 import { sendMessage } from '../../shared/services/messages.js';
 import { startTestStack } from '../support/local-stack.js';
 
@@ -79,5 +80,21 @@ describe('a message the queue refuses', () => {
     const stored = await d.messages.get('demo', id!);
     expect(stored?.status).toBe('failed');
     expect(stored?.history.at(-1)?.reason).toMatch(/Could not be queued.*throttled/);
+  });
+});
+
+describe('gateway credentials', () => {
+  it('are opened once per gateway version, not once per message', async () => {
+    let opened = 0;
+    const counting = { ...d, cipher: { seal: d.cipher.seal, open: (sealed: string, context: Record<string, string>) => (opened++, d.cipher.open(sealed, context)) } };
+    const input = { name: 'Counted', channel: 'sms' as const, provider: 'sandbox', credentials: { webhookSecret: 'counted-secret-0123456789' }, settings: {}, default: false };
+    const { view } = await saveGateway(counting, operator, input);
+    await openGateway(counting, view.id);
+    await openGateway(counting, view.id);
+    expect(opened).toBe(1);
+    await saveGateway(counting, operator, { ...input, credentials: { webhookSecret: 'rotated-secret-0123456789' } }, view.id);
+    const rotated = await openGateway(counting, view.id);
+    expect(opened).toBe(2);
+    expect(rotated?.credentials).toEqual({ webhookSecret: 'rotated-secret-0123456789' });
   });
 });
