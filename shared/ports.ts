@@ -72,14 +72,23 @@ export interface MessageFilter {
   channel?: Channel;
 }
 
-export type CreateOutcome = { created: true; message: Message } | { created: false; existingMessageId: string };
+export type CreateOutcome =
+  | { created: true; message: Message }
+  /** `sameRequest` is false when the key was first used for a request with another fingerprint. */
+  | { created: false; existingMessageId: string; sameRequest: boolean };
+
+export interface IdempotencyKey {
+  key: string;
+  /** A hash of the request the key was used for: a key reused for another request is a conflict. */
+  fingerprint: string;
+}
 
 export interface MessageStore {
   /**
    * Writes a new message. With an idempotency key, a repeated request with the same key
    * writes nothing and returns the id of the message the first request created.
    */
-  create(message: Message, idempotencyKey?: string): Promise<CreateOutcome>;
+  create(message: Message, idempotency?: IdempotencyKey): Promise<CreateOutcome>;
   get(operatorId: string, id: string): Promise<Message | undefined>;
   list(operatorId: string, filter: MessageFilter, limit: number, cursor?: string): Promise<Page<Message>>;
   /**

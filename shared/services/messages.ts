@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { conflict, DomainError, invalid, notFound } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import { normalizeMobile } from '../domain/phone.js';
@@ -6,7 +7,7 @@ import { MessageView, type PreviewMessageInput, type SendMessageInput } from '..
 import { assertWithinMaxSegments, MAX_SMS_SEGMENTS, measureSms } from '../domain/segments.js';
 import { renderTemplate } from '../domain/template.js';
 import type { Deps } from '../deps.js';
-import type { MessageFilter, Page } from '../ports.js';
+import type { IdempotencyKey, MessageFilter, Page } from '../ports.js';
 import { getCustomer } from './customers.js';
 import { getTemplate } from './templates.js';
 
@@ -46,9 +47,16 @@ export async function previewMessage(d: D, operator: Operator, input: PreviewMes
   return { text, ...measureSms(text), maxSegments: MAX_SMS_SEGMENTS };
 }
 
-async function queueMessage(d: D, message: Message, idempotencyKey?: string): Promise<Message> {
+/** The same key with the same request repeats the first answer; with another request it is a conflict. */
+const idempotency = (key: string | undefined, request: unknown): IdempotencyKey | undefined =>
+  key === undefined ? undefined : { key, fingerprint: createHash('sha256').update(JSON.stringify(request)).digest('base64url') };
+
+async function queueMessage(d: D, message: Message, idempotencyKey?: IdempotencyKey): Promise<Message> {
   const outcome = await d.messages.create(message, idempotencyKey);
   if (!outcome.created) {
+    if (!outcome.sameRequest) {
+      throw conflict(`The Idempotency-Key "${idempotencyKey!.key}" was already used for a different request; use a new key for a new message.`);
+    }
     // A repeated request with the same Idempotency-Key: the first one's message, nothing new.
     return (await d.messages.get(message.operatorId, outcome.existingMessageId))!;
   }
@@ -93,7 +101,7 @@ export async function sendMessage(d: D, operator: Operator, input: SendMessageIn
   const gateway = operator.smsGatewayId ? await d.gateways.get(operator.smsGatewayId) : undefined;
   const message = newMessage(d, operator, { to, text, customerId: customer?.id, templateId: input.templateId });
   if (!gateway) throw conflict('The operator\'s SMS gateway no longer exists; choose another with PUT /v1/gateways/{id} and "default": true.');
-  return queueMessage(d, { ...message, provider: gateway.provider }, idempotencyKey);
+  return queueMessage(d, { ...message, provider: gateway.provider }, idempotency(idempotencyKey, { send: input }));
 }
 
 export async function resendMessage(d: D, operator: Operator, id: string, idempotencyKey?: string): Promise<Message> {
@@ -110,7 +118,8 @@ export async function resendMessage(d: D, operator: Operator, id: string, idempo
     resendOf: original.id,
   });
   if (!gateway) throw conflict('The operator has no SMS gateway to resend through.');
-  return queueMessage(d, { ...message, provider: gateway.provider }, idempotencyKey ?? `resend:${original.id}:${original.updatedAt}`);
+  // Without a key, a double-clicked resend of the same failure still creates one message.
+  return queueMessage(d, { ...message, provider: gateway.provider }, idempotency(idempotencyKey ?? `resend:${original.id}:${original.updatedAt}`, { resend: original.id }));
 }
 
 export async function getMessage(d: Pick<D, 'messages'>, operator: Operator, id: string): Promise<Message> {

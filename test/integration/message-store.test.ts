@@ -82,11 +82,14 @@ describe('message status in DynamoDB', () => {
     expect(await store.claim('op-store', 'missing', later, now.toISOString())).toEqual({ ok: false, reason: 'not-found' });
   });
 
-  it('creates once per idempotency key', async () => {
+  it('creates once per idempotency key, and tells a repeat from a different request', async () => {
     const a = queued();
     const b = queued();
-    expect(await store.create(a, 'key-1')).toMatchObject({ created: true });
-    expect(await store.create(b, 'key-1')).toEqual({ created: false, existingMessageId: a.id });
+    const c = queued();
+    expect(await store.create(a, { key: 'key-1', fingerprint: 'f1' })).toMatchObject({ created: true });
+    expect(await store.create(b, { key: 'key-1', fingerprint: 'f1' })).toEqual({ created: false, existingMessageId: a.id, sameRequest: true });
+    expect(await store.create(c, { key: 'key-1', fingerprint: 'f2' })).toEqual({ created: false, existingMessageId: a.id, sameRequest: false });
     expect(await store.get('op-store', b.id)).toBeUndefined();
+    expect(await store.get('op-store', c.id)).toBeUndefined();
   });
 });

@@ -119,6 +119,10 @@ describe('one SMS end to end through the sandbox gateway', () => {
     await messageReaches(first.body.id, 'delivered');
     const all = await api.get('/v1/messages?limit=100');
     expect(all.body.items.filter((m: { text: string }) => m.text === 'Once only')).toHaveLength(1);
+
+    const reused = await api.post('/v1/messages', { mobile: '01711223366', text: 'Something else' }, headers);
+    expect(reused.status).toBe(409);
+    expect(reused.body.detail).toMatch(/already used for a different request/);
   });
 
   it('resends a failed message as a new message, and refuses to resend one that did not fail', async () => {

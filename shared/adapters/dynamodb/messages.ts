@@ -31,15 +31,15 @@ const isConditionFailure = (error: unknown) =>
     (error.CancellationReasons ?? []).some((reason) => reason.Code === 'ConditionalCheckFailed'));
 
 export const dynamoMessageStore: MessageStore = {
-  async create(message, idempotencyKey) {
+  async create(message, idempotency) {
     const TableName = config().TABLE_NAME;
     const put = { TableName, Item: toItem(message), ConditionExpression: 'attribute_not_exists(pk)' };
-    if (!idempotencyKey) {
+    if (!idempotency) {
       await documentClient().send(new PutCommand(put));
       return { created: true, message };
     }
     const now = Math.floor(Date.parse(message.createdAt) / 1000);
-    const idemKey = key.idempotency(message.operatorId, 'messages', idempotencyKey);
+    const idemKey = key.idempotency(message.operatorId, 'messages', idempotency.key);
     try {
       await documentClient().send(
         new TransactWriteCommand({
@@ -48,7 +48,7 @@ export const dynamoMessageStore: MessageStore = {
             {
               Put: {
                 TableName,
-                Item: { ...idemKey, entity: 'idempotency', messageId: message.id, ttl: now + IDEMPOTENCY_TTL_SECONDS },
+                Item: { ...idemKey, entity: 'idempotency', messageId: message.id, fingerprint: idempotency.fingerprint, ttl: now + IDEMPOTENCY_TTL_SECONDS },
                 // An expired record may linger until TTL deletes it; it no longer counts.
                 ConditionExpression: 'attribute_not_exists(pk) OR #ttl < :now',
                 ExpressionAttributeNames: { '#ttl': 'ttl' },
@@ -63,7 +63,7 @@ export const dynamoMessageStore: MessageStore = {
       if (!isConditionFailure(error)) throw error;
       const existing = await documentClient().send(new GetCommand({ TableName, Key: idemKey, ConsistentRead: true }));
       if (typeof existing.Item?.messageId !== 'string') throw error;
-      return { created: false, existingMessageId: existing.Item.messageId };
+      return { created: false, existingMessageId: existing.Item.messageId, sameRequest: existing.Item.fingerprint === idempotency.fingerprint };
     }
   },
 
