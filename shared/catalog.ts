@@ -38,6 +38,8 @@ export interface WorkerFunction {
   entry: string;
   queue: QueueName;
   batchSize: number;
+  /** Concurrent batches at most (SQS event source maxConcurrency): caps the load on providers. */
+  maxConcurrency: number;
   timeoutSeconds: number;
   /** Queues this worker itself sends to. */
   needsQueue?: QueueName[];
@@ -85,5 +87,5 @@ export const httpFunctions: HttpFunction[] = [
 ];
 
 export const workerFunctions: WorkerFunction[] = [
-  { id: 'SendSmsWorker', entry: 'functions/workers/send-sms.ts', queue: 'send-sms', batchSize: 10, timeoutSeconds: 30 },
+  { id: 'SendSmsWorker', entry: 'functions/workers/send-sms.ts', queue: 'send-sms', batchSize: 10, maxConcurrency: 10, timeoutSeconds: 30 },
 ];

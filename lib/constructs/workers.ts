@@ -21,6 +21,7 @@ export class Workers extends Construct {
           // Handlers report failed records, so one bad message does not redeliver the whole batch.
           reportBatchItemFailures: true,
           maxBatchingWindow: Duration.seconds(1),
+          maxConcurrency: spec.maxConcurrency,
         }),
       );
     }

@@ -141,6 +141,7 @@ describe('functions', () => {
       EventSourceArn: { 'Fn::GetAtt': [logicalId(['Queues', spec.queue]), 'Arn'] },
       BatchSize: spec.batchSize,
       MaximumBatchingWindowInSeconds: 1,
+      ScalingConfig: { MaximumConcurrency: spec.maxConcurrency },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
   });
