@@ -71,9 +71,15 @@ async function queueMessage(d: D, message: Message, idempotencyKey?: Idempotency
   return message;
 }
 
-function newMessage(d: D, operator: Operator, fields: { to: string; text: string; customerId?: string; templateId?: string; resendOf?: string }): Message {
-  if (!operator.smsGatewayId) {
-    throw conflict('This operator has no SMS gateway yet; add one with POST /v1/gateways before sending.');
+/** A queued message through the operator's SMS gateway, ready to store. */
+async function newMessage(
+  d: D,
+  operator: Operator,
+  fields: { to: string; text: string; customerId?: string; templateId?: string; resendOf?: string },
+): Promise<Message> {
+  const gateway = operator.smsGatewayId ? await d.gateways.get(operator.smsGatewayId) : undefined;
+  if (!gateway) {
+    throw conflict('This operator has no SMS gateway to send through; add one with POST /v1/gateways (with "default": true).');
   }
   const now = d.clock.now();
   const at = now.toISOString();
@@ -83,8 +89,8 @@ function newMessage(d: D, operator: Operator, fields: { to: string; text: string
     channel: 'sms',
     ...fields,
     ...measureSms(fields.text),
-    gatewayId: operator.smsGatewayId,
-    provider: '',
+    gatewayId: gateway.id,
+    provider: gateway.provider,
     status: 'queued',
     history: [{ status: 'queued', at }],
     attempts: 0,
@@ -98,10 +104,8 @@ export async function sendMessage(d: D, operator: Operator, input: SendMessageIn
   const to = customer ? customer.mobile : normalizeMobile(input.mobile!, operator.defaultCountry, 'mobile');
   const text = await renderText(d, operator, input, customer);
   assertWithinMaxSegments(text, input.text !== undefined ? 'text' : 'templateId');
-  const gateway = operator.smsGatewayId ? await d.gateways.get(operator.smsGatewayId) : undefined;
-  const message = newMessage(d, operator, { to, text, customerId: customer?.id, templateId: input.templateId });
-  if (!gateway) throw conflict('The operator\'s SMS gateway no longer exists; choose another with PUT /v1/gateways/{id} and "default": true.');
-  return queueMessage(d, { ...message, provider: gateway.provider }, idempotency(idempotencyKey, { send: input }));
+  const message = await newMessage(d, operator, { to, text, customerId: customer?.id, templateId: input.templateId });
+  return queueMessage(d, message, idempotency(idempotencyKey, { send: input }));
 }
 
 export async function resendMessage(d: D, operator: Operator, id: string, idempotencyKey?: string): Promise<Message> {
@@ -109,17 +113,10 @@ export async function resendMessage(d: D, operator: Operator, id: string, idempo
   if (original.status !== 'failed') {
     throw conflict(`Only failed messages can be resent; message ${id} is ${original.status}.`);
   }
-  const gateway = operator.smsGatewayId ? await d.gateways.get(operator.smsGatewayId) : undefined;
-  const message = newMessage(d, operator, {
-    to: original.to,
-    text: original.text,
-    customerId: original.customerId,
-    templateId: original.templateId,
-    resendOf: original.id,
-  });
-  if (!gateway) throw conflict('The operator has no SMS gateway to resend through.');
+  const { to, text, customerId, templateId } = original;
+  const message = await newMessage(d, operator, { to, text, customerId, templateId, resendOf: original.id });
   // Without a key, a double-clicked resend of the same failure still creates one message.
-  return queueMessage(d, { ...message, provider: gateway.provider }, idempotency(idempotencyKey ?? `resend:${original.id}:${original.updatedAt}`, { resend: original.id }));
+  return queueMessage(d, message, idempotency(idempotencyKey ?? `resend:${original.id}:${original.updatedAt}`, { resend: original.id }));
 }
 
 export async function getMessage(d: Pick<D, 'messages'>, operator: Operator, id: string): Promise<Message> {

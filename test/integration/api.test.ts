@@ -221,6 +221,15 @@ describe('messages', () => {
   });
 });
 
+describe('an operator without a gateway', () => {
+  it('gets a 409 that says how to add one, and nothing is stored', async () => {
+    const reply = await other.post('/v1/messages', { mobile: '+919812345678', text: 'hi' });
+    expect(reply.status).toBe(409);
+    expect(reply.body.detail).toMatch(/POST \/v1\/gateways/);
+    expect((await other.get('/v1/messages')).body.items).toEqual([]);
+  });
+});
+
 describe('gateways', () => {
   it('validates credentials with the provider\'s schema and never returns them', async () => {
     const unknown = await api.post('/v1/gateways', { name: 'X', provider: 'carrier-pigeon', credentials: {} });
