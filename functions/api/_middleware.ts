@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import { invalid } from '../../shared/domain/errors.js';
 import type { Operator } from '../../shared/domain/records.js';
 import { logger } from '../../shared/logger.js';
-import { zodFields } from '../../shared/services/zod-fields.js';
+import { zodFields } from '../../shared/domain/zod-fields.js';
 import { authenticate } from './middleware/authenticate.js';
 import { jsonBody } from './middleware/json-body.js';
 import { problem, problemDetails } from './middleware/problem-details.js';

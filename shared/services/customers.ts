@@ -4,7 +4,7 @@ import type { Customer, Operator } from '../domain/records.js';
 import { CustomerImportRow, type CustomerInputT } from '../domain/schemas.js';
 import type { Deps } from '../deps.js';
 import type { CustomerFilter, Page } from '../ports.js';
-import { zodFields } from './zod-fields.js';
+import { zodFields } from '../domain/zod-fields.js';
 
 type D = Pick<Deps, 'customers' | 'clock'>;
 

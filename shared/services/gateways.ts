@@ -5,7 +5,7 @@ import type { Gateway, Operator } from '../domain/records.js';
 import type { GatewayInputT } from '../domain/schemas.js';
 import type { Deps } from '../deps.js';
 import type { SmsProvider } from '../ports.js';
-import { zodFields } from './zod-fields.js';
+import { zodFields } from '../domain/zod-fields.js';
 
 type D = Pick<Deps, 'gateways' | 'operators' | 'cipher' | 'clock' | 'publicBaseUrl'>;
 

@@ -1,4 +1,4 @@
-import { invalid, notFound, unauthorized } from '../domain/errors.js';
+import { DomainError, invalid, notFound, unauthorized } from '../domain/errors.js';
 import type { Deps } from '../deps.js';
 import type { WebhookRequest } from '../ports.js';
 import { openGateway } from './gateways.js';
@@ -19,7 +19,7 @@ export async function recordReceipt(d: D, channel: string, providerId: string, g
   try {
     updates = opened.provider.parseWebhook(request);
   } catch (error) {
-    if (error instanceof Error && error.name === 'Invalid') throw error;
+    if (error instanceof DomainError) throw error;
     throw invalid(`The ${providerId} receipt could not be read: ${error instanceof Error ? error.message : String(error)}`);
   }
   let recorded = 0;

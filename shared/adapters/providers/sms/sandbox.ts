@@ -13,6 +13,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { invalid, ProviderRejected, ProviderUnavailable } from '../../../domain/errors.js';
 import type { ProviderContext, ProviderStatusUpdate, SmsProvider } from '../../../ports.js';
+import { zodFields } from '../../../domain/zod-fields.js';
 import { postJson, timingSafeEqualStrings } from '../http.js';
 
 export const SandboxCredentials = z.strictObject({
@@ -121,7 +122,7 @@ export const sandboxSms: SmsProvider<SandboxCredentials, SandboxSettings> = {
     if (!parsed.success) {
       throw invalid(
         'Sandbox receipt is not valid.',
-        parsed.error.issues.map((issue) => ({ field: issue.path.map(String).join('.') || 'body', message: issue.message })),
+        zodFields(parsed.error, 'body'),
       );
     }
     const receipt = parsed.data;

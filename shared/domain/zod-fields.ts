@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { FieldProblem } from '../domain/errors.js';
+import type { FieldProblem } from './errors.js';
 
 /** zod issues as the API's `errors` list: a dotted field path and a message a person can act on. */
 export function zodFields(error: z.ZodError, prefix = ''): FieldProblem[] {
