@@ -155,7 +155,45 @@ export interface ProviderStatusUpdate {
 export interface ProviderContext {
   fetch: typeof fetch;
   clock: Clock;
+  /**
+   * Durable keyed records a provider may keep of its own (the sandbox's "what did I accept"), so
+   * that what it knows survives a restart. Absent in contexts that do not need it.
+   */
+  journal?: ProviderJournal;
+  /** Schedules work to run later through a queue (never a timer): the sandbox's delivery receipts. */
+  later?: (task: DeferredProviderTask, delaySeconds: number) => Promise<void>;
 }
+
+export interface ProviderJournal {
+  get(key: string): Promise<Record<string, unknown> | undefined>;
+  put(key: string, value: Record<string, unknown>): Promise<void>;
+}
+
+/** A provider callback to run later: POST `body` to `url` with `headers` (retried until it answers 2xx). */
+export interface DeferredProviderTask {
+  kind: 'post';
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** What we know when we ask a provider about a message whose send outcome we lost. */
+export interface ProviderLookupQuery {
+  /** Our message id. */
+  messageId: string;
+  to: string;
+  text: string;
+  /** Known when the message was recorded as sent: then the provider is asked for that id. */
+  providerMessageId?: string;
+  /** When the send that may have reached the provider started (the claim time), ISO. */
+  sentAfter: string;
+}
+
+export type ProviderLookupResult =
+  /** The provider has it: its id, and its current status when that is one we record. */
+  | { found: true; providerMessageId: string; status?: ProviderStatusUpdate }
+  /** The provider definitely never accepted it: sending it now cannot double-send. */
+  | { found: false };
 
 /**
  * One SMS gateway protocol. Adding a provider is adding one file that implements this and a
@@ -174,4 +212,12 @@ export interface SmsProvider<Credentials = Record<string, unknown>, Settings = R
   verifySignature(request: WebhookRequest, gateway: { credentials: Credentials; settings: Settings }): boolean;
   /** Maps the provider's receipt to our statuses; statuses we do not track (e.g. "sending") are dropped. */
   parseWebhook(request: WebhookRequest): ProviderStatusUpdate[];
+  /**
+   * Asks the provider about a message whose outcome we lost (a worker died during the call, or no
+   * receipt came). Throws ProviderUnavailable when it cannot answer now. Providers that cannot be
+   * asked leave it out: their lost outcomes are failed as "outcome unknown" / counted as overdue.
+   */
+  lookup?(query: ProviderLookupQuery, gateway: { credentials: Credentials; settings: Settings }, ctx: ProviderContext): Promise<ProviderLookupResult>;
+  /** How long after `sent` a receipt normally arrives; past it, the reconciler asks `lookup`. */
+  receiptWindowSeconds?: number;
 }
