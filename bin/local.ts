@@ -1,17 +1,24 @@
 /**
  * npm start: the whole app on this machine (API, DynamoDB Local, SQS and the workers), data kept in
- * .data/ at the project root, a demo operator seeded on first start.
- *   PORT  API port (default 3000)     HOST  interface to listen on (default 127.0.0.1)
+ * .data/ at the project root (owner-only), a demo operator seeded on first start. Every server listens
+ * on 127.0.0.1 only; to reach the API from elsewhere, put a tunnel or a reverse proxy in front of it.
+ *   PORT  API port (default 3000)
  *   PUBLIC_BASE_URL  base of webhook and payment links, e.g. a tunnel to this machine
+ *   ISPNOTIFY_DATA_DIR  another data directory than .data/
+ * While it runs, .data/local-stack.json tells `npm run admin` how to reach it.
  */
-import { join } from 'node:path';
 import { deps } from '../shared/deps.js';
+import { localDataDir, removeLocalStackInfo, writeLocalStackInfo } from '../shared/local/data-dir.js';
 import { requeueStrandedMessages } from '../shared/local/requeue-stranded.js';
+import { startLocalRuntime, type LocalRuntime } from '../shared/local/runtime.js';
 import { seedDemo } from '../shared/local/seed.js';
-import { projectRoot, startLocalRuntime, type LocalRuntime } from '../shared/local/runtime.js';
+
+// Before anything is created (loading the modules above creates no file): the files of this process
+// and of DynamoDB Local's Java child are the owner's only, 0600 in folders of 0700.
+process.umask(0o077);
 
 const port = Number(process.env.PORT ?? 3000);
-const dataDir = join(projectRoot, '.data');
+const dataDir = localDataDir();
 const oneLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ');
 
 let runtime: LocalRuntime | undefined;
@@ -19,6 +26,12 @@ let stopping = false;
 
 async function shutdown(code: number): Promise<never> {
   stopping = true;
+  try {
+    // First, so an admin command no longer picks a stack that is going away.
+    await removeLocalStackInfo(dataDir);
+  } catch (error) {
+    console.error(`ispnotify: could not remove local-stack.json: ${oneLine(error)}`);
+  }
   try {
     await runtime?.stop();
   } catch (error) {
@@ -28,7 +41,7 @@ async function shutdown(code: number): Promise<never> {
   process.exit(code);
 }
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(signal, () => {
     // A second Ctrl-C leaves at once; so does one during start. DynamoDB Local's exit hook ends Java.
     if (stopping) process.exit(1);
@@ -40,14 +53,24 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 try {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, not ${JSON.stringify(process.env.PORT)}.`);
+  if ('HOST' in process.env) console.warn('ispnotify: HOST is ignored: the local stack listens on 127.0.0.1 only (use a tunnel or a reverse proxy).');
   runtime = await startLocalRuntime({
     port,
     dataDir,
-    ...(process.env.HOST ? { host: process.env.HOST } : {}),
     ...(process.env.PUBLIC_BASE_URL ? { publicBaseUrl: process.env.PUBLIC_BASE_URL } : {}),
   });
   const { apiKey, created } = await seedDemo({ dataDir });
   const requeued = await requeueStrandedMessages(deps());
+  const { env } = runtime;
+  await writeLocalStackInfo(dataDir, {
+    pid: process.pid,
+    dynamodbEndpoint: env.AWS_ENDPOINT_URL_DYNAMODB!,
+    region: env.AWS_REGION!,
+    tableName: env.TABLE_NAME!,
+    accessKeyId: env.AWS_ACCESS_KEY_ID!,
+    secretAccessKey: env.AWS_SECRET_ACCESS_KEY!,
+    apiUrl: runtime.baseUrl,
+  });
   console.log('');
   console.log(`API: ${runtime.baseUrl}`);
   console.log(`API key: ${apiKey}`);

@@ -1,10 +1,11 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { httpFunctions, queues, workerFunctions } from '../shared/catalog.js';
+import { httpFunctions, queues, scheduledFunctions, workerFunctions } from '../shared/catalog.js';
 import { DataStore } from './constructs/data-store.js';
 import { HttpApi } from './constructs/http-api.js';
 import { Monitoring } from './constructs/monitoring.js';
 import { Queues } from './constructs/queues.js';
+import { Schedules } from './constructs/schedules.js';
 import { Workers } from './constructs/workers.js';
 
 /** ispnotify on AWS: HTTP API -> DynamoDB + SQS -> workers, with DLQ alarms. Everything comes from shared/catalog.ts. */
@@ -14,10 +15,11 @@ export class IspNotifyStack extends Stack {
 
     const data = new DataStore(this, 'Data');
     const messaging = new Queues(this, 'Queues', { definitions: queues, consumers: workerFunctions });
-    const wiring = { table: data.table, credentialsKey: data.credentialsKey, queues: messaging.queues };
+    const wiring = { table: data.table, credentialsKey: data.credentialsKey, cursorKey: data.cursorKey, queues: messaging.queues };
 
     const api = new HttpApi(this, 'Api', { functions: httpFunctions, wiring });
     new Workers(this, 'Workers', { workers: workerFunctions, wiring: { ...wiring, publicBaseUrl: api.publicBaseUrl } });
-    new Monitoring(this, 'Monitoring', { deadLetterQueues: messaging.deadLetterQueues });
+    const schedules = new Schedules(this, 'Schedules', { schedules: scheduledFunctions, wiring: { ...wiring, publicBaseUrl: api.publicBaseUrl } });
+    new Monitoring(this, 'Monitoring', { deadLetterQueues: { ...messaging.deadLetterQueues, ...schedules.deadLetterQueues } });
   }
 }

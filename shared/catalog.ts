@@ -3,7 +3,7 @@
  * runtime (shared/local/) both read this file, so the two runtimes cannot drift apart.
  */
 
-export type QueueName = 'send-sms';
+export type QueueName = 'send-sms' | 'provider-callbacks';
 
 export interface QueueDefinition {
   name: QueueName;
@@ -17,6 +17,8 @@ export interface QueueDefinition {
 
 export const queues: Record<QueueName, QueueDefinition> = {
   'send-sms': { name: 'send-sms', maxReceiveCount: 5, visibilityTimeoutSeconds: 180, urlEnv: 'SEND_SMS_QUEUE_URL' },
+  // Callbacks a provider owes us later (the sandbox's delivery receipts): durable, retried, never a timer.
+  'provider-callbacks': { name: 'provider-callbacks', maxReceiveCount: 10, visibilityTimeoutSeconds: 60, urlEnv: 'PROVIDER_CALLBACKS_QUEUE_URL' },
 };
 
 export const dlqName = (queue: QueueName) => `${queue}-dlq`;
@@ -31,6 +33,8 @@ export interface HttpFunction {
   timeoutSeconds: number;
   /** Queues this function sends to (CDK grants SendMessage and sets the URL env var). */
   needsQueue?: QueueName[];
+  /** API Gateway throttling of these routes, apart from the stage default (requests per second). */
+  throttle?: { rateLimit: number; burstLimit: number };
 }
 
 export interface WorkerFunction {
@@ -45,12 +49,33 @@ export interface WorkerFunction {
   needsQueue?: QueueName[];
 }
 
+/** A function EventBridge Scheduler invokes (the local runtime runs the same schedule in process). */
+export interface ScheduledFunction {
+  id: string;
+  entry: string;
+  /** `rate(N minutes)`: the same expression CDK gives EventBridge Scheduler and the local runner parses. */
+  schedule: `rate(${number} minute${'' | 's'})`;
+  timeoutSeconds: number;
+  needsQueue?: QueueName[];
+}
+
+export const scheduledFunctions: ScheduledFunction[] = [
+  {
+    // Finds queued messages whose send task was lost and sent messages whose receipt is overdue, and asks the provider.
+    id: 'Reconciler',
+    entry: 'functions/scheduled/reconcile.ts',
+    schedule: 'rate(5 minutes)',
+    timeoutSeconds: 300,
+    needsQueue: ['send-sms'],
+  },
+];
+
 export const httpFunctions: HttpFunction[] = [
   { id: 'PublicApi', entry: 'functions/api/public.ts', routes: ['GET /health', 'GET /openapi.json'], timeoutSeconds: 10 },
   {
     id: 'CustomersApi',
     entry: 'functions/api/customers.ts',
-    routes: ['PUT /v1/customers/{id}', 'GET /v1/customers/{id}', 'GET /v1/customers', 'POST /v1/customers/import'],
+    routes: ['PUT /v1/customers/{id}', 'GET /v1/customers/{id}', 'DELETE /v1/customers/{id}', 'GET /v1/customers', 'POST /v1/customers/import'],
     timeoutSeconds: 29,
   },
   {
@@ -65,6 +90,13 @@ export const httpFunctions: HttpFunction[] = [
     ],
     timeoutSeconds: 29,
     needsQueue: ['send-sms'],
+  },
+  {
+    // The operator's own settings: name, country, time zone, send limits, destination countries.
+    id: 'SettingsApi',
+    entry: 'functions/api/settings.ts',
+    routes: ['GET /v1/settings', 'PATCH /v1/settings'],
+    timeoutSeconds: 10,
   },
   {
     id: 'TemplatesApi',
@@ -83,9 +115,13 @@ export const httpFunctions: HttpFunction[] = [
     entry: 'functions/webhooks/sms.ts',
     routes: ['POST /webhooks/sms/{provider}/{gatewayId}'],
     timeoutSeconds: 10,
+    // Receipts come in bursts after a broadcast; they have their own limit, apart from tenants' API calls.
+    throttle: { rateLimit: 1000, burstLimit: 2000 },
   },
 ];
 
 export const workerFunctions: WorkerFunction[] = [
-  { id: 'SendSmsWorker', entry: 'functions/workers/send-sms.ts', queue: 'send-sms', batchSize: 10, maxConcurrency: 10, timeoutSeconds: 30 },
+  // needsQueue: an outcome that could not be stored is queued for recording; the sandbox queues its receipts.
+  { id: 'SendSmsWorker', entry: 'functions/workers/send-sms.ts', queue: 'send-sms', batchSize: 10, maxConcurrency: 10, timeoutSeconds: 30, needsQueue: ['send-sms', 'provider-callbacks'] },
+  { id: 'ProviderCallbacksWorker', entry: 'functions/workers/provider-callbacks.ts', queue: 'provider-callbacks', batchSize: 10, maxConcurrency: 2, timeoutSeconds: 10 },
 ];

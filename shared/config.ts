@@ -10,10 +10,14 @@ const Env = z
     CREDENTIALS_KMS_KEY_ID: z.string().min(1).optional(),
     /** Local: a base64 AES-256 key that seals gateway credentials (generated under .data/). */
     CREDENTIALS_LOCAL_KEY: z.string().min(1).optional(),
-    SEND_SMS_QUEUE_URL: z.string().min(1).optional(),
+    /** AWS: the KMS HMAC key whose MAC of a fixed message signs list cursors (shared/adapters/crypto/cursor-key.ts). */
+    CURSOR_MAC_KEY_ID: z.string().min(1).optional(),
   })
   .refine((env) => env.CREDENTIALS_KMS_KEY_ID || env.CREDENTIALS_LOCAL_KEY, {
     message: 'Set CREDENTIALS_KMS_KEY_ID (AWS) or CREDENTIALS_LOCAL_KEY (local) to seal gateway credentials.',
+  })
+  .refine((env) => env.CURSOR_MAC_KEY_ID || env.CREDENTIALS_LOCAL_KEY, {
+    message: 'Set CURSOR_MAC_KEY_ID (AWS) or CREDENTIALS_LOCAL_KEY (local) to sign list cursors.',
   });
 
 export type Config = z.infer<typeof Env> & { queueUrl(queue: QueueName): string };

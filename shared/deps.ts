@@ -1,20 +1,26 @@
 /** The composition root: the real adapters behind the ports, built once per process. */
 import { kmsCipher } from './adapters/crypto/kms-cipher.js';
 import { localCipher } from './adapters/crypto/local-cipher.js';
+import { dynamoCounterStore } from './adapters/dynamodb/counters.js';
 import { dynamoCustomerStore } from './adapters/dynamodb/customers.js';
+import { dynamoErasureStore } from './adapters/dynamodb/erasure.js';
 import { dynamoGatewayStore } from './adapters/dynamodb/gateways.js';
 import { dynamoMessageStore } from './adapters/dynamodb/messages.js';
 import { dynamoOperatorStore } from './adapters/dynamodb/operators.js';
+import { dynamoProviderJournal } from './adapters/dynamodb/provider-journal.js';
 import { dynamoTemplateStore } from './adapters/dynamodb/templates.js';
 import { sqsTaskQueue } from './adapters/sqs/task-queue.js';
 import { config, onConfigReset } from './config.js';
 import type {
   Clock,
+  CounterStore,
   CredentialsCipher,
   CustomerStore,
+  ErasureStore,
   GatewayStore,
   MessageStore,
   OperatorStore,
+  ProviderJournal,
   TaskQueue,
   TemplateStore,
 } from './ports.js';
@@ -25,10 +31,16 @@ export interface Deps {
   templates: TemplateStore;
   gateways: GatewayStore;
   messages: MessageStore;
+  /** Daily message limits (shared/services/send-limits.ts). */
+  counters: CounterStore;
+  /** Customer erasure (shared/services/erase-customer.ts). */
+  erasure: ErasureStore;
   queue: TaskQueue;
   cipher: CredentialsCipher;
   clock: Clock;
   fetch: typeof fetch;
+  /** A gateway's own provider records (see ProviderContext.journal). */
+  journal: (gatewayId: string) => ProviderJournal;
   publicBaseUrl: string;
 }
 
@@ -43,10 +55,13 @@ export function deps(): Deps {
     templates: dynamoTemplateStore,
     gateways: dynamoGatewayStore,
     messages: dynamoMessageStore,
+    counters: dynamoCounterStore,
+    erasure: dynamoErasureStore,
     queue: sqsTaskQueue,
     cipher: env.CREDENTIALS_KMS_KEY_ID ? kmsCipher(env.CREDENTIALS_KMS_KEY_ID) : localCipher(env.CREDENTIALS_LOCAL_KEY!),
     clock: { now: () => new Date() },
     fetch: (...args) => fetch(...args),
+    journal: (gatewayId) => dynamoProviderJournal(gatewayId),
     publicBaseUrl: env.PUBLIC_BASE_URL.replace(/\/$/, ''),
   };
   return built;

@@ -13,6 +13,8 @@ import {
   PreviewMessage,
   Problem,
   SendMessage,
+  Settings,
+  SettingsPatch,
   TemplateInput,
   TemplateView,
 } from './domain/schemas.js';
@@ -26,6 +28,10 @@ export function openApiDocument(serverUrl?: string) {
     400: problem('Malformed JSON or invalid fields; `errors` names each field.'),
     401: problem('Missing or wrong API key.'),
     404: problem('Not found (or belongs to another operator).'),
+    429: {
+      ...problem('Over a limit of the operator (`limit` says which, with its value): requestsPerSecond, or messagesPerDay on sends.'),
+      headers: { 'Retry-After': { description: 'Seconds to wait: about a second for the request rate, until the operator\'s next midnight for the daily messages.', schema: { type: 'integer' as const } } },
+    },
   };
   const ok = (schema: z.ZodType, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
   const idPath = z.object({ id: z.string() });
@@ -36,6 +42,7 @@ export function openApiDocument(serverUrl?: string) {
 
   route({ method: 'put', path: '/v1/customers/{id}', summary: 'Create or replace a customer', request: { params: idPath, body: { content: { 'application/json': { schema: CustomerInput } } } }, responses: { 200: ok(Customer), 201: ok(Customer, 'Created'), ...errors } });
   route({ method: 'get', path: '/v1/customers/{id}', summary: 'Get a customer', request: { params: idPath }, responses: { 200: ok(Customer), ...errors } });
+  route({ method: 'delete', path: '/v1/customers/{id}', summary: 'Erase a customer\'s personal data: the customer is deleted, its messages keep their statuses and counts with the number masked and the text "[erased]". A repeat answers 204 too', request: { params: idPath }, responses: { 204: { description: 'Erased' }, ...errors } });
   route({ method: 'get', path: '/v1/customers', summary: 'List customers (filters, text search, cursor paging)', request: { query: CustomerQuery }, responses: { 200: ok(page(Customer)), ...errors } });
   route({ method: 'post', path: '/v1/customers/import', summary: 'Import up to 1,000 customers; valid rows are kept, invalid rows reported', request: { body: { content: { 'application/json': { schema: CustomerImport } } } }, responses: { 200: ok(z.object({ received: z.number(), imported: z.number(), failed: z.array(z.object({ index: z.number(), id: z.string().optional(), errors: z.array(z.object({ field: z.string(), message: z.string() })) })) })), ...errors } });
   route({ method: 'post', path: '/v1/messages', summary: 'Send one SMS to a customer or a number', request: { headers: idempotencyHeader, body: { content: { 'application/json': { schema: SendMessage } } } }, responses: { 202: ok(MessageView, 'Accepted: queued for sending'), 409: problem('No SMS gateway configured.'), ...errors } });
@@ -43,6 +50,8 @@ export function openApiDocument(serverUrl?: string) {
   route({ method: 'get', path: '/v1/messages', summary: 'Message history, newest first', request: { query: MessageQuery }, responses: { 200: ok(page(MessageView)), ...errors } });
   route({ method: 'get', path: '/v1/messages/{id}', summary: 'A message with its status history', request: { params: idPath }, responses: { 200: ok(MessageView), ...errors } });
   route({ method: 'post', path: '/v1/messages/{id}/resend', summary: 'Resend a failed message (as a new message)', request: { params: idPath, headers: idempotencyHeader }, responses: { 202: ok(MessageView, 'Accepted'), 409: problem('The message is not failed.'), ...errors } });
+  route({ method: 'get', path: '/v1/settings', summary: 'The operator\'s settings, defaults filled in', responses: { 200: ok(Settings), ...errors } });
+  route({ method: 'patch', path: '/v1/settings', summary: 'Change only the settings given (null restores a default); unknown fields are refused', request: { body: { content: { 'application/json': { schema: SettingsPatch } } } }, responses: { 200: ok(Settings), ...errors } });
   route({ method: 'put', path: '/v1/templates/{id}', summary: 'Create or replace a template', request: { params: idPath, body: { content: { 'application/json': { schema: TemplateInput } } } }, responses: { 200: ok(TemplateView), 201: ok(TemplateView, 'Created'), ...errors } });
   route({ method: 'get', path: '/v1/templates/{id}', summary: 'Get a template', request: { params: idPath }, responses: { 200: ok(TemplateView), ...errors } });
   route({ method: 'get', path: '/v1/templates', summary: 'List templates', responses: { 200: ok(page(TemplateView)), ...errors } });

@@ -23,12 +23,57 @@ export interface Page<T> {
   cursor?: string;
 }
 
+/** Fields a partial operator update sets; `null` removes one (a setting then falls back to its default). */
+export type OperatorChanges = { [K in keyof Omit<Operator, 'id' | 'createdAt'>]?: Operator[K] | null };
+
 export interface OperatorStore {
   get(operatorId: string): Promise<Operator | undefined>;
+  /** Writes the whole record: for creating an operator. Changes to an existing one go through `update`. */
   put(operator: Operator): Promise<void>;
+  /**
+   * Sets (or removes) only the named fields, in one UpdateItem on an existing operator, so two
+   * updates of different fields never undo each other. Returns the operator as it is after, or
+   * undefined when there is no such operator.
+   */
+  update(operatorId: string, changes: OperatorChanges): Promise<Operator | undefined>;
   /** Resolves a hashed API key to its operator id. */
   operatorIdForKey(keyHash: string): Promise<string | undefined>;
   putApiKey(keyHash: string, operatorId: string, label: string): Promise<void>;
+}
+
+export type TakeOutcome = 'taken' | 'over-limit' | 'repeat';
+
+/** Counters that enforce a limit exactly across processes (one DynamoDB item per operator, counter and period). */
+export interface CounterStore {
+  /**
+   * Counts one on `counter` for `period` only if the count stays at most `limit`; the item expires at
+   * `expiresAt` (epoch seconds). With a `claim` (the request's idempotency key), a claim counts once:
+   * while it is remembered (`claimExpiresAt`), taking it again counts nothing and answers 'repeat'.
+   */
+  take(
+    operatorId: string,
+    counter: string,
+    period: string,
+    limit: number,
+    options: { expiresAt: number; claim?: { key: string; expiresAt: number } },
+  ): Promise<TakeOutcome>;
+  /** Gives back one taken for a request that then created nothing, and forgets its claim. */
+  giveBack(operatorId: string, counter: string, period: string, claimKey?: string): Promise<void>;
+}
+
+/** The storage side of erasing a customer's personal data (services/erase-customer.ts). */
+export interface ErasureStore {
+  /** The ids of the customer's messages (customer-messages index), a page at a time. */
+  customerMessageIds(operatorId: string, customerId: string): AsyncIterable<string[]>;
+  /**
+   * Replaces a message's personal data (`to`, `text`) and sets erasedAt, once: false when the
+   * message is gone or was already erased.
+   */
+  eraseMessage(operatorId: string, messageId: string, erased: { to: string; text: string; erasedAt: string }): Promise<boolean>;
+  /** Deletes the customer item and records that it was erased (no personal data), in one transaction. */
+  deleteCustomer(operatorId: string, customerId: string, erasedAt: string): Promise<void>;
+  /** When the customer was erased, if it was. */
+  erasedAt(operatorId: string, customerId: string): Promise<string | undefined>;
 }
 
 export interface CustomerFilter {
@@ -89,6 +134,11 @@ export interface MessageStore {
    * writes nothing and returns the id of the message the first request created.
    */
   create(message: Message, idempotency?: IdempotencyKey): Promise<CreateOutcome>;
+  /**
+   * Writes the one resend of a failed message and marks the original with it, in one transaction.
+   * When the original was already resent, writes nothing and returns that resend's id.
+   */
+  createResend(original: Pick<Message, 'operatorId' | 'id'>, message: Message): Promise<CreateOutcome>;
   get(operatorId: string, id: string): Promise<Message | undefined>;
   list(operatorId: string, filter: MessageFilter, limit: number, cursor?: string): Promise<Page<Message>>;
   /**
@@ -96,6 +146,11 @@ export interface MessageStore {
    * unexpired claim exists. Returns the message as it was before the claim, or the reason it failed.
    */
   claim(operatorId: string, id: string, until: string, now: string): Promise<ClaimResult>;
+  /**
+   * Takes over a claim that expired (its worker died), only if it is still the one seen
+   * (`expiredUntil`): one worker reconciles it. Returns the message, or undefined if another moved first.
+   */
+  takeOverClaim(operatorId: string, id: string, expiredUntil: string, until: string, now: string): Promise<Message | undefined>;
   /** Gives the claim back after a retryable failure, noting the attempt and the error. */
   release(operatorId: string, id: string, error: string, now: string): Promise<void>;
   /**
@@ -105,6 +160,16 @@ export interface MessageStore {
   transition(operatorId: string, id: string, change: StatusChange, extra?: { providerMessageId?: string; gatewayId?: string }): Promise<boolean>;
   /** Finds the message a provider's id refers to, for a given gateway. */
   findByProviderId(gatewayId: string, providerMessageId: string): Promise<{ operatorId: string; messageId: string } | undefined>;
+  /**
+   * Messages of every operator still `queued` or `sent` whose status was set before `before` (ISO),
+   * a page at a time, read from a sparse index: the cost follows the pending messages, not the history.
+   */
+  pending(status: 'queued' | 'sent', before: string): AsyncIterable<PendingMessage[]>;
+}
+
+export interface PendingMessage {
+  operatorId: string;
+  messageId: string;
 }
 
 export type ClaimResult =
@@ -114,11 +179,16 @@ export type ClaimResult =
 export interface SendTask {
   operatorId: string;
   messageId: string;
+  /**
+   * Set when the provider accepted the message but its `sent` could not be stored: this task only
+   * records that outcome (with its own retries) and never calls the provider again.
+   */
+  accepted?: { providerMessageId: string; gatewayId: string; at: string };
 }
 
 export interface TaskQueue {
   /** SendMessageBatch in groups of 10; throws if any entry could not be enqueued. */
-  enqueue(queue: QueueName, tasks: SendTask[]): Promise<void>;
+  enqueue(queue: QueueName, tasks: object[], options?: { delaySeconds?: number }): Promise<void>;
 }
 
 export interface CredentialsCipher {

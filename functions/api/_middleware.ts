@@ -9,6 +9,7 @@ import { zodFields } from '../../shared/domain/zod-fields.js';
 import { authenticate } from './middleware/authenticate.js';
 import { jsonBody } from './middleware/json-body.js';
 import { problem, problemDetails } from './middleware/problem-details.js';
+import { rateLimit } from './middleware/rate-limit.js';
 import type { ApiEvent, ApiResult } from './middleware/types.js';
 
 export interface RouteRequest {
@@ -24,7 +25,8 @@ export type Route = (request: RouteRequest) => Promise<ApiResult>;
 
 /**
  * One Lambda serves one resource: its routes, keyed by API Gateway route key. Cross-cutting
- * concerns (logging context, problem+json errors, JSON body, bearer auth) are composed here once.
+ * concerns (logging context, problem+json errors, JSON body, bearer auth, the operator's request
+ * rate) are composed here once.
  */
 export function api(routes: Record<string, Route>, options: { public?: boolean; rawBody?: boolean } = {}) {
   const handler = middy<ApiEvent, ApiResult, Error, Context>()
@@ -32,7 +34,8 @@ export function api(routes: Record<string, Route>, options: { public?: boolean; 
     .use(problemDetails());
   // Webhooks read their raw body: signatures are computed over the bytes as sent.
   if (!options.rawBody) handler.use(jsonBody());
-  if (!options.public) handler.use(authenticate());
+  // The rate is per authenticated operator, so it comes after authentication.
+  if (!options.public) handler.use(authenticate()).use(rateLimit());
   return handler.handler(async (event) => {
     const route = routes[event.routeKey];
     if (!route) return problem(404, `No route for ${event.routeKey}.`);
@@ -47,13 +50,33 @@ export function api(routes: Record<string, Route>, options: { public?: boolean; 
   });
 }
 
-/** Parses with a zod schema; failures become a 400 naming each field. */
-export function parse<S extends z.ZodType>(schema: S, value: unknown, what = 'request body'): z.output<S> {
-  if (value === undefined && what === 'request body') {
+export interface ParseOptions {
+  /**
+   * The field to name for a problem with the value as a whole, such as `id` for a path parameter.
+   * The request body's is `body`; fields inside a value are named by their path (`text`, `variables.amount`).
+   */
+  field?: string;
+}
+
+/**
+ * Parses with a zod schema; failures become a 400 naming each field. The request body (the default
+ * `what`) must be a JSON object: an array, string, number, boolean or null body is a 400 on `body`.
+ */
+export function parse<S extends z.ZodType>(schema: S, value: unknown, what = 'request body', options: ParseOptions = {}): z.output<S> {
+  const isBody = what === 'request body';
+  if (isBody && value === undefined) {
     throw invalid('The request needs a JSON body.', [{ field: 'body', message: 'is required' }]);
   }
+  if (isBody && (typeof value !== 'object' || value === null || Array.isArray(value))) {
+    const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+    throw invalid(`The request body must be a JSON object ({...}), not ${got}.`, [{ field: 'body', message: 'must be a JSON object' }]);
+  }
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw invalid(`The ${what} has invalid fields.`, zodFields(parsed.error));
+  if (!parsed.success) {
+    const whole = options.field ?? (isBody ? 'body' : '');
+    const fields = zodFields(parsed.error).map((problem) => (problem.field === '' ? { ...problem, field: whole } : problem));
+    throw invalid(`The ${what} has invalid fields.`, fields);
+  }
   return parsed.data;
 }
 

@@ -3,7 +3,7 @@ import { deps } from '../../shared/deps.js';
 import { getGateway, listGateways, saveGateway } from '../../shared/services/gateways.js';
 import { api, json, parse } from './_middleware.js';
 
-const idParam = (params: Record<string, string>) => parse(ResourceId, params.id, 'gateway id in the path');
+const idParam = (params: Record<string, string>) => parse(ResourceId, params.id, 'gateway id in the path', { field: 'id' });
 
 export const handler = api({
   'POST /v1/gateways': async ({ operator, body }) => {

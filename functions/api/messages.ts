@@ -3,7 +3,7 @@ import { deps } from '../../shared/deps.js';
 import { getMessage, listMessages, messageView, previewMessage, resendMessage, sendMessage } from '../../shared/services/messages.js';
 import { api, idempotencyKey, json, parse } from './_middleware.js';
 
-const idParam = (params: Record<string, string>) => parse(ResourceId, params.id, 'message id in the path');
+const idParam = (params: Record<string, string>) => parse(ResourceId, params.id, 'message id in the path', { field: 'id' });
 
 export const handler = api({
   'POST /v1/messages': async (request) => {
@@ -19,7 +19,8 @@ export const handler = api({
   },
   'GET /v1/messages/{id}': async ({ operator, params }) => json(200, messageView(await getMessage(deps(), operator, idParam(params)))),
   'POST /v1/messages/{id}/resend': async (request) => {
-    const message = await resendMessage(deps(), request.operator, idParam(request.params), idempotencyKey(request));
-    return json(202, messageView(message), { location: `/v1/messages/${message.id}` });
+    // 202 for the one resend; 200 with that same resend for every later click, whatever its key.
+    const { message, created } = await resendMessage(deps(), request.operator, idParam(request.params), idempotencyKey(request));
+    return json(created ? 202 : 200, messageView(message), { location: `/v1/messages/${message.id}` });
   },
 });

@@ -4,7 +4,7 @@ import { deps } from '../../shared/deps.js';
 import { getTemplate, listTemplates, putTemplate } from '../../shared/services/templates.js';
 import { api, json, parse } from './_middleware.js';
 
-const idParam = (params: Record<string, string>) => parse(ResourceId, params.id, 'template id in the path');
+const idParam = (params: Record<string, string>) => parse(ResourceId, params.id, 'template id in the path', { field: 'id' });
 const TemplateQuery = z.strictObject({ limit: Limit, cursor: z.string().max(2048).optional() });
 
 export const handler = api({

@@ -7,7 +7,11 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { metrics } from '../../shared/metrics.js';
 import { deliverMessage, RetryLater, type DeliveryOutcome } from '../../shared/services/deliver-message.js';
 
-const SendTask = z.object({ operatorId: z.string().min(1), messageId: z.string().min(1) });
+const SendTask = z.object({
+  operatorId: z.string().min(1),
+  messageId: z.string().min(1),
+  accepted: z.object({ providerMessageId: z.string().min(1), gatewayId: z.string().min(1), at: z.string().min(1) }).optional(),
+});
 const worker = workerFunctions.find((w) => w.entry === 'functions/workers/send-sms.ts')!;
 const processor = new BatchProcessor(EventType.SQS);
 
@@ -19,6 +23,7 @@ async function sendOne(record: SQSRecord): Promise<void> {
     const outcome = await deliverMessage(deps(), task, {
       receiveCount: Number(record.attributes.ApproximateReceiveCount),
       maxReceiveCount: queues[worker.queue].maxReceiveCount,
+      maxAttempts: queues[worker.queue].maxReceiveCount,
       claimMs: worker.timeoutSeconds * 1000,
     });
     metrics.addMetric(outcomeMetric[outcome], MetricUnit.Count, 1);
@@ -33,6 +38,9 @@ const outcomeMetric: Record<DeliveryOutcome, string> = {
   rejected: 'SmsRejected',
   duplicate: 'SmsDuplicateDelivery',
   'outcome-unknown': 'SmsOutcomeUnknown',
+  reconciled: 'SmsReconciled',
+  deferred: 'SmsSendDeferred',
+  'outcome-queued': 'SmsOutcomeQueued',
 };
 
 export const handler = async (event: SQSEvent, context: Context) => {

@@ -1,6 +1,6 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
-import { Key } from 'aws-cdk-lib/aws-kms';
+import { Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { tableDefinition } from '../../shared/adapters/dynamodb/table.js';
 
@@ -9,6 +9,8 @@ export class DataStore extends Construct {
   readonly table: Table;
   /** Handlers call kms:Encrypt/Decrypt with it directly (credentials are < 4 KB). */
   readonly credentialsKey: Key;
+  /** HMAC key: its MAC of a fixed message is the list-cursor signing key (one GenerateMac per cold start). */
+  readonly cursorKey: Key;
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -23,6 +25,14 @@ export class DataStore extends Construct {
       description: 'ispnotify: seals SMS/e-mail gateway credentials stored in DynamoDB',
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    // KMS rotates only symmetric encryption keys; rotating this one would only invalidate open cursors.
+    this.cursorKey = new Key(this, 'CursorKey', {
+      description: 'ispnotify: signs list cursors (HMAC)',
+      keySpec: KeySpec.HMAC_256,
+      keyUsage: KeyUsage.GENERATE_VERIFY_MAC,
+      removalPolicy: RemovalPolicy.DESTROY,
     });
 
     const string = (name: string) => ({ name, type: AttributeType.STRING });
@@ -42,7 +52,7 @@ export class DataStore extends Construct {
         indexName: index.indexName,
         partitionKey: string(index.partitionKey),
         sortKey: string(index.sortKey),
-        projectionType: ProjectionType.ALL,
+        projectionType: index.projection === 'KEYS_ONLY' ? ProjectionType.KEYS_ONLY : ProjectionType.ALL,
       });
     }
   }

@@ -30,12 +30,22 @@ export class HttpApi extends Construct {
       httpApi: this.api,
       stageName: '$default',
       autoDeploy: true,
-      throttle: { burstLimit: 200, rateLimit: 100 },
+      // A ceiling per route for the whole deployment; per-operator limits are enforced in the app
+      // (GET/PATCH /v1/settings: requests per second and messages per day).
+      throttle: DEFAULT_ROUTE_THROTTLE,
       accessLogSettings: {
         destination: new apigw.LogGroupLogDestination(accessLogs),
         format: accessLogFormat,
       },
     });
+
+    // Routes with limits of their own (providers' receipts): one tenant's burst of API calls never starves them.
+    const routeSettings = Object.fromEntries(
+      props.functions.flatMap((spec) =>
+        spec.throttle ? spec.routes.map((routeKey) => [routeKey, { ThrottlingBurstLimit: spec.throttle!.burstLimit, ThrottlingRateLimit: spec.throttle!.rateLimit }]) : [],
+      ),
+    );
+    if (Object.keys(routeSettings).length > 0) (stage.node.defaultChild as apigw.CfnStage).addPropertyOverride('RouteSettings', routeSettings);
 
     const wiring: FunctionWiring = { ...props.wiring, publicBaseUrl: this.publicBaseUrl };
     for (const spec of props.functions) {
@@ -58,6 +68,8 @@ export class HttpApi extends Construct {
     new CfnOutput(Stack.of(this), 'ApiUrl', { value: stage.url, description: 'Base URL of the ispnotify HTTP API' });
   }
 }
+
+export const DEFAULT_ROUTE_THROTTLE = { burstLimit: 400, rateLimit: 200 };
 
 /** One JSON line per request, using HTTP API context variables (no headers, so no bearer keys in logs). */
 const accessLogFormat = AccessLogFormat.custom(

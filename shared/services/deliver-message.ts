@@ -2,9 +2,11 @@ import { ProviderRejected } from '../domain/errors.js';
 import type { Message } from '../domain/records.js';
 import type { Deps } from '../deps.js';
 import type { SendTask } from '../ports.js';
-import { openGateway, webhookUrl } from './gateways.js';
+import { safeReason } from './error-text.js';
+import { openGateway, providerContext, webhookUrl } from './gateways.js';
+import { recordSent, withStorageRetries } from './record-outcome.js';
 
-type D = Pick<Deps, 'messages' | 'gateways' | 'cipher' | 'clock' | 'fetch' | 'publicBaseUrl'>;
+type D = Pick<Deps, 'messages' | 'gateways' | 'cipher' | 'clock' | 'fetch' | 'publicBaseUrl' | 'queue' | 'journal'>;
 
 /** Thrown to have SQS deliver the task again later (reported as a batch item failure). */
 export class RetryLater extends Error {
@@ -16,70 +18,146 @@ export class RetryLater extends Error {
 }
 
 /** What one delivery did, for metrics; retries are thrown as RetryLater. */
-export type DeliveryOutcome = 'sent' | 'rejected' | 'duplicate' | 'outcome-unknown';
+export type DeliveryOutcome = 'sent' | 'rejected' | 'duplicate' | 'deferred' | 'outcome-unknown' | 'reconciled' | 'outcome-queued';
 
 export interface Attempt {
-  /** SQS ApproximateReceiveCount of this delivery. */
+  /** SQS ApproximateReceiveCount of this delivery: only tells whether this is the task's last delivery. */
   receiveCount: number;
   /** The queue's maxReceiveCount: after this delivery the task goes to the DLQ. */
   maxReceiveCount: number;
+  /** Provider calls a message gets at most (counted on the message, which survives restarts). */
+  maxAttempts: number;
   /** How long the claim on the message lasts: the worker's timeout. */
   claimMs: number;
 }
 
-const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
+const OUTCOME_UNKNOWN =
+  'The send outcome is unknown (the worker stopped during the provider call, and this provider cannot be asked); ' +
+  'not retried to avoid a double send. Resend it if it did not arrive.';
 
 /**
  * Sends one queued message at most once. The message's claim (a conditional write) is the
- * idempotency record: a duplicate SQS delivery finds it claimed or already sent and does nothing,
- * and a claim left behind by a worker that died mid-call is never retried blindly (it could
- * double-send), so that message is failed with the reason and can be resent by a person.
+ * idempotency record: a duplicate SQS delivery finds it claimed or already sent and does nothing.
+ * Once the provider accepted the message, nothing that fails afterwards leads to another provider
+ * call: the outcome is recorded with its own retries, else queued for recording, else left under
+ * the claim, which the next delivery reconciles by asking the provider.
  */
 export async function deliverMessage(d: D, task: SendTask, attempt: Attempt): Promise<DeliveryOutcome> {
+  if (task.accepted) {
+    // Only recording an outcome the provider already gave: never a provider call.
+    await recordSent(d, task.operatorId, task.messageId, task.accepted);
+    return 'sent';
+  }
   const now = d.clock.now();
-  const claim = await d.messages.claim(task.operatorId, task.messageId, new Date(now.getTime() + attempt.claimMs).toISOString(), now.toISOString());
-  if (!claim.ok) {
-    switch (claim.reason) {
-      case 'not-found':
-      case 'not-queued':
-        return 'duplicate'; // already sent, failed or gone
-      case 'claimed':
-        throw new RetryLater(`Message ${task.messageId} is being sent by another worker`);
-      case 'claim-expired':
-        await fail(d, claim.message!, 'The send outcome is unknown (the worker stopped during the provider call); not retried to avoid a double send. Resend it if it did not arrive.');
-        return 'outcome-unknown';
+  const until = new Date(now.getTime() + attempt.claimMs).toISOString();
+  const claim = await d.messages.claim(task.operatorId, task.messageId, until, now.toISOString());
+  if (claim.ok) return sendClaimed(d, claim.message, attempt);
+  switch (claim.reason) {
+    case 'not-found':
+    case 'not-queued':
+      return 'duplicate'; // already sent, failed or gone
+    case 'claimed': {
+      // Someone holds it (a duplicate delivery, or a worker that died moments ago). Come back when the
+      // claim ends, with a fresh task, rather than spend this task's receives and land in the DLQ.
+      const waitSeconds = Math.ceil((Date.parse(claim.message!.claimedUntil!) - now.getTime()) / 1000) + 1;
+      await d.queue.enqueue('send-sms', [{ operatorId: task.operatorId, messageId: task.messageId }], { delaySeconds: waitSeconds });
+      return 'deferred';
+    }
+    case 'claim-expired': {
+      const taken = await d.messages.takeOverClaim(task.operatorId, task.messageId, claim.message!.claimedUntil!, until, now.toISOString());
+      if (!taken) throw new RetryLater(`Message ${task.messageId} is being reconciled by another worker`);
+      return reconcileLostSend(d, taken, attempt);
     }
   }
-  const message = claim.message;
+}
+
+/**
+ * A worker died holding the claim, perhaps during the provider call. Ask the provider: if it has
+ * the message, record what it says; if it never had it, sending now is the first send; if it
+ * cannot be asked, fail the message with the reason (a person can resend it).
+ */
+async function reconcileLostSend(d: D, message: Message, attempt: Attempt): Promise<DeliveryOutcome> {
+  const opened = await openGateway(d, message.gatewayId);
+  if (!opened?.provider.lookup) {
+    await fail(d, message, OUTCOME_UNKNOWN);
+    return 'outcome-unknown';
+  }
+  let answer;
+  try {
+    answer = await opened.provider.lookup(
+      { messageId: message.id, to: message.to, text: message.text, sentAfter: message.claimedAt ?? message.createdAt },
+      { credentials: opened.credentials, settings: opened.settings },
+      providerContext(d, opened.gateway.id),
+    );
+  } catch (error) {
+    // The claim is kept: releasing it would let the next delivery send without asking first.
+    return retryOrGiveUp(d, message, attempt, error, 'asking the provider what became of it', { keepClaim: true });
+  }
+  if (!answer.found) return sendClaimed(d, message, attempt);
+  await recordSent(d, message.operatorId, message.id, { providerMessageId: answer.providerMessageId, gatewayId: opened.gateway.id, at: d.clock.now().toISOString() });
+  if (answer.status && answer.status.status !== 'sent') {
+    await withStorageRetries(() =>
+      d.messages.transition(message.operatorId, message.id, {
+        status: answer.status!.status,
+        at: d.clock.now().toISOString(),
+        reason: answer.status!.reason,
+        providerStatus: answer.status!.providerStatus,
+      }),
+    );
+  }
+  return 'reconciled';
+}
+
+async function sendClaimed(d: D, message: Message, attempt: Attempt): Promise<DeliveryOutcome> {
+  let accepted: { providerMessageId: string; gatewayId: string };
   try {
     const opened = await openGateway(d, message.gatewayId);
     if (!opened) throw new ProviderRejected(`Gateway ${message.gatewayId} no longer exists.`);
-    const { providerMessageId } = await opened.provider.send(
+    const reply = await opened.provider.send(
       { messageId: message.id, to: message.to, text: message.text, statusCallbackUrl: webhookUrl(d.publicBaseUrl, opened.gateway) },
       { credentials: opened.credentials, settings: opened.settings },
-      { fetch: d.fetch, clock: d.clock },
+      providerContext(d, opened.gateway.id),
     );
-    await d.messages.transition(
-      message.operatorId,
-      message.id,
-      { status: 'sent', at: d.clock.now().toISOString(), providerStatus: 'accepted' },
-      { providerMessageId, gatewayId: opened.gateway.id },
-    );
-    return 'sent';
+    accepted = { providerMessageId: reply.providerMessageId, gatewayId: opened.gateway.id };
   } catch (error) {
     if (error instanceof ProviderRejected) {
       await fail(d, message, error.message, error.code);
       return 'rejected';
     }
-    if (attempt.receiveCount >= attempt.maxReceiveCount) {
-      await fail(d, message, `Gave up after ${attempt.receiveCount} attempts: ${errorText(error)}`);
-      throw new RetryLater(errorText(error), true); // also lands in the DLQ, for the operator's alarm
+    return retryOrGiveUp(d, message, attempt, error, 'sending');
+  }
+  // The provider has it. From here on, no error may lead to another provider call.
+  const at = d.clock.now().toISOString();
+  try {
+    await recordSent(d, message.operatorId, message.id, { ...accepted, at });
+    return 'sent';
+  } catch (storageError) {
+    // Storage keeps failing: hand the outcome to the queue, a separate service, to record later.
+    try {
+      const task: SendTask = { operatorId: message.operatorId, messageId: message.id, accepted: { ...accepted, at } };
+      await d.queue.enqueue('send-sms', [task]);
+      return 'outcome-queued';
+    } catch {
+      // Neither could take it. The claim stays (never released): the next delivery finds it expired and asks the provider.
+      throw storageError;
     }
-    await d.messages.release(message.operatorId, message.id, errorText(error), d.clock.now().toISOString());
-    throw new RetryLater(errorText(error));
   }
 }
 
+/** A temporary failure: the message goes back for a retry, or, at its last attempt, is failed. */
+async function retryOrGiveUp(d: D, message: Message, attempt: Attempt, error: unknown, doing: string, options: { keepClaim?: boolean } = {}): Promise<never> {
+  const reason = safeReason(error);
+  if (message.attempts >= attempt.maxAttempts || attempt.receiveCount >= attempt.maxReceiveCount) {
+    const unknown = options.keepClaim ? ' The send outcome is unknown: resend it if it did not arrive.' : '';
+    await fail(d, message, `Gave up after ${message.attempts} attempts ${doing}: ${reason}.${unknown}`);
+    throw new RetryLater(reason, true); // also lands in the DLQ, for the operator's alarm
+  }
+  if (!options.keepClaim) await withStorageRetries(() => d.messages.release(message.operatorId, message.id, reason, d.clock.now().toISOString()));
+  throw new RetryLater(reason);
+}
+
 async function fail(d: D, message: Message, reason: string, providerStatus?: string) {
-  await d.messages.transition(message.operatorId, message.id, { status: 'failed', at: d.clock.now().toISOString(), reason, providerStatus });
+  await withStorageRetries(() =>
+    d.messages.transition(message.operatorId, message.id, { status: 'failed', at: d.clock.now().toISOString(), reason: safeReason(reason), providerStatus }),
+  );
 }

@@ -4,7 +4,7 @@ import { newId } from '../domain/ids.js';
 import type { Gateway, Operator } from '../domain/records.js';
 import type { GatewayInputT } from '../domain/schemas.js';
 import type { Deps } from '../deps.js';
-import type { SmsProvider } from '../ports.js';
+import type { ProviderContext, SmsProvider } from '../ports.js';
 import { zodFields } from '../domain/zod-fields.js';
 
 type D = Pick<Deps, 'gateways' | 'operators' | 'cipher' | 'clock' | 'publicBaseUrl'>;
@@ -67,7 +67,9 @@ export async function saveGateway(d: D, operator: Operator, input: GatewayInputT
   let defaultGatewayId = operator.smsGatewayId;
   if (input.default || !operator.smsGatewayId) {
     defaultGatewayId = gateway.id;
-    await d.operators.put({ ...operator, smsGatewayId: gateway.id });
+    // Only this field: the operator record this request loaded may be stale (a settings PATCH in between).
+    const updated = await d.operators.update(operator.id, { smsGatewayId: gateway.id, updatedAt: now });
+    if (!updated) throw notFound(`Operator "${operator.id}"`);
   }
   return { view: gatewayView(d.publicBaseUrl, gateway, defaultGatewayId), created: !existing };
 }
@@ -120,4 +122,14 @@ export async function openGateway(d: Pick<Deps, 'gateways' | 'cipher'>, gatewayI
     openedCredentials.set(version, credentials);
   }
   return { gateway, provider, credentials, settings: gateway.settings };
+}
+
+/** What a provider may use while it works for a gateway: HTTP, the clock, its own journal and a queue for later callbacks. */
+export function providerContext(d: Pick<Deps, 'fetch' | 'clock' | 'journal' | 'queue'>, gatewayId: string): ProviderContext {
+  return {
+    fetch: d.fetch,
+    clock: d.clock,
+    journal: d.journal(gatewayId),
+    later: (task, delaySeconds) => d.queue.enqueue('provider-callbacks', [task], { delaySeconds }),
+  };
 }

@@ -9,7 +9,16 @@ type D = Pick<Deps, 'messages' | 'gateways' | 'cipher' | 'clock'>;
  * A provider's delivery receipt: verified with the gateway's own secret, then each status is
  * recorded forward-only (a late or repeated receipt changes nothing).
  */
+/** Gateway ids are ULIDs; provider ids are short names. Anything else is refused before storage is asked. */
+const GATEWAY_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+const PROVIDER_ID = /^[a-z0-9-]{1,40}$/;
+/** Provider message ids are short (Twilio: 34); a longer one cannot be ours and must not reach a key. */
+const MAX_PROVIDER_MESSAGE_ID = 200;
+
 export async function recordReceipt(d: D, channel: string, providerId: string, gatewayId: string, request: WebhookRequest) {
+  if (!GATEWAY_ID.test(gatewayId) || !PROVIDER_ID.test(providerId) || channel !== 'sms') {
+    throw notFound(`Gateway "${gatewayId.slice(0, 40)}${gatewayId.length > 40 ? '…' : ''}" for ${channel.slice(0, 20)}/${providerId.slice(0, 40)}`);
+  }
   const opened = channel === 'sms' ? await openGateway(d, gatewayId) : undefined;
   if (!opened || opened.gateway.provider !== providerId) throw notFound(`Gateway "${gatewayId}" for ${channel}/${providerId}`);
   if (!opened.provider.verifySignature(request, { credentials: opened.credentials, settings: opened.settings })) {
@@ -25,6 +34,7 @@ export async function recordReceipt(d: D, channel: string, providerId: string, g
   let recorded = 0;
   let unchanged = 0;
   for (const update of updates) {
+    if (update.providerMessageId.length > MAX_PROVIDER_MESSAGE_ID) throw invalid('The receipt\'s message id is too long to be one of ours.');
     const target = await d.messages.findByProviderId(gatewayId, update.providerMessageId);
     // Not (yet) known: answer 404 so providers that retry receipts try again shortly.
     if (!target) throw notFound(`Message with provider id "${update.providerMessageId}"`);

@@ -5,8 +5,8 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tableDefinition } from '../../shared/adapters/dynamodb/table.js';
-import { dlqName, httpFunctions, queues, workerFunctions } from '../../shared/catalog.js';
-import { parseRouteKey } from '../../lib/constructs/http-api.js';
+import { dlqName, httpFunctions, queues, scheduledFunctions, workerFunctions } from '../../shared/catalog.js';
+import { DEFAULT_ROUTE_THROTTLE, parseRouteKey } from '../../lib/constructs/http-api.js';
 import { runtime } from '../../lib/constructs/lambda-function.js';
 import { applicationAlarms } from '../../lib/constructs/monitoring.js';
 import { assertVisibilityCoversConsumers } from '../../lib/constructs/queues.js';
@@ -46,16 +46,26 @@ describe('data store', () => {
             { AttributeName: index.partitionKey, KeyType: 'HASH' },
             { AttributeName: index.sortKey, KeyType: 'RANGE' },
           ],
-          Projection: { ProjectionType: 'ALL' },
+          Projection: { ProjectionType: index.projection },
         })),
       },
     });
   });
 
-  it('rotates every KMS key', () => {
+  it('rotates every symmetric KMS key (KMS cannot rotate the HMAC cursor key)', () => {
     const keys = Object.values(synth.template.findResources('AWS::KMS::Key'));
-    expect(keys.length).toBeGreaterThanOrEqual(3); // table, credentials, alarm topic
-    for (const key of keys) expect(key.Properties.EnableKeyRotation).toBe(true);
+    const symmetric = keys.filter((key) => (key.Properties.KeySpec ?? 'SYMMETRIC_DEFAULT') === 'SYMMETRIC_DEFAULT');
+    expect(symmetric.length).toBeGreaterThanOrEqual(3); // table, credentials, alarm topic
+    for (const key of symmetric) expect(key.Properties.EnableKeyRotation).toBe(true);
+  });
+
+  it('has an HMAC key for signing list cursors that functions may only GenerateMac with', () => {
+    synth.template.hasResourceProperties('AWS::KMS::Key', { KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' });
+    const policies = Object.values(synth.template.findResources('AWS::IAM::Policy'));
+    const cursorKey = logicalId(['Data', 'CursorKey']);
+    const grants = policies.flatMap((p) => p.Properties.PolicyDocument.Statement).filter((st: any) => JSON.stringify(st.Resource).includes(cursorKey));
+    expect(grants.length).toBeGreaterThan(0);
+    for (const grant of grants) expect(grant.Action).toBe('kms:GenerateMac');
   });
 });
 
@@ -105,6 +115,7 @@ describe('functions', () => {
   const all = [
     ...httpFunctions.map((spec) => ({ spec, path: ['Api', spec.id] })),
     ...workerFunctions.map((spec) => ({ spec, path: ['Workers', spec.id] })),
+    ...scheduledFunctions.map((spec) => ({ spec, path: ['Schedules', spec.id] })),
   ];
 
   it('exist once per catalog entry and nothing else', () => {
@@ -127,7 +138,7 @@ describe('functions', () => {
   it.each(all)('$spec.id gets the env shared/config.ts reads, including its queue URLs', ({ spec, path }) => {
     const env = synth.template.toJSON().Resources[logicalId([...path, 'Function'])].Properties.Environment.Variables;
     expect(Object.keys(env)).toEqual(
-      expect.arrayContaining(['TABLE_NAME', 'CREDENTIALS_KMS_KEY_ID', 'PUBLIC_BASE_URL', 'NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME']),
+      expect.arrayContaining(['TABLE_NAME', 'CREDENTIALS_KMS_KEY_ID', 'CURSOR_MAC_KEY_ID', 'PUBLIC_BASE_URL', 'NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME']),
     );
     expect(env.PUBLIC_BASE_URL).toEqual({ 'Fn::GetAtt': [logicalId(['Api', 'Api']), 'ApiEndpoint'] });
     for (const name of spec.needsQueue ?? []) {
@@ -163,8 +174,17 @@ describe('http api', () => {
       StageName: '$default',
       AutoDeploy: true,
       AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('\\$context.requestId') },
-      DefaultRouteSettings: { ThrottlingBurstLimit: 200, ThrottlingRateLimit: 100 },
+      DefaultRouteSettings: { ThrottlingBurstLimit: DEFAULT_ROUTE_THROTTLE.burstLimit, ThrottlingRateLimit: DEFAULT_ROUTE_THROTTLE.rateLimit },
     });
+  });
+
+  it("gives providers' delivery receipts their own route limits, apart from tenants' API calls", () => {
+    const webhook = httpFunctions.find((spec) => spec.id === 'SmsWebhook')!;
+    const stage = Object.values(synth.template.findResources('AWS::ApiGatewayV2::Stage'))[0]!;
+    for (const routeKey of webhook.routes) {
+      expect(stage.Properties.RouteSettings[routeKey]).toEqual({ ThrottlingBurstLimit: webhook.throttle!.burstLimit, ThrottlingRateLimit: webhook.throttle!.rateLimit });
+    }
+    expect(webhook.throttle!.rateLimit).toBeGreaterThan(DEFAULT_ROUTE_THROTTLE.rateLimit);
   });
 
   it('outputs the API URL', () => {
@@ -192,7 +212,7 @@ describe('monitoring', () => {
   });
 
   it('alarms once per DLQ on any visible message, notifying an encrypted topic', () => {
-    synth.template.resourceCountIs('AWS::CloudWatch::Alarm', queueDefinitions.length + Object.keys(applicationAlarms).length);
+    synth.template.resourceCountIs('AWS::CloudWatch::Alarm', queueDefinitions.length + scheduledFunctions.length + Object.keys(applicationAlarms).length);
     const topic = logicalId(['Monitoring', 'AlarmTopic']);
     for (const definition of queueDefinitions) {
       synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -208,6 +228,20 @@ describe('monitoring', () => {
     }
     synth.template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     synth.template.hasOutput('AlarmTopicArn', { Value: { Ref: topic } });
+  });
+});
+
+describe('schedules', () => {
+  it.each(scheduledFunctions)('$id runs on EventBridge Scheduler at its catalog rate, with retries and a dead-letter queue', (spec) => {
+    synth.template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: spec.schedule,
+      State: 'ENABLED',
+      Target: {
+        Arn: { 'Fn::GetAtt': [logicalId(['Schedules', spec.id, 'Function']), 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: Match.anyValue() },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(['Schedules', `${spec.id}-dlq`]), 'Arn'] } },
+      },
+    });
   });
 });
 

@@ -1,16 +1,16 @@
 import { createHash } from 'node:crypto';
-import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { connect, type AddressInfo } from 'node:net';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, DynamoDBClient, GetItemCommand, ListTablesCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, SQSRecord } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { queues, type HttpFunction } from '../../shared/catalog.js';
 import { createApiServer } from '../../shared/local/api-gateway.js';
-import { startDynamoDbLocal } from '../../shared/local/dynamodb-local.js';
+import { ensureTable, startDynamoDbLocal } from '../../shared/local/dynamodb-local.js';
 import type { LambdaHandler } from '../../shared/local/lambda-invoke.js';
 import { startLocalRuntime, type LocalRuntime } from '../../shared/local/runtime.js';
 import { ensureQueues } from '../../shared/local/sqs-local.js';
@@ -357,7 +357,8 @@ describe('the local runtime', () => {
     expect(Buffer.from(env.CREDENTIALS_LOCAL_KEY!, 'base64')).toHaveLength(32);
     for (const [name, value] of Object.entries(env)) expect(process.env[name]).toBe(value);
 
-    const dynamodb = new DynamoDBClient({ endpoint: env.AWS_ENDPOINT_URL_DYNAMODB, region: 'us-east-1' });
+    // Without -sharedDb the database is the key's and the region's: the stack's own, from its environment.
+    const dynamodb = new DynamoDBClient({ endpoint: env.AWS_ENDPOINT_URL_DYNAMODB, region: env.AWS_REGION });
     const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: env.TABLE_NAME }));
     dynamodb.destroy();
     expect(Table?.TableStatus).toBe('ACTIVE');
@@ -421,4 +422,203 @@ describe('DynamoDB Local', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+});
+
+/** The addresses sockets listen on for `port` (Linux: /proc/net/tcp and tcp6), or undefined elsewhere. */
+async function listeningAddresses(port: number): Promise<string[] | undefined> {
+  const decode = (hex: string) => {
+    const bytes: number[] = [];
+    // Each 32-bit word is written in host (little-endian) order.
+    for (let word = 0; word < hex.length / 8; word++) for (let b = 3; b >= 0; b--) bytes.push(parseInt(hex.slice(word * 8 + b * 2, word * 8 + b * 2 + 2), 16));
+    if (bytes.length === 4) return bytes.join('.');
+    const v4Mapped = bytes.slice(0, 10).every((byte) => byte === 0) && bytes[10] === 255 && bytes[11] === 255;
+    if (v4Mapped) return bytes.slice(12).join('.');
+    return Array.from({ length: 8 }, (_, i) => ((bytes[2 * i]! << 8) | bytes[2 * i + 1]!).toString(16)).join(':');
+  };
+  const found: string[] = [];
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    const text = await readFile(file, 'utf8').catch(() => undefined);
+    if (text === undefined) {
+      if (file.endsWith('tcp')) return undefined;
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const [, local, , state] = line.trim().split(/\s+/);
+      if (state !== '0A' || !local) continue; // 0A: LISTEN
+      const [address, hexPort] = local.split(':');
+      if (parseInt(hexPort!, 16) === port) found.push(decode(address!));
+    }
+  }
+  return found;
+}
+
+/** Whether `port` accepts a connection on any of this host's non-loopback addresses (undefined: there are none). */
+async function reachableFromOtherInterfaces(port: number): Promise<boolean | undefined> {
+  const addresses = Object.values(networkInterfaces())
+    .flat()
+    .filter((info) => info && !info.internal && (info.family === 'IPv4' || !info.address.startsWith('fe80')))
+    .map((info) => info!.address);
+  if (addresses.length === 0) return undefined;
+  const attempts = addresses.map(
+    (host) =>
+      new Promise<boolean>((resolveAttempt) => {
+        const socket = connect({ host, port, timeout: 2_000 });
+        socket.once('connect', () => {
+          socket.destroy();
+          resolveAttempt(true);
+        });
+        socket.once('timeout', () => {
+          socket.destroy();
+          resolveAttempt(false);
+        });
+        socket.once('error', () => resolveAttempt(false));
+      }),
+  );
+  return (await Promise.all(attempts)).some(Boolean);
+}
+
+/** Every path under `dir` (itself included) with its permission bits, e.g. ['dynamodb/x.db', 0o600]. */
+async function modesUnder(dir: string, prefix = ''): Promise<Array<[string, number, 'dir' | 'file']>> {
+  const stats = await lstat(dir);
+  const own: [string, number, 'dir' | 'file'] = [prefix || '.', stats.mode & 0o777, stats.isDirectory() ? 'dir' : 'file'];
+  if (!stats.isDirectory()) return [own];
+  const nested = await Promise.all((await readdir(dir)).map((name) => modesUnder(join(dir, name), prefix ? `${prefix}/${name}` : name)));
+  return [own, ...nested.flat()];
+}
+
+describe('the local stack on a data directory (npm start)', () => {
+  let root: string;
+  let dataDir: string;
+  let stack: LocalRuntime | undefined;
+  const legacyItem = { pk: { S: 'LEGACY#1' }, sk: { S: 'legacy' }, note: { S: 'kept by a version with -sharedDb' } };
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'ispnotify-data-'));
+    dataDir = join(root, '.data');
+    // A .data/ of an older version: loose modes, and DynamoDB Local's single shared database.
+    await mkdir(join(dataDir, 'notes'), { recursive: true, mode: 0o755 });
+    await chmod(dataDir, 0o755);
+    await chmod(join(dataDir, 'notes'), 0o755);
+    await writeFile(join(dataDir, 'credentials.key'), `${Buffer.alloc(32, 7).toString('base64')}\n`, { mode: 0o644 });
+    await writeFile(join(dataDir, 'notes', 'old.txt'), 'left by hand\n', { mode: 0o644 });
+    await chmod(join(dataDir, 'credentials.key'), 0o644);
+    await chmod(join(dataDir, 'notes', 'old.txt'), 0o644);
+    // -sharedDb only changed the file's name (shared-local-instance.db): make one under a key, then rename it.
+    const old = await startDynamoDbLocal({ port: 0, dataDir: join(dataDir, 'dynamodb'), region: 'us-east-1' });
+    try {
+      const client = new DynamoDBClient({ endpoint: old.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+      await ensureTable(client, 'ispnotify');
+      await client.send(new PutItemCommand({ TableName: 'ispnotify', Item: legacyItem }));
+      client.destroy();
+    } finally {
+      await old.stop();
+    }
+    await rename(join(dataDir, 'dynamodb', 'local_us-east-1.db'), join(dataDir, 'dynamodb', 'shared-local-instance.db'));
+    await chmod(join(dataDir, 'dynamodb'), 0o755);
+    await chmod(join(dataDir, 'dynamodb', 'shared-local-instance.db'), 0o644);
+
+    // What npm start runs (its own DynamoDB Local and SQS server), except the port and the log.
+    stack = await startLocalRuntime({ port: 0, dataDir, quiet: true, workers: false });
+  }, 180_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+    if (root) await rm(root, { recursive: true, force: true });
+  }, 60_000);
+
+  it('listens on 127.0.0.1 only: the API and the SQS server', async () => {
+    const ports = {
+      api: Number(new URL(stack!.baseUrl).port),
+      sqs: Number(new URL(stack!.env.AWS_ENDPOINT_URL_SQS!).port),
+    };
+    expect(new URL(stack!.baseUrl).hostname).toBe('127.0.0.1');
+    for (const [server, port] of Object.entries(ports)) {
+      const addresses = await listeningAddresses(port);
+      if (addresses) expect({ server, addresses }).toEqual({ server, addresses: ['127.0.0.1'] });
+      const reachable = await reachableFromOtherInterfaces(port);
+      if (reachable !== undefined) expect({ server, reachable }).toEqual({ server, reachable: false });
+      expect(addresses !== undefined || reachable !== undefined).toBe(true); // at least one check ran
+    }
+  });
+
+  it('keeps its data from any caller with another access key (DynamoDB Local listens on every interface)', async () => {
+    const stored = JSON.parse(await readFile(join(dataDir, 'dynamodb-credentials.json'), 'utf8')) as Record<string, string>;
+    expect(stored.accessKeyId).toMatch(/^[A-Z0-9]{20}$/);
+    expect(stored.secretAccessKey).toMatch(/^[A-Z0-9]{40}$/);
+    expect(stored.region).toBe(stack!.env.AWS_REGION);
+    expect(stack!.env.AWS_ACCESS_KEY_ID).toBe(stored.accessKeyId);
+    expect(stack!.env.AWS_SECRET_ACCESS_KEY).toBe(stored.secretAccessKey);
+
+    const endpoint = stack!.env.AWS_ENDPOINT_URL_DYNAMODB!;
+    const tableName = stack!.env.TABLE_NAME!;
+    const asCaller = (accessKeyId: string, region = stack!.env.AWS_REGION!) =>
+      new DynamoDBClient({ endpoint, region, credentials: { accessKeyId, secretAccessKey: 'guess' }, maxAttempts: 1 });
+
+    const own = asCaller(stored.accessKeyId!);
+    expect((await own.send(new ListTablesCommand({}))).TableNames).toContain(tableName);
+    own.destroy();
+    // The well-known key of the old -sharedDb setup, a random one, the stack's key in another region.
+    const otherRegion = stored.region === 'eu-west-1' ? 'eu-central-1' : 'eu-west-1';
+    for (const [accessKeyId, region] of [['local', undefined], ['INTRUDER0123456789AB', undefined], [stored.accessKeyId!, otherRegion]] as const) {
+      const other = asCaller(accessKeyId, region);
+      try {
+        expect((await other.send(new ListTablesCommand({}))).TableNames).toEqual([]);
+        await expect(other.send(new DescribeTableCommand({ TableName: tableName }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+        await expect(other.send(new GetItemCommand({ TableName: tableName, Key: { pk: legacyItem.pk, sk: legacyItem.sk } }))).rejects.toMatchObject({
+          name: 'ResourceNotFoundException',
+        });
+      } finally {
+        other.destroy();
+      }
+    }
+  });
+
+  it('moves the database of an older version (shared-local-instance.db) to the access key, losing nothing', async () => {
+    const names = await readdir(join(dataDir, 'dynamodb'));
+    const stored = JSON.parse(await readFile(join(dataDir, 'dynamodb-credentials.json'), 'utf8')) as Record<string, string>;
+    expect(names).not.toContain('shared-local-instance.db');
+    expect(names).toContain(`${stored.accessKeyId}_${stored.region}.db`);
+    const client = new DynamoDBClient({
+      endpoint: stack!.env.AWS_ENDPOINT_URL_DYNAMODB,
+      region: stack!.env.AWS_REGION,
+      credentials: { accessKeyId: stack!.env.AWS_ACCESS_KEY_ID!, secretAccessKey: stack!.env.AWS_SECRET_ACCESS_KEY! },
+    });
+    const { Item } = await client.send(new GetItemCommand({ TableName: stack!.env.TABLE_NAME, Key: { pk: legacyItem.pk, sk: legacyItem.sk } }));
+    client.destroy();
+    expect(Item).toEqual(legacyItem);
+  });
+
+  it('makes the data directory the owner\'s only: folders 0700 and files 0600, DynamoDB Local\'s included', async () => {
+    const modes = await modesUnder(dataDir);
+    expect(modes.map(([path]) => path)).toEqual(
+      expect.arrayContaining(['.', 'credentials.key', 'dynamodb-credentials.json', 'dynamodb', 'dynamodb.lock', 'notes', 'notes/old.txt']),
+    );
+    expect(modes.some(([path]) => /^dynamodb\/[A-Z0-9]{20}_[a-z0-9-]+\.db$/.test(path))).toBe(true);
+    const loose = modes.filter(([, mode, kind]) => mode !== (kind === 'dir' ? 0o700 : 0o600)).map(([path, mode]) => `${path} ${mode.toString(8)}`);
+    expect(loose).toEqual([]);
+  });
+
+  it('lets one DynamoDB Local at a time work on the data directory', async () => {
+    await expect(startDynamoDbLocal({ port: 0, dataDir: join(dataDir, 'dynamodb'), lockWaitMs: 0 })).rejects.toThrow(
+      new RegExp(`^${join(dataDir, 'dynamodb').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is in use by process ${process.pid}, \\d+ `),
+    );
+  });
+
+  it('keeps its access key and data across a restart, and lets go of the directory when stopped', async () => {
+    const before = stack!.env;
+    await stack!.stop();
+    stack = undefined;
+    expect(await readdir(dataDir)).not.toContain('dynamodb.lock');
+    stack = await startLocalRuntime({ port: 0, dataDir, quiet: true, workers: false });
+    expect(stack.env.AWS_ACCESS_KEY_ID).toBe(before.AWS_ACCESS_KEY_ID);
+    expect(stack.env.AWS_REGION).toBe(before.AWS_REGION);
+    const client = new DynamoDBClient({
+      endpoint: stack.env.AWS_ENDPOINT_URL_DYNAMODB,
+      region: stack.env.AWS_REGION,
+      credentials: { accessKeyId: stack.env.AWS_ACCESS_KEY_ID!, secretAccessKey: stack.env.AWS_SECRET_ACCESS_KEY! },
+    });
+    const { Item } = await client.send(new GetItemCommand({ TableName: stack.env.TABLE_NAME, Key: { pk: legacyItem.pk, sk: legacyItem.sk } }));
+    client.destroy();
+    expect(Item).toEqual(legacyItem);
+  }, 120_000);
 });

@@ -158,12 +158,13 @@ describe('one SMS end to end through Twilio', () => {
     const accountSid = `AC${'a1'.repeat(16)}`;
     const authToken = 'twilio-auth-token-0123456789';
     const twilio = await startFakeTwilio({ accountSid, authToken, callbackDelayMs: 50 });
+    process.env.ISPNOTIFY_BASE_URL_TWILIO = twilio.baseUrl;
     try {
       const gateway = await api.post('/v1/gateways', {
         name: 'Twilio',
         provider: 'twilio',
         credentials: { accountSid, authToken },
-        settings: { from: '+15005550006', apiBaseUrl: twilio.baseUrl },
+        settings: { from: '+15005550006' },
         default: true,
       });
       expect(gateway.status).toBe(201);
@@ -186,6 +187,7 @@ describe('one SMS end to end through Twilio', () => {
     } finally {
       const sandbox = (await api.get('/v1/gateways')).body.items.find((g: { provider: string }) => g.provider === 'sandbox');
       await api.put(`/v1/gateways/${sandbox.id}`, { name: sandbox.name, provider: 'sandbox', settings: sandbox.settings, default: true });
+      delete process.env.ISPNOTIFY_BASE_URL_TWILIO;
       await twilio.close();
     }
   });

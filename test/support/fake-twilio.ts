@@ -3,6 +3,10 @@
  * form like Twilio does, knows a few of Twilio's magic test numbers, can be told to fail, and
  * posts signed status callbacks (sent, then delivered or undelivered) like the real service.
  *
+ * It keeps every message it accepted (and any a test adds) and serves them back like Twilio:
+ * GET .../Messages/{Sid}.json fetches one, GET .../Messages.json lists them newest first, filtered
+ * by To, From and DateSent, paged with PageSize and Page (next_page_uri and friends).
+ *
  * The callback signature is computed here independently of the adapter, so a test that verifies
  * it with the adapter checks the two implementations against each other.
  */
@@ -20,7 +24,10 @@ export interface FakeTwilioOptions {
 
 export interface RecordedRequest {
   method: string;
+  /** The request target: path and query string. */
   path: string;
+  /** The query string's parameters. */
+  query: Record<string, string>;
   headers: Record<string, string | string[] | undefined>;
   rawBody: string;
   form: Record<string, string>;
@@ -38,11 +45,48 @@ export interface SentCallback {
   result: number | string;
 }
 
+/** A message as the fake keeps it. */
+export interface FakeTwilioMessage {
+  sid: string;
+  direction: 'outbound-api' | 'inbound';
+  to: string;
+  from: string | null;
+  messagingServiceSid: string | null;
+  /** null when the account redacts message bodies. */
+  body: string | null;
+  status: string;
+  errorCode: number | null;
+  dateCreated: Date;
+  /** null until Twilio hands the message to the carrier. */
+  dateSent: Date | null;
+  dateUpdated: Date;
+}
+
+/** A message for a test to put in the account's history, as if sent earlier. */
+export interface FakeTwilioMessageInput {
+  to: string;
+  body: string | null;
+  from?: string | null;
+  messagingServiceSid?: string | null;
+  direction?: 'outbound-api' | 'inbound';
+  /** Default "delivered". */
+  status?: string;
+  errorCode?: number | null;
+  /** Default now. */
+  dateCreated?: Date;
+  /** Default: a second after dateCreated when the status is past "sending", else null. */
+  dateSent?: Date | null;
+}
+
 export interface FakeTwilio {
   baseUrl: string;
   requests: RecordedRequest[];
   callbacks: SentCallback[];
-  /** The next n API requests answer `status` (503 by default, or 429) with Twilio-style error JSON. */
+  /** Every message in the account, in the order they were created or added. */
+  messages: FakeTwilioMessage[];
+  /** Puts a message in the account's history (no callbacks, no status changes). */
+  addMessage(input: FakeTwilioMessageInput): FakeTwilioMessage;
+  /** The next n API requests answer `status` (503 by default, 500 or 429) with Twilio-style error JSON. */
   failNext(n: number, status?: 503 | 429 | 500): void;
   /** Resolves when every status callback started so far has been answered. */
   settled(): Promise<void>;
@@ -85,10 +129,20 @@ function sign(authToken: string, url: string, params: Record<string, string>): s
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 
+/** Twilio's JSON dates are RFC 2822: "Mon, 13 Aug 2018 23:08:35 +0000". */
+const rfc2822 = (date: Date | null) => (date ? date.toUTCString().replace('GMT', '+0000') : null);
+
+/** Statuses a message has once Twilio has handed it to the carrier. */
+const HANDED_OVER = new Set(['sent', 'delivered', 'undelivered', 'read', 'failed', 'partially_delivered']);
+
+const DEFAULT_PAGE_SIZE = 50;
+const MAX_PAGE_SIZE = 1000;
+
 export async function startFakeTwilio(opts: FakeTwilioOptions): Promise<FakeTwilio> {
   const callbackDelayMs = opts.callbackDelayMs ?? 20;
   const requests: RecordedRequest[] = [];
   const callbacks: SentCallback[] = [];
+  const messages: FakeTwilioMessage[] = [];
   const pending = new Set<Promise<void>>();
   const timers = new Map<NodeJS.Timeout, () => void>();
   let failures: { remaining: number; status: number } = { remaining: 0, status: 503 };
@@ -105,8 +159,6 @@ export async function startFakeTwilio(opts: FakeTwilioOptions): Promise<FakeTwil
     });
 
   async function postCallback(url: string, params: Record<string, string>): Promise<void> {
-    await wait(callbackDelayMs);
-    if (closed) return;
     const signature = sign(opts.authToken, url, params);
     const record: SentCallback = { url, params, signature, result: 'pending' };
     callbacks.push(record);
@@ -124,28 +176,142 @@ export async function startFakeTwilio(opts: FakeTwilioOptions): Promise<FakeTwil
     }
   }
 
-  function scheduleCallbacks(url: string, message: Record<string, string>) {
+  function advance(message: FakeTwilioMessage, status: string, errorCode: number | null = null) {
+    const now = new Date();
+    message.status = status;
+    message.errorCode = errorCode;
+    message.dateUpdated = now;
+    if (status === 'sent') message.dateSent = now;
+  }
+
+  /**
+   * What happens to an accepted message: after callbackDelayMs it is sent, after another it is
+   * delivered (or undelivered with 30003 for numbers ending 0003); each change is posted to the
+   * StatusCallback when there is one.
+   */
+  function scheduleLifecycle(message: FakeTwilioMessage, callbackUrl: string | undefined) {
     const common: Record<string, string> = {
       AccountSid: opts.accountSid,
       ApiVersion: API_VERSION,
-      MessageSid: message.sid!,
-      SmsSid: message.sid!,
-      To: message.to!,
+      MessageSid: message.sid,
+      SmsSid: message.sid,
+      To: message.to,
       ...(message.from ? { From: message.from } : {}),
       ...(message.messagingServiceSid ? { MessagingServiceSid: message.messagingServiceSid } : {}),
     };
-    const undelivered = message.to!.endsWith('0003');
+    const undelivered = message.to.endsWith('0003');
     const run = (async () => {
-      await postCallback(url, { ...common, MessageStatus: 'sent', SmsStatus: 'sent' });
-      await postCallback(
-        url,
-        undelivered
-          ? { ...common, MessageStatus: 'undelivered', SmsStatus: 'undelivered', ErrorCode: '30003' }
-          : { ...common, MessageStatus: 'delivered', SmsStatus: 'delivered' },
-      );
+      await wait(callbackDelayMs);
+      if (closed) return;
+      advance(message, 'sent');
+      if (callbackUrl) await postCallback(callbackUrl, { ...common, MessageStatus: 'sent', SmsStatus: 'sent' });
+      await wait(callbackDelayMs);
+      if (closed) return;
+      advance(message, undelivered ? 'undelivered' : 'delivered', undelivered ? 30003 : null);
+      if (callbackUrl) {
+        await postCallback(
+          callbackUrl,
+          undelivered
+            ? { ...common, MessageStatus: 'undelivered', SmsStatus: 'undelivered', ErrorCode: '30003' }
+            : { ...common, MessageStatus: 'delivered', SmsStatus: 'delivered' },
+        );
+      }
     })();
     pending.add(run);
     void run.finally(() => pending.delete(run));
+  }
+
+  const messageUri = (sid: string) => `/${API_VERSION}/Accounts/${opts.accountSid}/Messages/${sid}.json`;
+
+  /** A message in Twilio's JSON shape. */
+  function resource(m: FakeTwilioMessage) {
+    const uri = messageUri(m.sid);
+    return {
+      account_sid: opts.accountSid,
+      api_version: API_VERSION,
+      body: m.body,
+      date_created: rfc2822(m.dateCreated),
+      date_sent: rfc2822(m.dateSent),
+      date_updated: rfc2822(m.dateUpdated),
+      direction: m.direction,
+      error_code: m.errorCode,
+      error_message: null,
+      from: m.from,
+      messaging_service_sid: m.messagingServiceSid,
+      num_media: '0',
+      num_segments: String(m.body ? measureSms(m.body).segments : 1),
+      price: null,
+      price_unit: 'USD',
+      sid: m.sid,
+      status: m.status,
+      subresource_uris: { media: uri.replace('.json', '/Media.json') },
+      to: m.to,
+      uri,
+    };
+  }
+
+  function json(res: ServerResponse, status: number, body: unknown): number {
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+    res.end(JSON.stringify(body));
+    return status;
+  }
+
+  /** The day of a date, YYYY-MM-DD in GMT, as DateSent filters compare it. */
+  const day = (date: Date) => date.toISOString().slice(0, 10);
+
+  /** GET .../Messages.json: newest first (by date_sent, unsent messages by date_created), filtered and paged. */
+  function list(res: ServerResponse, path: string, query: URLSearchParams): number {
+    const pageSizeText = query.get('PageSize');
+    const pageSize = pageSizeText === null ? DEFAULT_PAGE_SIZE : Number(pageSizeText);
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
+      return twilioError(res, 400, 20001, `PageSize must be an integer from 1 to ${MAX_PAGE_SIZE}`);
+    }
+    const page = Number(query.get('Page') ?? '0');
+    if (!Number.isInteger(page) || page < 0) return twilioError(res, 400, 20001, 'Page must be a non-negative integer');
+
+    const to = query.get('To');
+    const from = query.get('From');
+    const sentOn = query.get('DateSent');
+    const sentOnOrBefore = query.get('DateSent<');
+    const sentOnOrAfter = query.get('DateSent>');
+    const matching = messages
+      .map((m, index) => ({ m, index }))
+      .filter(({ m }) => (to === null || m.to === to) && (from === null || m.from === from))
+      .filter(({ m }) => {
+        if (sentOn === null && sentOnOrBefore === null && sentOnOrAfter === null) return true;
+        if (!m.dateSent) return false;
+        const sent = day(m.dateSent);
+        return (sentOn === null || sent === sentOn) && (sentOnOrBefore === null || sent <= sentOnOrBefore) && (sentOnOrAfter === null || sent >= sentOnOrAfter);
+      })
+      .sort((a, b) => {
+        const at = (a.m.dateSent ?? a.m.dateCreated).getTime();
+        const bt = (b.m.dateSent ?? b.m.dateCreated).getTime();
+        return bt - at || b.index - a.index;
+      })
+      .map(({ m }) => m);
+
+    const start = page * pageSize;
+    const items = matching.slice(start, start + pageSize);
+    const pageUri = (n: number, token?: string) => {
+      const params = new URLSearchParams();
+      for (const [name, value] of query) if (name !== 'Page' && name !== 'PageToken' && name !== 'PageSize') params.append(name, value);
+      params.set('PageSize', String(pageSize));
+      params.set('Page', String(n));
+      if (token) params.set('PageToken', token);
+      return `${path}?${params}`;
+    };
+    const hasNext = start + pageSize < matching.length;
+    return json(res, 200, {
+      end: items.length > 0 ? start + items.length - 1 : start,
+      first_page_uri: pageUri(0),
+      messages: items.map(resource),
+      next_page_uri: hasNext ? pageUri(page + 1, `PA${items.at(-1)!.sid}`) : null,
+      page,
+      page_size: pageSize,
+      previous_page_uri: page > 0 ? pageUri(page - 1, `PB${items[0]?.sid ?? ''}`) : null,
+      start,
+      uri: pageUri(page, query.get('PageToken') ?? undefined),
+    });
   }
 
   function handle(req: IncomingMessage, res: ServerResponse, rawBody: string): number {
@@ -160,11 +326,19 @@ export async function startFakeTwilio(opts: FakeTwilioOptions): Promise<FakeTwil
     if (!auth || auth.username !== opts.accountSid || auth.password !== opts.authToken) {
       return twilioError(res, 401, 20003, 'Authenticate');
     }
-    const path = new URL(req.url ?? '/', 'http://fake').pathname;
+    const target = new URL(req.url ?? '/', 'http://fake');
+    const path = target.pathname;
+    const one = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\/([^/]+)\.json$/.exec(path);
+    if (one && one[1] === opts.accountSid) {
+      if (req.method !== 'GET') return twilioError(res, 405, 20004, 'Method not allowed');
+      const message = messages.find((m) => m.sid === one[2]);
+      return message ? json(res, 200, resource(message)) : twilioError(res, 404, 20404, `The requested resource ${path} was not found`);
+    }
     const match = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/.exec(path);
     if (!match || match[1] !== opts.accountSid) {
       return twilioError(res, 404, 20404, `The requested resource ${path} was not found`);
     }
+    if (req.method === 'GET') return list(res, path, target.searchParams);
     if (req.method !== 'POST') return twilioError(res, 405, 20004, 'Method not allowed');
 
     const to = form.To;
@@ -175,42 +349,24 @@ export async function startFakeTwilio(opts: FakeTwilioOptions): Promise<FakeTwil
     if (to === '+15005550004') return twilioError(res, 400, 21610, 'Attempt to send to unsubscribed recipient');
     if (to === '+15005550009') return twilioError(res, 400, 21614, `'To' number ${to} is not a valid mobile number`);
 
-    const sid = `SM${hex(16)}`;
-    const now = new Date().toUTCString().replace('GMT', '+0000');
-    const uri = `/${API_VERSION}/Accounts/${opts.accountSid}/Messages/${sid}.json`;
-    const resource = {
-      account_sid: opts.accountSid,
-      api_version: API_VERSION,
-      body: form.Body,
-      date_created: now,
-      date_sent: null,
-      date_updated: now,
+    const now = new Date();
+    const message: FakeTwilioMessage = {
+      sid: `SM${hex(16)}`,
       direction: 'outbound-api',
-      error_code: null,
-      error_message: null,
-      from: form.From ?? null,
-      messaging_service_sid: form.MessagingServiceSid ?? null,
-      num_media: '0',
-      num_segments: String(measureSms(form.Body).segments),
-      price: null,
-      price_unit: 'USD',
-      sid,
-      status: 'queued',
-      subresource_uris: { media: uri.replace('.json', '/Media.json') },
       to,
-      uri,
+      from: form.From ?? null,
+      messagingServiceSid: form.MessagingServiceSid ?? null,
+      body: form.Body,
+      status: 'queued',
+      errorCode: null,
+      dateCreated: now,
+      dateSent: null,
+      dateUpdated: now,
     };
-    res.writeHead(201, { 'content-type': 'application/json; charset=utf-8' });
-    res.end(JSON.stringify(resource));
-    if (form.StatusCallback) {
-      scheduleCallbacks(form.StatusCallback, {
-        sid,
-        to,
-        ...(form.From ? { from: form.From } : {}),
-        ...(form.MessagingServiceSid ? { messagingServiceSid: form.MessagingServiceSid } : {}),
-      });
-    }
-    return 201;
+    messages.push(message);
+    const status = json(res, 201, resource(message));
+    scheduleLifecycle(message, form.StatusCallback || undefined);
+    return status;
   }
 
   const server = createServer((req, res) => {
@@ -221,6 +377,7 @@ export async function startFakeTwilio(opts: FakeTwilioOptions): Promise<FakeTwil
         requests.push({
           method: req.method ?? '',
           path: req.url ?? '',
+          query: Object.fromEntries(new URL(req.url ?? '/', 'http://fake').searchParams),
           headers: { ...req.headers },
           rawBody,
           form: Object.fromEntries(new URLSearchParams(rawBody)),
@@ -241,6 +398,27 @@ export async function startFakeTwilio(opts: FakeTwilioOptions): Promise<FakeTwil
     baseUrl: `http://127.0.0.1:${port}`,
     requests,
     callbacks,
+    messages,
+    addMessage(input) {
+      const status = input.status ?? 'delivered';
+      const dateCreated = input.dateCreated ?? new Date();
+      const dateSent = input.dateSent !== undefined ? input.dateSent : HANDED_OVER.has(status) ? new Date(dateCreated.getTime() + 1000) : null;
+      const message: FakeTwilioMessage = {
+        sid: `SM${hex(16)}`,
+        direction: input.direction ?? 'outbound-api',
+        to: input.to,
+        from: input.from ?? null,
+        messagingServiceSid: input.messagingServiceSid ?? null,
+        body: input.body,
+        status,
+        errorCode: input.errorCode ?? null,
+        dateCreated,
+        dateSent,
+        dateUpdated: dateSent ?? dateCreated,
+      };
+      messages.push(message);
+      return message;
+    },
     failNext(n, status = 503) {
       failures = { remaining: n, status };
     },

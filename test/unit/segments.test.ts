@@ -98,6 +98,44 @@ describe('measureSms with UCS-2 text', () => {
   });
 });
 
+describe('measureSms keeps grapheme clusters whole, as Twilio\'s segment calculator does', () => {
+  const A = (n: number) => 'আ'.repeat(n);
+  /** Each case puts a cluster across the 67-unit boundary of the first part: 2 parts if it could be split, 3 as it cannot. */
+  const straddling: [string, string][] = [
+    ['a Bangla consonant and its vowel sign (ক + ি)', A(66) + 'কি' + A(66)],
+    ['a Bangla consonant and its virama (ক + ্)', A(66) + 'ক্ষ' + A(65)],
+    ['an emoji and its skin tone (👍 + 🏽)', A(65) + '👍🏽' + A(65)],
+    ['a flag, two regional indicators (🇧🇩)', A(65) + '🇧🇩' + A(65)],
+    ['an emoji ZWJ sequence (👨‍👩‍👧)', A(64) + '👨‍👩‍👧' + A(62)],
+    ['a keycap (1 + VS16 + U+20E3)', A(66) + '1️⃣' + A(65)],
+  ];
+
+  it('never splits a surrogate pair or a Bangla consonant from its sign, and moves the whole cluster to the next part', () => {
+    for (const [name, text] of straddling) {
+      expect(text.length, name).toBe(134);
+      expect(measureSms(text), name).toEqual({ encoding: 'UCS-2', characters: 134, segments: 3 });
+      const parts = splitSms(text);
+      expect(parts.join(''), name).toBe(text);
+      expect(parts[0], name).toBe(text.slice(0, parts[0]!.length));
+      expect(parts[0]!.length, name).toBeLessThan(67);
+      for (const part of parts) expect(part, name).not.toMatch(/^[\uDC00-\uDFFF\u09BE-\u09CD\u{1F3FB}-\u{1F3FF}\u200D\u20E3\uFE0F]/u);
+    }
+  });
+
+  it('splits a Bangla conjunct after its virama when that is where the part is full, as the calculator does', () => {
+    // The calculator's splitter follows Unicode 10 (no conjunct rule GB9c): ক্ষ is the clusters ক্ and ষ.
+    const text = A(65) + 'ক্ষ' + A(66);
+    expect(measureSms(text).segments).toBe(2);
+    expect(splitSms(text)).toEqual([A(65) + 'ক্', 'ষ' + A(66)]);
+  });
+
+  it('refuses a text that fits ten parts only by splitting a cluster: the gateway sends it as eleven', () => {
+    const text = A(66) + 'কি' + A(602); // 670 code units = 10 × 67, but কি cannot straddle the first boundary
+    expect(measureSms(text)).toEqual({ encoding: 'UCS-2', characters: 670, segments: 11 });
+    expect(caught(() => assertWithinMaxSegments(text)).message).toMatch(/^text is 11 SMS segments \(670 UCS-2 characters\)/);
+  });
+});
+
 describe('splitSms', () => {
   it('returns one part per segment that joins back to the original text', () => {
     const texts = [

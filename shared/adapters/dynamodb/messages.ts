@@ -1,22 +1,33 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { config } from '../../config.js';
-import { idRangeAt } from '../../domain/ids.js';
-import { allowedPredecessors, type Message } from '../../domain/records.js';
-import type { MessageStore } from '../../ports.js';
+import { idRange } from '../../domain/ids.js';
+import { allowedPredecessors, type Message, type MessageStatus } from '../../domain/records.js';
+import type { MessageStore, PendingMessage } from '../../ports.js';
 import { documentClient } from './client.js';
 import { queryPage, stripKeys } from './query-page.js';
-import { key } from './table.js';
+import { key, PENDING_SHARDS, pendingShard } from './table.js';
 
 /** How long a POST with an Idempotency-Key is remembered. */
 const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
+
+/** Statuses that stay in the pending index (gsi3) until they move on. */
+const isPending = (status: MessageStatus) => status === 'queued' || status === 'sent';
 
 function toItem(message: Message) {
   return {
     ...key.message(message.operatorId, message.id),
     ...(message.customerId
       ? { gsi1pk: key.customerMessagesIndex(message.operatorId, message.customerId), gsi1sk: `MSG#${message.id}` }
+      : {}),
+    gsi2pk: key.messageStatusIndex(message.operatorId, message.status),
+    gsi2sk: `MSG#${message.id}`,
+    ...(isPending(message.status)
+      ? {
+          gsi3pk: key.pendingIndex(message.status, pendingShard(message.id)),
+          gsi3sk: key.pendingSort(message.updatedAt, message.operatorId, message.id),
+        }
       : {}),
     entity: 'message',
     ...message,
@@ -67,6 +78,37 @@ export const dynamoMessageStore: MessageStore = {
     }
   },
 
+  async createResend(original, message) {
+    const TableName = config().TABLE_NAME;
+    try {
+      await documentClient().send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: { TableName, Item: toItem(message), ConditionExpression: 'attribute_not_exists(pk)' } },
+            {
+              // The original remembers its one resend: a second click finds it, whatever key it carries.
+              Update: {
+                TableName,
+                Key: key.message(original.operatorId, original.id),
+                UpdateExpression: 'SET resentAs = :id',
+                ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(resentAs) AND #status = :failed',
+                ExpressionAttributeNames: { '#status': 'status' },
+                ExpressionAttributeValues: { ':id': message.id, ':failed': 'failed' },
+              },
+            },
+          ],
+        }),
+      );
+      return { created: true, message };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const current = await this.get(original.operatorId, original.id);
+      const resentAs = (current as (Message & { resentAs?: string }) | undefined)?.resentAs;
+      if (!resentAs) throw error;
+      return { created: false, existingMessageId: resentAs, sameRequest: true };
+    }
+  },
+
   async get(operatorId, id) {
     const reply = await documentClient().send(
       new GetCommand({ TableName: config().TABLE_NAME, Key: key.message(operatorId, id), ConsistentRead: true }),
@@ -75,16 +117,20 @@ export const dynamoMessageStore: MessageStore = {
   },
 
   async list(operatorId, filter, limit, cursor) {
-    const min = filter.from ? idRangeAt(new Date(filter.from)).min : '0';
-    const max = filter.to ? idRangeAt(new Date(filter.to)).max : 'Z';
-    const byCustomer = filter.customerId !== undefined;
-    const partition = byCustomer
-      ? { attribute: 'gsi1pk', value: key.customerMessagesIndex(operatorId, filter.customerId!) }
-      : { attribute: 'pk', value: `OP#${operatorId}` };
+    const { min, max } = idRange(filter.from ? new Date(filter.from) : undefined, filter.to ? new Date(filter.to) : undefined);
+    // A customer's messages are few: their index, status filtered. Otherwise a status is its own key range.
+    const index = filter.customerId !== undefined ? 'gsi1' : filter.status !== undefined ? 'gsi2' : undefined;
+    const partition =
+      index === 'gsi1'
+        ? { attribute: 'gsi1pk', value: key.customerMessagesIndex(operatorId, filter.customerId!) }
+        : index === 'gsi2'
+          ? { attribute: 'gsi2pk', value: key.messageStatusIndex(operatorId, filter.status!) }
+          : { attribute: 'pk', value: `OP#${operatorId}` };
+    const sortAttribute = index === 'gsi1' ? 'gsi1sk' : index === 'gsi2' ? 'gsi2sk' : 'sk';
     const clauses: string[] = [];
-    const names: Record<string, string> = { '#p': partition.attribute, '#s': byCustomer ? 'gsi1sk' : 'sk' };
+    const names: Record<string, string> = { '#p': partition.attribute, '#s': sortAttribute };
     const values: Record<string, unknown> = { ':p': partition.value, ':min': `MSG#${min}`, ':max': `MSG#${max}` };
-    if (filter.status) {
+    if (filter.status && index === 'gsi1') {
       clauses.push('#status = :status');
       names['#status'] = 'status';
       values[':status'] = filter.status;
@@ -97,14 +143,14 @@ export const dynamoMessageStore: MessageStore = {
     return queryPage(
       {
         TableName: config().TABLE_NAME,
-        IndexName: byCustomer ? 'gsi1' : undefined,
+        IndexName: index,
         KeyConditionExpression: '#p = :p AND #s BETWEEN :min AND :max',
         FilterExpression: clauses.length ? clauses.join(' AND ') : undefined,
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
         ScanIndexForward: false,
       },
-      { limit, cursor, partition, keyAttributes: byCustomer ? ['pk', 'sk', 'gsi1pk', 'gsi1sk'] : ['pk', 'sk'], map: fromItem },
+      { limit, cursor, partition, keyAttributes: index ? ['pk', 'sk', partition.attribute, sortAttribute] : ['pk', 'sk'], map: fromItem },
     );
   },
 
@@ -114,7 +160,7 @@ export const dynamoMessageStore: MessageStore = {
         new UpdateCommand({
           TableName: config().TABLE_NAME,
           Key: key.message(operatorId, id),
-          UpdateExpression: 'SET claimedUntil = :until, attempts = attempts + :one, updatedAt = :now',
+          UpdateExpression: 'SET claimedUntil = :until, claimedAt = :now, attempts = attempts + :one, updatedAt = :now',
           ConditionExpression: 'attribute_exists(pk) AND #status = :queued AND attribute_not_exists(claimedUntil)',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':until': until, ':now': now, ':one': 1, ':queued': 'queued' },
@@ -132,13 +178,34 @@ export const dynamoMessageStore: MessageStore = {
     }
   },
 
+  async takeOverClaim(operatorId, id, expiredUntil, until, now) {
+    try {
+      const reply = await documentClient().send(
+        new UpdateCommand({
+          TableName: config().TABLE_NAME,
+          Key: key.message(operatorId, id),
+          // claimedAt is kept: it is when the lost provider call may have started.
+          UpdateExpression: 'SET claimedUntil = :until, attempts = attempts + :one, updatedAt = :now',
+          ConditionExpression: '#status = :queued AND claimedUntil = :expired',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':until': until, ':now': now, ':one': 1, ':queued': 'queued', ':expired': expiredUntil },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return fromItem(reply.Attributes!);
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
+  },
+
   async release(operatorId, id, error, now) {
     try {
       await documentClient().send(
         new UpdateCommand({
           TableName: config().TABLE_NAME,
           Key: key.message(operatorId, id),
-          UpdateExpression: 'REMOVE claimedUntil SET lastError = :error, updatedAt = :now',
+          UpdateExpression: 'REMOVE claimedUntil, claimedAt SET lastError = :error, updatedAt = :now',
           ConditionExpression: '#status = :queued',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':error': error, ':now': now, ':queued': 'queued' },
@@ -152,9 +219,22 @@ export const dynamoMessageStore: MessageStore = {
   async transition(operatorId, id, change, extra = {}) {
     const TableName = config().TABLE_NAME;
     const predecessors = allowedPredecessors(change.status);
-    const values: Record<string, unknown> = { ':status': change.status, ':entry': [change], ':at': change.at };
+    const values: Record<string, unknown> = {
+      ':status': change.status,
+      ':entry': [change],
+      ':at': change.at,
+      ':gsi2pk': key.messageStatusIndex(operatorId, change.status),
+    };
     predecessors.forEach((status, i) => (values[`:from${i}`] = status));
-    const sets = ['#status = :status', 'history = list_append(history, :entry)', 'updatedAt = :at'];
+    const sets = ['#status = :status', 'history = list_append(history, :entry)', 'updatedAt = :at', 'gsi2pk = :gsi2pk'];
+    const removes = ['claimedUntil', 'claimedAt'];
+    if (isPending(change.status)) {
+      sets.push('gsi3pk = :gsi3pk', 'gsi3sk = :gsi3sk');
+      values[':gsi3pk'] = key.pendingIndex(change.status, pendingShard(id));
+      values[':gsi3sk'] = key.pendingSort(change.at, operatorId, id);
+    } else {
+      removes.push('gsi3pk', 'gsi3sk');
+    }
     if (extra.providerMessageId) {
       sets.push('providerMessageId = :pid');
       values[':pid'] = extra.providerMessageId;
@@ -162,7 +242,7 @@ export const dynamoMessageStore: MessageStore = {
     const update: UpdateCommandInput = {
       TableName,
       Key: key.message(operatorId, id),
-      UpdateExpression: `SET ${sets.join(', ')} REMOVE claimedUntil`,
+      UpdateExpression: `SET ${sets.join(', ')} REMOVE ${removes.join(', ')}`,
       ConditionExpression: `attribute_exists(pk) AND #status IN (${predecessors.map((_, i) => `:from${i}`).join(', ')})`,
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: values,
@@ -205,5 +285,30 @@ export const dynamoMessageStore: MessageStore = {
     const item = reply.Item;
     if (typeof item?.operatorId !== 'string' || typeof item.messageId !== 'string') return undefined;
     return { operatorId: item.operatorId, messageId: item.messageId };
+  },
+
+  async *pending(status, before) {
+    for (let shard = 0; shard < PENDING_SHARDS; shard++) {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const reply = await documentClient().send(
+          new QueryCommand({
+            TableName: config().TABLE_NAME,
+            IndexName: 'gsi3',
+            KeyConditionExpression: 'gsi3pk = :p AND gsi3sk < :before',
+            ExpressionAttributeValues: { ':p': key.pendingIndex(status, shard), ':before': before },
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        const found: PendingMessage[] = [];
+        for (const item of reply.Items ?? []) {
+          const pk = String(item.pk);
+          const sk = String(item.sk);
+          if (pk.startsWith('OP#') && sk.startsWith('MSG#')) found.push({ operatorId: pk.slice(3), messageId: sk.slice(4) });
+        }
+        if (found.length > 0) yield found;
+        startKey = reply.LastEvaluatedKey;
+      } while (startKey);
+    }
   },
 };

@@ -9,15 +9,30 @@
  *   template        OP#<op>            TPL#<id>
  *   gateway         GW#<ulid>          #GATEWAY         gsi1: OP#<op>#GATEWAYS / GW#<ulid>
  *   message         OP#<op>            MSG#<ulid>       gsi1: OP#<op>#CUST#<customer> / MSG#<ulid>
+ *                                                       gsi2: OP#<op>#MSGSTATUS#<status> / MSG#<ulid>
+ *                                                       gsi3 (queued and sent only): PENDING#<status>#<shard> / <since>#<op>#<ulid>
  *   provider id     PMID#<gw>#<pid>    #PMID            (strongly consistent webhook lookup)
  *   idempotency     OP#<op>            IDEM#<scope>#<key>  (ttl)
+ *   provider record PJ#<gw>            <provider's key>    (ttl; the sandbox's "what did I accept")
  */
 export const tableDefinition = {
   partitionKey: 'pk',
   sortKey: 'sk',
-  globalIndexes: [{ indexName: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' }],
+  globalIndexes: [
+    { indexName: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk', projection: 'ALL' },
+    // The history by status, newest first: a rare status is a key range, not a filtered read of everything.
+    { indexName: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk', projection: 'ALL' },
+    // Sparse: only messages still queued or sent, for the reconciler and the local start-up requeue.
+    { indexName: 'gsi3', partitionKey: 'gsi3pk', sortKey: 'gsi3sk', projection: 'KEYS_ONLY' },
+  ],
   timeToLiveAttribute: 'ttl',
 } as const;
+
+export type IndexProjection = 'ALL' | 'KEYS_ONLY';
+
+/** Shards of the pending index (gsi3); the reconciler reads each. */
+export const PENDING_SHARDS = 8;
+export const pendingShard = (messageId: string) => messageId.charCodeAt(messageId.length - 1) % PENDING_SHARDS;
 
 export const key = {
   operator: (op: string) => ({ pk: `OP#${op}`, sk: '#OPERATOR' }),
@@ -29,6 +44,10 @@ export const key = {
   operatorGatewaysIndex: (op: string) => `OP#${op}#GATEWAYS`,
   message: (op: string, id: string) => ({ pk: `OP#${op}`, sk: `MSG#${id}` }),
   customerMessagesIndex: (op: string, customerId: string) => `OP#${op}#CUST#${customerId}`,
+  messageStatusIndex: (op: string, status: string) => `OP#${op}#MSGSTATUS#${status}`,
+  /** Spread over shards so a broadcast's burst of queued messages does not hot-spot one index partition. */
+  pendingIndex: (status: string, shard: number) => `PENDING#${status}#${shard}`,
+  pendingSort: (since: string, op: string, id: string) => `${since}#${op}#${id}`,
   providerMessage: (gatewayId: string, providerMessageId: string) => ({ pk: `PMID#${gatewayId}#${providerMessageId}`, sk: '#PMID' }),
   idempotency: (op: string, scope: string, idempotencyKey: string) => ({ pk: `OP#${op}`, sk: `IDEM#${scope}#${idempotencyKey}` }),
 };

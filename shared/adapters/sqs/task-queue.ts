@@ -1,7 +1,7 @@
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { QueueName } from '../../catalog.js';
 import { config, onConfigReset } from '../../config.js';
-import type { SendTask, TaskQueue } from '../../ports.js';
+import type { TaskQueue } from '../../ports.js';
 
 let client: SQSClient | undefined;
 const sqs = () => (client ??= new SQSClient({}));
@@ -13,14 +13,16 @@ onConfigReset(() => {
 const BATCH_SIZE = 10;
 
 export const sqsTaskQueue: TaskQueue = {
-  async enqueue(queue: QueueName, tasks: SendTask[]) {
+  async enqueue(queue: QueueName, tasks: object[], options = {}) {
+    // SQS delays stop at 15 minutes.
+    const DelaySeconds = options.delaySeconds === undefined ? undefined : Math.min(Math.max(Math.ceil(options.delaySeconds), 0), 900);
     const QueueUrl = config().queueUrl(queue);
     for (let start = 0; start < tasks.length; start += BATCH_SIZE) {
       const batch = tasks.slice(start, start + BATCH_SIZE);
       const reply = await sqs().send(
         new SendMessageBatchCommand({
           QueueUrl,
-          Entries: batch.map((task, i) => ({ Id: String(i), MessageBody: JSON.stringify(task) })),
+          Entries: batch.map((task, i) => ({ Id: String(i), MessageBody: JSON.stringify(task), DelaySeconds })),
         }),
       );
       const failed = reply.Failed ?? [];

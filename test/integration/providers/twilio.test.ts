@@ -1,11 +1,18 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { providerBaseUrl, providerBaseUrlOverrides } from '../../../shared/adapters/providers/base-url.js';
 import { classifyHttpFailure, timingSafeEqualStrings } from '../../../shared/adapters/providers/http.js';
 import { smsProvider } from '../../../shared/adapters/providers/sms/registry.js';
-import { twilioSignature, twilioSms, type TwilioCredentials, type TwilioSettings } from '../../../shared/adapters/providers/sms/twilio.js';
+import {
+  TWILIO_LIST_SETTLE_SECONDS,
+  twilioSignature,
+  twilioSms,
+  type TwilioCredentials,
+  type TwilioSettings,
+} from '../../../shared/adapters/providers/sms/twilio.js';
 import { DomainError, ProviderRejected, ProviderUnavailable } from '../../../shared/domain/errors.js';
-import type { OutboundSms, ProviderContext, WebhookRequest } from '../../../shared/ports.js';
+import type { OutboundSms, ProviderContext, ProviderLookupQuery, WebhookRequest } from '../../../shared/ports.js';
 import { startFakeTwilio, type FakeTwilio } from '../../support/fake-twilio.js';
 import { rejection } from '../../support/expect-error.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../support/webhook-receiver.js';
@@ -16,6 +23,34 @@ const SERVICE_SID = `MG${'fedcba9876543210'.repeat(2)}`;
 const credentials: TwilioCredentials = { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN };
 
 const ctx: ProviderContext = { fetch: globalThis.fetch, clock: { now: () => new Date('2025-03-01T10:00:00.000Z') } };
+/** Lookups compare Twilio's dates (the fake's real time) with the send's; they need a real clock. */
+const liveCtx: ProviderContext = { fetch: globalThis.fetch, clock: { now: () => new Date() } };
+
+const BASE_URL_VARIABLE = 'ISPNOTIFY_BASE_URL_TWILIO';
+
+/** Sets (or, with undefined, removes) ISPNOTIFY_BASE_URL_TWILIO. */
+function setBaseUrl(value: string | undefined): void {
+  if (value === undefined) delete process.env[BASE_URL_VARIABLE];
+  else process.env[BASE_URL_VARIABLE] = value;
+}
+
+/** A queued message, as Twilio answers a send (201) or a fetch (200). */
+const queuedReply = (method: string) => Response.json({ sid: `SM${'9'.repeat(32)}`, status: 'queued' }, { status: method === 'POST' ? 201 : 200 });
+
+/** A fetch that records each request and answers it from `reply`, sending nothing anywhere. */
+function recordingFetch(reply: (method: string) => Response = queuedReply) {
+  const calls: { url: string; method: string; headers: Headers; body: string }[] = [];
+  const fetchStub: typeof fetch = async (input, init) => {
+    calls.push({
+      url: String(input instanceof Request ? input.url : input),
+      method: init?.method ?? 'GET',
+      headers: new Headers(init?.headers),
+      body: typeof init?.body === 'string' ? init.body : '',
+    });
+    return reply(init?.method ?? 'GET');
+  };
+  return { calls, ctx: { ...ctx, fetch: fetchStub } satisfies ProviderContext };
+}
 
 async function freePortThatRefuses(): Promise<number> {
   const server = createServer();
@@ -29,16 +64,24 @@ function sms(to: string, statusCallbackUrl = ''): OutboundSms {
   return { messageId: '01JNMSG0000000000000000000', to, text: 'Your bill of 500 BDT is due on 5 March.', statusCallbackUrl };
 }
 
+/** A lookup for the message sms(to) sends, claimed a second ago. */
+function lookupQuery(to = '+8801711000001'): ProviderLookupQuery {
+  return { messageId: '01JNMSG0000000000000000000', to, text: 'Your bill of 500 BDT is due on 5 March.', sentAfter: new Date(Date.now() - 1000).toISOString() };
+}
+
 describe('Twilio SMS provider', () => {
   let fake: FakeTwilio;
   let settings: TwilioSettings;
+  const baseUrlBefore = process.env[BASE_URL_VARIABLE];
 
   beforeEach(async () => {
     fake = await startFakeTwilio({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, callbackDelayMs: 5 });
-    settings = { from: '+15005550006', apiBaseUrl: fake.baseUrl };
+    setBaseUrl(fake.baseUrl);
+    settings = { from: '+15005550006' };
   });
 
   afterEach(async () => {
+    setBaseUrl(baseUrlBefore);
     await fake.close();
   });
 
@@ -69,7 +112,7 @@ describe('Twilio SMS provider', () => {
     });
 
     it('sends MessagingServiceSid instead of From when the gateway uses a messaging service', async () => {
-      await twilioSms.send(sms('+8801711000001'), { credentials, settings: { messagingServiceSid: SERVICE_SID, apiBaseUrl: fake.baseUrl } }, ctx);
+      await twilioSms.send(sms('+8801711000001'), { credentials, settings: { messagingServiceSid: SERVICE_SID } }, ctx);
 
       const form = fake.requests[0]!.form;
       expect(form.MessagingServiceSid).toBe(SERVICE_SID);
@@ -77,8 +120,9 @@ describe('Twilio SMS provider', () => {
       expect(form).not.toHaveProperty('StatusCallback');
     });
 
-    it('accepts an API base URL with a trailing slash', async () => {
-      const result = await twilioSms.send(sms('+8801711000001'), { credentials, settings: { ...settings, apiBaseUrl: `${fake.baseUrl}/` } }, ctx);
+    it('accepts a base URL override with a trailing slash', async () => {
+      setBaseUrl(`${fake.baseUrl}/`);
+      const result = await twilioSms.send(sms('+8801711000001'), { credentials, settings }, ctx);
       expect(result.providerMessageId).toMatch(/^SM/);
       expect(fake.requests[0]!.path).toBe(`/2010-04-01/Accounts/${ACCOUNT_SID}/Messages.json`);
     });
@@ -129,10 +173,8 @@ describe('Twilio SMS provider', () => {
     });
 
     it('turns a refused connection into ProviderUnavailable', async () => {
-      const port = await freePortThatRefuses();
-      const error = await rejection(
-        twilioSms.send(sms('+8801711000001'), { credentials, settings: { ...settings, apiBaseUrl: `http://127.0.0.1:${port}` } }, ctx),
-      );
+      setBaseUrl(`http://127.0.0.1:${await freePortThatRefuses()}`);
+      const error = await rejection(twilioSms.send(sms('+8801711000001'), { credentials, settings }, ctx));
       expect(error).toBeInstanceOf(ProviderUnavailable);
       expect(error.message).toMatch(/Could not reach Twilio/);
     });
@@ -145,16 +187,273 @@ describe('Twilio SMS provider', () => {
       const { port } = silent.address() as AddressInfo;
       // The adapter's own deadline is 10 s; a fetch with a 50 ms deadline stands in for it expiring.
       const impatient: ProviderContext = { ...ctx, fetch: (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(50) }) };
+      setBaseUrl(`http://127.0.0.1:${port}`);
       try {
-        const error = await rejection(
-          twilioSms.send(sms('+8801711000001'), { credentials, settings: { ...settings, apiBaseUrl: `http://127.0.0.1:${port}` } }, impatient),
-        );
+        const error = await rejection(twilioSms.send(sms('+8801711000001'), { credentials, settings }, impatient));
         expect(error).toBeInstanceOf(ProviderUnavailable);
         expect((error as ProviderUnavailable).code).toBe('timeout');
       } finally {
         silent.closeAllConnections();
         await new Promise<void>((resolve) => silent.close(() => resolve()));
       }
+    });
+  });
+
+  describe('where requests go', () => {
+    it("goes to Twilio's official https host when the deployment sets no override", async () => {
+      setBaseUrl(undefined);
+      const recorder = recordingFetch();
+      const result = await twilioSms.send(sms('+8801711000001'), { credentials, settings }, recorder.ctx);
+
+      expect(result.providerMessageId).toBe(`SM${'9'.repeat(32)}`);
+      expect(recorder.calls.map((c) => [c.method, c.url])).toEqual([['POST', `https://api.twilio.com/2010-04-01/Accounts/${ACCOUNT_SID}/Messages.json`]]);
+      expect(fake.requests).toHaveLength(0);
+    });
+
+    it('goes to ISPNOTIFY_BASE_URL_TWILIO when the deployment sets it, read at each call', async () => {
+      setBaseUrl('http://127.0.0.1:4010/');
+      const recorder = recordingFetch();
+      await twilioSms.send(sms('+8801711000001'), { credentials, settings }, recorder.ctx);
+      setBaseUrl('https://twilio-staging.example.net/proxy');
+      await twilioSms.lookup!({ ...lookupQuery(), providerMessageId: `SM${'9'.repeat(32)}` }, { credentials, settings }, recorder.ctx);
+
+      expect(recorder.calls.map((c) => c.url)).toEqual([
+        `http://127.0.0.1:4010/2010-04-01/Accounts/${ACCOUNT_SID}/Messages.json`,
+        `https://twilio-staging.example.net/proxy/2010-04-01/Accounts/${ACCOUNT_SID}/Messages/SM${'9'.repeat(32)}.json`,
+      ]);
+    });
+
+    it('ignores an apiBaseUrl left in the settings of a gateway saved before it was removed', async () => {
+      setBaseUrl(undefined);
+      const recorder = recordingFetch();
+      const stale = { ...settings, apiBaseUrl: 'http://127.0.0.1:4010/reflect' } as TwilioSettings;
+      await twilioSms.send(sms('+8801711000001'), { credentials, settings: stale }, recorder.ctx);
+      expect(recorder.calls[0]!.url).toBe(`https://api.twilio.com/2010-04-01/Accounts/${ACCOUNT_SID}/Messages.json`);
+    });
+
+    it('refuses an override that is not an http(s) base URL, naming the variable', async () => {
+      for (const value of ['ftp://files.example.net', 'not a url', 'http://user:pass@127.0.0.1:4010', 'http://127.0.0.1:4010/?x=1']) {
+        setBaseUrl(value);
+        expect(() => providerBaseUrl('twilio', 'https://api.twilio.com')).toThrow(/ISPNOTIFY_BASE_URL_TWILIO/);
+        const recorder = recordingFetch();
+        await expect(twilioSms.send(sms('+8801711000001'), { credentials, settings }, recorder.ctx)).rejects.toThrow(/ISPNOTIFY_BASE_URL_TWILIO/);
+        expect(recorder.calls).toHaveLength(0);
+      }
+      setBaseUrl('  ');
+      expect(providerBaseUrl('twilio', 'https://api.twilio.com')).toBe('https://api.twilio.com');
+    });
+
+    it('names the variable after the provider id and lists every override for the Lambdas', () => {
+      expect(providerBaseUrl('some-provider.v2', 'https://api.example.com')).toBe('https://api.example.com');
+      expect(
+        providerBaseUrlOverrides({
+          ISPNOTIFY_BASE_URL_TWILIO: 'http://127.0.0.1:4010/',
+          ISPNOTIFY_BASE_URL_SOME_PROVIDER_V2: 'https://staging.example.net',
+          ISPNOTIFY_BASE_URL_EMPTY: '',
+          OTHER_VARIABLE: 'http://127.0.0.1:1',
+        }),
+      ).toEqual({ ISPNOTIFY_BASE_URL_TWILIO: 'http://127.0.0.1:4010', ISPNOTIFY_BASE_URL_SOME_PROVIDER_V2: 'https://staging.example.net' });
+      expect(() => providerBaseUrlOverrides({ ISPNOTIFY_BASE_URL_TWILIO: 'file:///etc/passwd' })).toThrow(/ISPNOTIFY_BASE_URL_TWILIO/);
+    });
+
+    it('quotes only a short, sanitized excerpt of a reply that is not Twilio JSON', async () => {
+      const page = `<html><head><script>alert(1)</script></head><body>\u0007Bad gateway\u202E ${'x'.repeat(500)}</body></html>`;
+      const recorder = recordingFetch(() => new Response(page, { status: 502, headers: { 'content-type': 'text/html' } }));
+      const error = await rejection(twilioSms.send(sms('+8801711000001'), { credentials, settings }, recorder.ctx));
+
+      expect(error).toBeInstanceOf(ProviderUnavailable);
+      expect(error.message).toMatch(/^Twilio answered HTTP 502: /);
+      const quoted = error.message.slice('Twilio answered HTTP 502: '.length);
+      expect([...quoted].length).toBeLessThanOrEqual(160);
+      expect(quoted).not.toMatch(/[<>\u0000-\u001f\u007f\u202e]/);
+      expect(quoted).not.toContain('alert');
+      expect(quoted.startsWith('Bad gateway xxx')).toBe(true);
+    });
+  });
+
+  describe('looking a message up (reconciliation)', () => {
+    const TO = '+8801711000001';
+    const TEXT = 'Your bill of 500 BDT is due on 5 March.';
+    const minutes = (n: number) => n * 60_000;
+
+    /** Sends through the adapter like the sender would, and returns the sid (which the "crash" then loses). */
+    async function sendThroughTwilio(to = TO): Promise<string> {
+      const { providerMessageId } = await twilioSms.send(sms(to), { credentials, settings }, ctx);
+      return providerMessageId;
+    }
+
+    const lookup = (query: ProviderLookupQuery, gatewaySettings: TwilioSettings = settings, context: ProviderContext = liveCtx) =>
+      twilioSms.lookup!(query, { credentials, settings: gatewaySettings }, context);
+
+    it('asks about receipts overdue by an hour', () => {
+      expect(twilioSms.receiptWindowSeconds).toBe(3600);
+    });
+
+    it('finds a sent message by SID and maps its status like a status callback', async () => {
+      const delivered = await sendThroughTwilio();
+      const undelivered = await sendThroughTwilio('+8801711000003');
+      await fake.settled();
+
+      expect(await lookup({ ...lookupQuery(), providerMessageId: delivered })).toEqual({
+        found: true,
+        providerMessageId: delivered,
+        status: { providerMessageId: delivered, status: 'delivered', providerStatus: 'delivered' },
+      });
+      expect(await lookup({ ...lookupQuery('+8801711000003'), providerMessageId: undelivered })).toEqual({
+        found: true,
+        providerMessageId: undelivered,
+        status: { providerMessageId: undelivered, status: 'failed', providerStatus: 'undelivered/30003', reason: 'Unreachable destination handset' },
+      });
+      const get = fake.requests.find((r) => r.method === 'GET')!;
+      expect(get.path).toBe(`/2010-04-01/Accounts/${ACCOUNT_SID}/Messages/${delivered}.json`);
+      expect(get.basicAuth).toEqual({ username: ACCOUNT_SID, password: AUTH_TOKEN });
+    });
+
+    it('answers found without a status while Twilio has not sent the message yet, and failed for a canceled one', async () => {
+      const queued = fake.addMessage({ to: TO, body: TEXT, from: settings.from!, status: 'queued' });
+      const canceled = fake.addMessage({ to: TO, body: TEXT, from: settings.from!, status: 'canceled' });
+
+      expect(await lookup({ ...lookupQuery(), providerMessageId: queued.sid })).toEqual({ found: true, providerMessageId: queued.sid });
+      expect(await lookup({ ...lookupQuery(), providerMessageId: canceled.sid })).toEqual({
+        found: true,
+        providerMessageId: canceled.sid,
+        status: { providerMessageId: canceled.sid, status: 'failed', providerStatus: 'canceled', reason: 'Canceled before sending' },
+      });
+    });
+
+    it('answers found:false for an unknown SID (404)', async () => {
+      const unknown = `SM${'0'.repeat(32)}`;
+      expect(await lookup({ ...lookupQuery(), providerMessageId: unknown })).toEqual({ found: false });
+      expect(fake.requests.map((r) => r.replyStatus)).toEqual([404]);
+    });
+
+    it('finds a message by To, text and time when the SID was lost', async () => {
+      const sentAfter = new Date(Date.now() - 1000).toISOString();
+      // Around it: the same text long before the send, another text since, the same text to someone else.
+      fake.addMessage({ to: TO, body: TEXT, from: settings.from!, dateCreated: new Date(Date.now() - minutes(30)) });
+      fake.addMessage({ to: TO, body: 'Your payment was received, thank you.', from: settings.from! });
+      fake.addMessage({ to: '+8801711999999', body: TEXT, from: settings.from! });
+      const sid = await sendThroughTwilio();
+
+      const result = await lookup({ ...lookupQuery(), sentAfter });
+
+      expect(result).toMatchObject({ found: true, providerMessageId: sid });
+      const list = fake.requests.find((r) => r.method === 'GET')!;
+      expect(list.path.split('?')[0]).toBe(`/2010-04-01/Accounts/${ACCOUNT_SID}/Messages.json`);
+      expect(list.query).toEqual({ To: TO, From: '+15005550006', PageSize: '100' });
+      expect(list.basicAuth).toEqual({ username: ACCOUNT_SID, password: AUTH_TOKEN });
+    });
+
+    it('finds it with a messaging service, which has no fixed From to filter on', async () => {
+      const sid = fake.addMessage({ to: TO, body: TEXT, messagingServiceSid: SERVICE_SID, from: '+15005550007', status: 'sent' }).sid;
+      const result = await lookup({ ...lookupQuery(), sentAfter: new Date(Date.now() - 1000).toISOString() }, { messagingServiceSid: SERVICE_SID });
+
+      expect(result).toEqual({ found: true, providerMessageId: sid, status: { providerMessageId: sid, status: 'sent', providerStatus: 'sent' } });
+      expect(fake.requests[0]!.query).toEqual({ To: TO, PageSize: '100' });
+    });
+
+    it('recognizes the text when Twilio shows it with smart punctuation replaced or opt-out text appended', async () => {
+      const text = 'Dear Rahim, your bill is due \u201Ctoday\u201D \u2014 pay now\u2026';
+      const sid = fake.addMessage({ to: TO, body: 'Dear Rahim, your bill is due "today" - pay now...\nReply STOP to unsubscribe.', from: settings.from! }).sid;
+      expect(await lookup({ ...lookupQuery(), text, sentAfter: new Date(Date.now() - 1000).toISOString() })).toMatchObject({ found: true, providerMessageId: sid });
+    });
+
+    it('answers found:false when Twilio never received it', async () => {
+      const sentAfter = new Date(Date.now() - minutes(20)).toISOString();
+      fake.addMessage({ to: TO, body: TEXT, from: settings.from!, dateCreated: new Date(Date.now() - minutes(45)) });
+      fake.addMessage({ to: TO, body: 'Another text', from: settings.from!, dateCreated: new Date(Date.now() - minutes(10)) });
+
+      expect(await lookup({ ...lookupQuery(), sentAfter })).toEqual({ found: false });
+    });
+
+    it("does not answer found:false while Twilio's message list may still lag behind the send", async () => {
+      const error = await rejection(lookup({ ...lookupQuery(), sentAfter: new Date(Date.now() - 5000).toISOString() }));
+      expect(error).toBeInstanceOf(ProviderUnavailable);
+      expect((error as ProviderUnavailable).code).toBe('lookup-too-early');
+
+      // The same question once the list has had time to catch up.
+      const later: ProviderContext = { ...liveCtx, clock: { now: () => new Date(Date.now() + TWILIO_LIST_SETTLE_SECONDS * 1000) } };
+      expect(await lookup({ ...lookupQuery(), sentAfter: new Date(Date.now() - 5000).toISOString() }, settings, later)).toEqual({ found: false });
+    });
+
+    it('answers the oldest of several identical messages created since the send', async () => {
+      const sentAfter = Date.now() - minutes(20);
+      fake.addMessage({ to: TO, body: TEXT, from: settings.from!, dateCreated: new Date(sentAfter - minutes(5)) });
+      const first = fake.addMessage({ to: TO, body: TEXT, from: settings.from!, dateCreated: new Date(sentAfter + 2000) });
+      fake.addMessage({ to: TO, body: TEXT, from: settings.from!, dateCreated: new Date(sentAfter + 10_000) });
+
+      expect(await lookup({ ...lookupQuery(), sentAfter: new Date(sentAfter).toISOString() })).toMatchObject({ found: true, providerMessageId: first.sid });
+    });
+
+    it('reads the pages after the first, on the same host and path', async () => {
+      const sentAfter = new Date(Date.now() - 1000).toISOString();
+      const sid = await sendThroughTwilio();
+      for (let i = 0; i < 120; i++) fake.addMessage({ to: TO, body: `Notice ${i}`, from: settings.from!, dateCreated: new Date(Date.now() + 5000 + i) });
+
+      expect(await lookup({ ...lookupQuery(), sentAfter })).toMatchObject({ found: true, providerMessageId: sid });
+      const lists = fake.requests.filter((r) => r.method === 'GET');
+      expect(lists.map((r) => r.query.Page)).toEqual([undefined, '1']);
+      expect(lists[1]!.query).toMatchObject({ To: TO, From: '+15005550006', PageSize: '100' });
+    });
+
+    it('gives up for now, rather than answer found:false, when the number has more messages than it reads', async () => {
+      for (let i = 0; i < 520; i++) fake.addMessage({ to: TO, body: `Notice ${i}`, from: settings.from!, dateCreated: new Date(Date.now() - minutes(10) + i) });
+
+      const error = await rejection(lookup({ ...lookupQuery(), sentAfter: new Date(Date.now() - minutes(20)).toISOString() }));
+      expect(error).toBeInstanceOf(ProviderUnavailable);
+      expect((error as ProviderUnavailable).code).toBe('lookup-inconclusive');
+      expect(fake.requests).toHaveLength(5);
+    });
+
+    it('gives up for now when Twilio hides the text of messages sent since (body redaction)', async () => {
+      fake.addMessage({ to: TO, body: null, from: settings.from!, dateCreated: new Date(Date.now() - minutes(10)) });
+      const error = await rejection(lookup({ ...lookupQuery(), sentAfter: new Date(Date.now() - minutes(20)).toISOString() }));
+      expect(error).toBeInstanceOf(ProviderUnavailable);
+      expect((error as ProviderUnavailable).code).toBe('lookup-inconclusive');
+    });
+
+    it('throws ProviderUnavailable on 500 and 429 and ProviderRejected on 401, by SID and by content', async () => {
+      const bySid = { ...lookupQuery(), providerMessageId: `SM${'1'.repeat(32)}` };
+      const byContent = { ...lookupQuery(), sentAfter: new Date(Date.now() - minutes(20)).toISOString() };
+      for (const query of [bySid, byContent]) {
+        fake.failNext(1, 500);
+        const serverError = await rejection(lookup(query));
+        expect(serverError).toBeInstanceOf(ProviderUnavailable);
+        expect((serverError as ProviderUnavailable).code).toBe('20500');
+
+        fake.failNext(1, 429);
+        const rateLimited = await rejection(lookup(query));
+        expect(rateLimited).toBeInstanceOf(ProviderUnavailable);
+        expect((rateLimited as ProviderUnavailable).code).toBe('20429');
+
+        const wrong = { accountSid: ACCOUNT_SID, authToken: 'not-the-right-token-000' };
+        const unauthorized = await rejection(twilioSms.lookup!(query, { credentials: wrong, settings }, liveCtx));
+        expect(unauthorized).toBeInstanceOf(ProviderRejected);
+        expect((unauthorized as ProviderRejected).code).toBe('20003');
+        expect(unauthorized.message).toMatch(/Account SID and Auth Token/);
+      }
+    });
+
+    it("follows next_page_uri only on Twilio's host and the account's list path", async () => {
+      const listPath = `/2010-04-01/Accounts/${ACCOUNT_SID}/Messages.json`;
+      const pages = [`https://elsewhere.example.net${listPath}?To=x&Page=1`, 'http://169.254.169.254/latest/meta-data/?Page=2'];
+      const recorder = recordingFetch(() => Response.json({ messages: [], next_page_uri: pages.shift() ?? null }));
+      setBaseUrl(undefined);
+
+      const error = await rejection(lookup({ ...lookupQuery(), sentAfter: new Date(Date.now() - minutes(20)).toISOString() }, settings, { ...recorder.ctx, clock: liveCtx.clock }));
+      expect(recorder.calls.map((c) => c.url)).toEqual([
+        `https://api.twilio.com${listPath}?To=%2B8801711000001&PageSize=100&From=%2B15005550006`,
+        `https://api.twilio.com${listPath}?To=x&Page=1`,
+      ]);
+      expect(error).toBeInstanceOf(ProviderUnavailable);
+      expect(error.message).toMatch(/outside the account's message list/);
+    });
+
+    it('throws ProviderUnavailable when Twilio cannot be reached', async () => {
+      setBaseUrl(`http://127.0.0.1:${await freePortThatRefuses()}`);
+      const error = await rejection(lookup({ ...lookupQuery(), providerMessageId: `SM${'1'.repeat(32)}` }));
+      expect(error).toBeInstanceOf(ProviderUnavailable);
+      expect((error as ProviderUnavailable).code).toBe('network');
     });
   });
 
@@ -303,10 +602,18 @@ describe('Twilio SMS provider', () => {
   });
 
   describe('gateway configuration', () => {
-    it('accepts good credentials and fills in the default API base URL', () => {
+    it('accepts good credentials and settings as they are', () => {
       expect(twilioSms.credentials.parse({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN })).toEqual(credentials);
-      expect(twilioSms.settings.parse({ from: 'ISPNet' })).toEqual({ from: 'ISPNet', apiBaseUrl: 'https://api.twilio.com' });
-      expect(twilioSms.settings.parse({ messagingServiceSid: SERVICE_SID })).toEqual({ messagingServiceSid: SERVICE_SID, apiBaseUrl: 'https://api.twilio.com' });
+      expect(twilioSms.settings.parse({ from: 'ISPNet' })).toEqual({ from: 'ISPNet' });
+      expect(twilioSms.settings.parse({ messagingServiceSid: SERVICE_SID })).toEqual({ messagingServiceSid: SERVICE_SID });
+    });
+
+    it('refuses an apiBaseUrl in the settings as an unknown field, whatever its value', () => {
+      for (const apiBaseUrl of ['http://127.0.0.1:4010/reflect', 'https://api.twilio.com']) {
+        const result = twilioSms.settings.safeParse({ from: '+15005550006', apiBaseUrl });
+        expect(result.success).toBe(false);
+        expect(result.error!.issues).toContainEqual(expect.objectContaining({ code: 'unrecognized_keys', keys: ['apiBaseUrl'] }));
+      }
     });
 
     it('explains what is wrong with bad credentials', () => {
@@ -325,14 +632,10 @@ describe('Twilio SMS provider', () => {
       }
     });
 
-    it('rejects a sender that is neither E.164 nor a short alphanumeric id, and a non-http base URL', () => {
+    it('rejects a sender that is neither E.164 nor a short alphanumeric id', () => {
       const badFrom = twilioSms.settings.safeParse({ from: 'Far Too Long Sender' });
       expect(badFrom.success).toBe(false);
       expect(badFrom.error!.issues[0]).toMatchObject({ path: ['from'], message: expect.stringMatching(/E\.164.*alphanumeric/) });
-
-      const badUrl = twilioSms.settings.safeParse({ from: '+15005550006', apiBaseUrl: 'ftp://api.twilio.com' });
-      expect(badUrl.success).toBe(false);
-      expect(badUrl.error!.issues[0]).toMatchObject({ path: ['apiBaseUrl'] });
     });
   });
 });

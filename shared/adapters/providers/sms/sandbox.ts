@@ -1,10 +1,14 @@
 /**
  * A pretend SMS gateway for local demos and tests. It sends nothing, but behaves like a real one:
  * some numbers fail, accepted messages get a signed delivery receipt posted to the webhook a moment
- * later, and receipts are retried while the webhook does not take them.
+ * later, and it can be asked what became of a message.
+ *
+ * What it accepted is kept in its journal (storage), and its receipts are scheduled through a queue
+ * (ProviderContext.later, retried until the webhook takes them), never a timer: both survive a
+ * restart, and a receipt lost anyway is recovered by the reconciler asking `lookup`.
  *
  * Outcomes by the destination's last four digits:
- *   9999  the gateway is "down" (ProviderUnavailable)
+ *   9999  the gateway is "down" (ProviderUnavailable); nothing is accepted
  *   1111  the number is rejected (ProviderRejected)
  *   0000  accepted, then a FAILED receipt
  *   else  accepted, then a DELIVERED receipt
@@ -12,9 +16,9 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { invalid, ProviderRejected, ProviderUnavailable } from '../../../domain/errors.js';
-import type { ProviderContext, ProviderStatusUpdate, SmsProvider } from '../../../ports.js';
+import type { ProviderStatusUpdate, SmsProvider } from '../../../ports.js';
 import { zodFields } from '../../../domain/zod-fields.js';
-import { postJson, timingSafeEqualStrings } from '../http.js';
+import { timingSafeEqualStrings } from '../http.js';
 
 export const SandboxCredentials = z.strictObject({
   webhookSecret: z.string().min(16, 'must be at least 16 characters (it signs the sandbox delivery receipts)'),
@@ -33,9 +37,6 @@ export const SandboxSettings = z.strictObject({
 export type SandboxSettings = z.infer<typeof SandboxSettings>;
 
 export const SANDBOX_SIGNATURE_HEADER = 'x-sandbox-signature';
-/** After the first attempt, a receipt the webhook did not take is posted again this many times. */
-export const SANDBOX_RECEIPT_RETRIES = 10;
-export const SANDBOX_RECEIPT_RETRY_INTERVAL_MS = 500;
 
 const SandboxReceipt = z.object({
   id: z.string().min(1),
@@ -54,23 +55,21 @@ function lastFourDigits(number: string): string {
   return number.replace(/\D/g, '').slice(-4);
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** What the sandbox remembers of each message it was given. */
+const JournalEntry = z.object({
+  outcome: z.enum(['DELIVERED', 'FAILED', 'REJECTED']),
+  providerMessageId: z.string().optional(),
+  error: z.string().optional(),
+  at: z.string(),
+});
+type JournalEntry = z.infer<typeof JournalEntry>;
 
-/** Posts the receipt until the webhook answers 2xx or the retries run out. Never throws. */
-async function deliverReceipt(url: string, rawBody: string, secret: string, ctx: ProviderContext): Promise<void> {
-  const headers = { [SANDBOX_SIGNATURE_HEADER]: signSandboxReceipt(secret, rawBody) };
-  let lastProblem = '';
-  for (let attempt = 0; attempt <= SANDBOX_RECEIPT_RETRIES; attempt++) {
-    if (attempt > 0) await sleep(SANDBOX_RECEIPT_RETRY_INTERVAL_MS);
-    try {
-      const reply = await postJson(ctx, url, rawBody, { provider: 'the webhook', headers });
-      if (reply.ok) return;
-      lastProblem = `HTTP ${reply.status}`;
-    } catch (error) {
-      lastProblem = error instanceof Error ? error.message : String(error);
-    }
-  }
-  console.warn(`sandbox sms: gave up posting a delivery receipt to ${url} after ${SANDBOX_RECEIPT_RETRIES + 1} attempts (last: ${lastProblem})`);
+const journalKey = (messageId: string) => `msg#${messageId}`;
+
+function statusOf(entry: JournalEntry & { providerMessageId: string }): ProviderStatusUpdate {
+  return entry.outcome === 'DELIVERED'
+    ? { providerMessageId: entry.providerMessageId, status: 'delivered', providerStatus: 'DELIVERED' }
+    : { providerMessageId: entry.providerMessageId, status: 'failed', providerStatus: 'FAILED', reason: entry.error ?? 'Sandbox reported the message failed' };
 }
 
 export const sandboxSms: SmsProvider<SandboxCredentials, SandboxSettings> = {
@@ -80,29 +79,50 @@ export const sandboxSms: SmsProvider<SandboxCredentials, SandboxSettings> = {
   credentials: SandboxCredentials,
   settings: SandboxSettings,
 
+  receiptWindowSeconds: 60,
+
   async send(message, { credentials, settings }, ctx) {
+    const journal = ctx.journal;
+    if (!journal || !ctx.later) throw new ProviderUnavailable('The sandbox gateway needs its journal and a callback queue; run it inside the app.', 'SANDBOX_UNWIRED');
     const ending = lastFourDigits(message.to);
     if (ending === '9999') {
       throw new ProviderUnavailable('Sandbox gateway unavailable (numbers ending 9999 always fail temporarily)', 'SANDBOX_UNAVAILABLE');
     }
+    const at = ctx.clock.now().toISOString();
     if (ending === '1111') {
+      await journal.put(journalKey(message.messageId), { outcome: 'REJECTED', at });
       throw new ProviderRejected('Sandbox rejected the number (numbers ending 1111 are always rejected)', 'SANDBOX_REJECTED');
     }
     const providerMessageId = `sbx_${randomBytes(8).toString('hex')}`;
+    const entry: JournalEntry =
+      ending === '0000'
+        ? { outcome: 'FAILED', providerMessageId, error: 'Handset unreachable (numbers ending 0000 never deliver)', at }
+        : { outcome: 'DELIVERED', providerMessageId, at };
+    // Accepted once this is stored: a lookup from now on finds it.
+    await journal.put(journalKey(message.messageId), entry);
 
     if (message.statusCallbackUrl) {
-      const url = message.statusCallbackUrl;
-      const delay = settings.deliveryDelayMs ?? 300;
-      // Deliberately not awaited: like a real gateway, the receipt arrives after send returns.
-      setTimeout(() => {
-        const receipt: SandboxReceipt =
-          ending === '0000'
-            ? { id: providerMessageId, status: 'FAILED', error: 'Handset unreachable (numbers ending 0000 never deliver)', at: ctx.clock.now().toISOString() }
-            : { id: providerMessageId, status: 'DELIVERED', at: ctx.clock.now().toISOString() };
-        void deliverReceipt(url, JSON.stringify(receipt), credentials.webhookSecret, ctx);
-      }, delay);
+      const receipt: SandboxReceipt = { id: providerMessageId, status: entry.outcome as SandboxReceipt['status'], ...(entry.error ? { error: entry.error } : {}), at };
+      const rawBody = JSON.stringify(receipt);
+      const headers = { 'content-type': 'application/json', [SANDBOX_SIGNATURE_HEADER]: signSandboxReceipt(credentials.webhookSecret, rawBody) };
+      try {
+        await ctx.later({ kind: 'post', url: message.statusCallbackUrl, headers, body: rawBody }, (settings.deliveryDelayMs ?? 300) / 1000);
+      } catch (error) {
+        // The message is accepted: failing now would invite a second send. The reconciler's lookup finds the outcome.
+        console.warn(`sandbox sms: could not schedule the receipt for ${providerMessageId}: ${error instanceof Error ? error.message : String(error)}`);
+      }
     }
     return { providerMessageId };
+  },
+
+  async lookup(query, _gateway, ctx) {
+    if (!ctx.journal) throw new ProviderUnavailable('The sandbox gateway has no journal to look in.', 'SANDBOX_UNWIRED');
+    const stored = JournalEntry.safeParse(await ctx.journal.get(journalKey(query.messageId)));
+    // Never given it, or given it and rejected it: either way it was not accepted, so a send now is the first.
+    if (!stored.success || stored.data.outcome === 'REJECTED' || !stored.data.providerMessageId) return { found: false };
+    const entry = { ...stored.data, providerMessageId: stored.data.providerMessageId };
+    if (query.providerMessageId && query.providerMessageId !== entry.providerMessageId) return { found: false };
+    return { found: true, providerMessageId: entry.providerMessageId, status: statusOf(entry) };
   },
 
   verifySignature(request, { credentials }) {
@@ -126,7 +146,6 @@ export const sandboxSms: SmsProvider<SandboxCredentials, SandboxSettings> = {
       );
     }
     const receipt = parsed.data;
-    if (receipt.status === 'DELIVERED') return [{ providerMessageId: receipt.id, status: 'delivered', providerStatus: receipt.status }];
-    return [{ providerMessageId: receipt.id, status: 'failed', providerStatus: receipt.status, reason: receipt.error ?? 'Sandbox reported the message failed' }];
+    return [statusOf({ outcome: receipt.status, providerMessageId: receipt.id, error: receipt.error, at: receipt.at ?? '' })];
   },
 };

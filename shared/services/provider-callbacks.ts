@@ -1,0 +1,17 @@
+import type { Deps } from '../deps.js';
+import type { DeferredProviderTask } from '../ports.js';
+
+const CALLBACK_TIMEOUT_MS = 5_000;
+
+/**
+ * Runs a callback a provider scheduled (ProviderContext.later). Only providers schedule these, and
+ * only to URLs we gave them (our own webhook URLs); any reply but 2xx throws, so the queue retries it.
+ */
+export async function runProviderCallback(d: Pick<Deps, 'fetch' | 'publicBaseUrl'>, task: DeferredProviderTask): Promise<void> {
+  if (!task.url.startsWith(`${d.publicBaseUrl}/webhooks/`)) {
+    throw new Error(`Refusing a provider callback to ${new URL(task.url).host}: only this deployment's webhooks are called.`);
+  }
+  const reply = await d.fetch(task.url, { method: 'POST', headers: task.headers, body: task.body, signal: AbortSignal.timeout(CALLBACK_TIMEOUT_MS) });
+  await reply.arrayBuffer(); // drain, so the connection is reused
+  if (!reply.ok) throw new Error(`The webhook answered HTTP ${reply.status}; the callback will be retried.`);
+}

@@ -1,0 +1,89 @@
+import type { Message } from '../domain/records.js';
+import type { Deps } from '../deps.js';
+import type { PendingMessage, SendTask } from '../ports.js';
+import { safeReason } from './error-text.js';
+import { openGateway, providerContext } from './gateways.js';
+import { recordSent, withStorageRetries } from './record-outcome.js';
+
+type D = Pick<Deps, 'messages' | 'gateways' | 'cipher' | 'clock' | 'fetch' | 'queue' | 'journal'>;
+
+/** A queued message untouched this long has no live send task (SQS retries end well before: 5 x 180 s). */
+export const STRANDED_AFTER_MS = 20 * 60 * 1000;
+/** Sent messages younger than this are not looked at: no provider's receipt is due that early. */
+const MIN_RECEIPT_WINDOW_MS = 60 * 1000;
+const DEFAULT_RECEIPT_WINDOW_SECONDS = 60 * 60;
+
+export interface ReconcileReport {
+  /** Queued messages with no send task, put back on the send queue. */
+  requeued: number;
+  /** Sent messages whose overdue status the provider gave us. */
+  resolved: number;
+  /** Sent messages past their receipt window that the provider could not (or cannot) tell us about: they stay sent. */
+  overdue: number;
+}
+
+/**
+ * The scheduled sweep that keeps every message final or retrying: it reads only the sparse
+ * pending index, so its cost follows the messages in flight, not the history.
+ */
+export async function reconcileMessages(d: D, options: { strandedAfterMs?: number } = {}): Promise<ReconcileReport> {
+  const now = d.clock.now();
+  const report: ReconcileReport = { requeued: 0, resolved: 0, overdue: 0 };
+  report.requeued = await requeueStranded(d, new Date(now.getTime() - (options.strandedAfterMs ?? STRANDED_AFTER_MS)));
+  for await (const page of d.messages.pending('sent', new Date(now.getTime() - MIN_RECEIPT_WINDOW_MS).toISOString())) {
+    for (const pending of page) {
+      const outcome = await askAboutOverdue(d, pending, now);
+      if (outcome === 'resolved') report.resolved++;
+      else if (outcome === 'overdue') report.overdue++;
+    }
+  }
+  return report;
+}
+
+/**
+ * Queued messages last touched before `before` go back on the send queue. A duplicate task is
+ * harmless: the sender's claim lets one send happen, and an expired claim is reconciled first.
+ */
+export async function requeueStranded(d: Pick<D, 'messages' | 'queue'>, before: Date): Promise<number> {
+  let requeued = 0;
+  for await (const page of d.messages.pending('queued', before.toISOString())) {
+    const tasks: SendTask[] = [];
+    for (const pending of page) {
+      const message = await d.messages.get(pending.operatorId, pending.messageId);
+      // Re-read: a message touched since (claimed, retried) still has its task.
+      if (!message || message.status !== 'queued' || message.updatedAt >= before.toISOString()) continue;
+      tasks.push({ operatorId: message.operatorId, messageId: message.id });
+    }
+    if (tasks.length > 0) await d.queue.enqueue('send-sms', tasks);
+    requeued += tasks.length;
+  }
+  return requeued;
+}
+
+async function askAboutOverdue(d: D, pending: PendingMessage, now: Date): Promise<'resolved' | 'overdue' | 'not-due'> {
+  const message = await d.messages.get(pending.operatorId, pending.messageId);
+  if (!message || message.status !== 'sent') return 'not-due';
+  const opened = await openGateway(d, message.gatewayId);
+  const windowMs = (opened?.provider.receiptWindowSeconds ?? DEFAULT_RECEIPT_WINDOW_SECONDS) * 1000;
+  if (Date.parse(sentAt(message)) + windowMs > now.getTime()) return 'not-due';
+  if (!opened?.provider.lookup) return 'overdue';
+  try {
+    const answer = await opened.provider.lookup(
+      { messageId: message.id, to: message.to, text: message.text, providerMessageId: message.providerMessageId, sentAfter: message.createdAt },
+      { credentials: opened.credentials, settings: opened.settings },
+      providerContext(d, opened.gateway.id),
+    );
+    if (!answer.found || !answer.status || answer.status.status === 'sent') return 'overdue';
+    if (!message.providerMessageId) {
+      await recordSent(d, message.operatorId, message.id, { providerMessageId: answer.providerMessageId, gatewayId: opened.gateway.id, at: now.toISOString() });
+    }
+    const { status, reason, providerStatus } = answer.status;
+    await withStorageRetries(() => d.messages.transition(message.operatorId, message.id, { status, at: now.toISOString(), reason, providerStatus }));
+    return 'resolved';
+  } catch (error) {
+    console.warn(`reconcile: could not ask ${opened.gateway.provider} about message ${message.id}: ${safeReason(error)}`);
+    return 'overdue';
+  }
+}
+
+const sentAt = (message: Message) => message.history.findLast((change) => change.status === 'sent')?.at ?? message.updatedAt;

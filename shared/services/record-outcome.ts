@@ -1,0 +1,42 @@
+import type { Deps } from '../deps.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Tries of a write that records what a provider already did, with backoff (about 1.5 s in all). */
+const STORAGE_TRIES = 5;
+const FIRST_BACKOFF_MS = 50;
+
+/**
+ * Runs a storage write again on any error, with exponential backoff. For writes after a provider
+ * call, where giving up early would lose an outcome that cannot be asked for again cheaply.
+ */
+export async function withStorageRetries<T>(write: () => Promise<T>, tries = STORAGE_TRIES): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (error) {
+      if (attempt >= tries) throw error;
+      await sleep(FIRST_BACKOFF_MS * 2 ** (attempt - 1));
+    }
+  }
+}
+
+/**
+ * Records that the provider accepted a message: `sent`, its provider id and the pointer receipts
+ * use. Forward-only, so recording it twice (a retry, a queued outcome) changes nothing.
+ */
+export async function recordSent(
+  d: Pick<Deps, 'messages'>,
+  operatorId: string,
+  messageId: string,
+  accepted: { providerMessageId: string; gatewayId: string; at: string },
+): Promise<void> {
+  await withStorageRetries(() =>
+    d.messages.transition(
+      operatorId,
+      messageId,
+      { status: 'sent', at: accepted.at, providerStatus: 'accepted' },
+      { providerMessageId: accepted.providerMessageId, gatewayId: accepted.gatewayId },
+    ),
+  );
+}

@@ -1,0 +1,49 @@
+/** The operator's own settings: GET and PATCH /v1/settings. */
+import { destinationCountries } from '../domain/destination.js';
+import { notFound } from '../domain/errors.js';
+import type { Operator } from '../domain/records.js';
+import { operatorLimits } from '../domain/rate-limit.js';
+import { Settings, type SettingsPatchT } from '../domain/schemas.js';
+import type { Deps } from '../deps.js';
+import type { OperatorChanges } from '../ports.js';
+
+type D = Pick<Deps, 'operators' | 'clock'>;
+
+/** The settings as the API shows them: defaults filled in, storage-only fields left out. */
+export function settingsView(operator: Operator) {
+  return Settings.parse({
+    id: operator.id,
+    name: operator.name,
+    defaultCountry: operator.defaultCountry,
+    timezone: operator.timezone,
+    limits: operatorLimits(operator),
+    destinationCountries: destinationCountries(operator),
+    createdAt: operator.createdAt,
+    updatedAt: operator.updatedAt,
+  });
+}
+
+/**
+ * The operator record's fields a PATCH sets: only those it names (null removes a setting, which then
+ * takes its default). Nested `limits` merge: `{"limits":{"messagesPerDay":500}}` keeps requestsPerSecond.
+ */
+export function settingsChanges(patch: SettingsPatchT): OperatorChanges {
+  const changes: OperatorChanges = {
+    name: patch.name,
+    defaultCountry: patch.defaultCountry,
+    timezone: patch.timezone,
+    requestsPerSecond: patch.limits?.requestsPerSecond,
+    messagesPerDay: patch.limits?.messagesPerDay,
+    destinationCountries: patch.destinationCountries,
+  };
+  return Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
+}
+
+/** Applies a PATCH with one UpdateItem of the named fields (never a read-modify-write of the record). */
+export async function updateSettings(d: D, operator: Operator, patch: SettingsPatchT) {
+  const changes = settingsChanges(patch);
+  if (Object.keys(changes).length === 0) return settingsView(operator); // {} changes nothing
+  const updated = await d.operators.update(operator.id, { ...changes, updatedAt: d.clock.now().toISOString() });
+  if (!updated) throw notFound(`Operator "${operator.id}"`);
+  return settingsView(updated);
+}
