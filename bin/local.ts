@@ -23,9 +23,11 @@ const oneLine = (error: unknown) => (error instanceof Error ? error.message : St
 
 let runtime: LocalRuntime | undefined;
 let stopping = false;
+let stopAskedAt = 0;
 
 async function shutdown(code: number): Promise<never> {
   stopping = true;
+  stopAskedAt = Date.now();
   try {
     // First, so an admin command no longer picks a stack that is going away.
     await removeLocalStackInfo(dataDir);
@@ -44,7 +46,11 @@ async function shutdown(code: number): Promise<never> {
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(signal, () => {
     // A second Ctrl-C leaves at once; so does one during start. DynamoDB Local's exit hook ends Java.
-    if (stopping) process.exit(1);
+    // One Ctrl-C may arrive twice, from the terminal and relayed by tsx (which runs npm start): not a second one.
+    if (stopping) {
+      if (Date.now() - stopAskedAt > 1_000) process.exit(1);
+      return;
+    }
     if (!runtime) process.exit(0);
     console.log('\nStopping…');
     void shutdown(0);

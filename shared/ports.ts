@@ -275,7 +275,7 @@ export interface SmsProvider<Credentials = Record<string, unknown>, Settings = R
   displayName: string;
   /** Secret fields: validated on gateway setup, sealed at rest, never returned. */
   credentials: z.ZodType<Credentials>;
-  /** Non-secret fields (sender id, API base URL, ...). */
+  /** Non-secret fields (sender id, ...); never a host to call: see providers/base-url.ts. */
   settings: z.ZodType<Settings>;
   /** Throws ProviderRejected (permanent) or ProviderUnavailable (retry later). */
   send(message: OutboundSms, gateway: { credentials: Credentials; settings: Settings }, ctx: ProviderContext): Promise<{ providerMessageId: string }>;

@@ -26,7 +26,7 @@ export const handler = api({
     const { customers } = parse(CustomerImport, body);
     const result = await importCustomers(deps(), operator, customers);
     if (result.imported === 0) {
-      const errors = result.failed.flatMap((row) => row.errors.map((e) => ({ field: `customers[${row.index}].${e.field}`, message: e.message })));
+      const errors = result.failed.flatMap((row) => row.errors.map((e) => ({ field: `customers[${row.index}]${e.field ? `.${e.field}` : ''}`, message: e.message })));
       throw invalid('No row could be imported; fix the rows listed in "errors".', errors);
     }
     return json(200, result);

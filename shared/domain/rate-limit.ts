@@ -54,9 +54,10 @@ export class TokenBuckets {
     let bucket = this.buckets.get(key);
     if (bucket) {
       this.refill(bucket, nowMs);
+      // A changed limit takes effect at once and keeps what was spent: a raised one adds its extra
+      // capacity, a lowered one takes the difference away (never below empty).
+      if (rate !== bucket.perSecond) bucket.tokens = Math.min(Math.max(bucket.tokens + rate - bucket.perSecond, 0), rate);
       bucket.perSecond = rate;
-      // A lowered limit takes effect at once: the bucket never holds more than its new capacity.
-      bucket.tokens = Math.min(bucket.tokens, rate);
       this.buckets.delete(key); // re-inserted below: the map's order is least recently used first
     } else {
       this.makeRoom(nowMs);

@@ -56,7 +56,7 @@ export interface Gateway {
   channel: Channel;
   provider: string;
   name: string;
-  /** Non-secret settings (sender id, API base URL, ...), validated by the provider's schema. */
+  /** Non-secret settings (sender id, ...), validated by the provider's schema. */
   settings: Record<string, unknown>;
   /** Credentials sealed by the CredentialsCipher; never returned by the API. */
   sealedCredentials: string;

@@ -8,6 +8,7 @@ import { DescribeTableCommand, DynamoDBClient, GetItemCommand, ListTablesCommand
 import { ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, SQSRecord } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { tableDefinition } from '../../shared/adapters/dynamodb/table.js';
 import { queues, type HttpFunction } from '../../shared/catalog.js';
 import { createApiServer } from '../../shared/local/api-gateway.js';
 import { ensureTable, startDynamoDbLocal } from '../../shared/local/dynamodb-local.js';
@@ -362,7 +363,9 @@ describe('the local runtime', () => {
     const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: env.TABLE_NAME }));
     dynamodb.destroy();
     expect(Table?.TableStatus).toBe('ACTIVE');
-    expect(Table?.GlobalSecondaryIndexes?.map((gsi) => [gsi.IndexName, gsi.Projection?.ProjectionType])).toEqual([['gsi1', 'ALL']]);
+    expect(Table?.GlobalSecondaryIndexes?.map((gsi) => [gsi.IndexName, gsi.Projection?.ProjectionType])).toEqual(
+      tableDefinition.globalIndexes.map((gsi) => [gsi.indexName, gsi.projection]),
+    );
   });
 
   it('keeps the credentials key in <dataDir>/credentials.key, readable by the owner only, across restarts', async () => {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { deps, type Deps } from '../../shared/deps.js';
 import { idTime } from '../../shared/domain/ids.js';
 import type { Operator } from '../../shared/domain/records.js';
@@ -17,6 +17,9 @@ beforeAll(async () => {
   stack = await startTestStack('message-history', { workers: false });
   const { apiKey } = await seedDemo({});
   api = apiClient(stack.baseUrl, apiKey);
+  // Listings in quick succession; the default 10 requests a second would answer 429.
+  const raised = await api.request('PATCH', '/v1/settings', { limits: { requestsPerSecond: 1000 } });
+  expect(raised.status, JSON.stringify(raised.body)).toBe(200);
   d = deps();
   operator = (await d.operators.get('demo'))!;
 });
@@ -196,5 +199,53 @@ describe('storage refusals', () => {
       'x-sandbox-signature': signSandboxReceipt(String(opened.credentials.webhookSecret), body),
     });
     expect(reply.status).toBe(400);
+  });
+});
+
+describe('resending a failed message', () => {
+  it('makes one resend however many times it is clicked, whatever Idempotency-Key each click sends', async () => {
+    const message = await sendAt(new Date().toISOString());
+    await d.messages.transition('demo', message.id, { status: 'failed', at: new Date().toISOString(), reason: 'handset off' });
+    const clicks = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => api.post(`/v1/messages/${message.id}/resend`, undefined, { 'idempotency-key': `click-${i}-${Date.now()}` })),
+    );
+    const ids = new Set(clicks.map((reply) => reply.body.id));
+    expect(ids.size).toBe(1);
+    expect(clicks.filter((reply) => reply.status === 202)).toHaveLength(1);
+    expect(clicks.filter((reply) => reply.status === 200)).toHaveLength(9);
+    const [resendId] = [...ids];
+    expect(clicks[0]!.body).toMatchObject({ resendOf: message.id, status: 'queued' });
+    expect((await api.get(`/v1/messages/${message.id}`)).body.resentAs).toBe(resendId);
+    const later = await api.post(`/v1/messages/${message.id}/resend`);
+    expect(later).toMatchObject({ status: 200, body: { id: resendId } });
+    const resends = (await listMessages(d, operator, { status: 'queued' }, 100)).items.filter((m) => m.resendOf === message.id);
+    expect(resends).toHaveLength(1);
+  });
+});
+
+describe('the start-up requeue', () => {
+  it('reads the pending index, never scans the table, so start-up does not grow with history', async () => {
+    const { documentClient } = await import('../../shared/adapters/dynamodb/client.js');
+    const { requeueStrandedMessages } = await import('../../shared/local/requeue-stranded.js');
+    const { PENDING_SHARDS } = await import('../../shared/adapters/dynamodb/table.js');
+    const client = documentClient();
+    const sent: string[] = [];
+    const original = client.send.bind(client);
+    const spy = vi.spyOn(client, 'send').mockImplementation(((command: { constructor: { name: string }; input: { IndexName?: string } }) => {
+      sent.push(`${command.constructor.name}${command.input.IndexName ? `:${command.input.IndexName}` : ''}`);
+      return original(command as never);
+    }) as never);
+    try {
+      // Messages made with a future test clock are not stranded yet; the ones made before now are.
+      const queuedNow = (await listMessages(d, operator, { status: 'queued' }, 100)).items.filter((m) => m.updatedAt < new Date().toISOString()).length;
+      expect(queuedNow).toBeGreaterThan(0);
+      sent.length = 0;
+      const requeued = await requeueStrandedMessages({ ...d, queue: { enqueue: async () => {} } });
+      expect(requeued).toBe(queuedNow);
+      expect(sent.filter((c) => c.startsWith('ScanCommand'))).toEqual([]);
+      expect(sent.filter((c) => c === 'QueryCommand:gsi3').length).toBeGreaterThanOrEqual(PENDING_SHARDS);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

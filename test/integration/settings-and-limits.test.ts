@@ -92,7 +92,7 @@ describe('PATCH /v1/settings', () => {
       [{ name: '', timezone: 'Asia/Dhaka' }, ['name']],
       [{ colour: 'red' }, ['colour']],
       [{ id: 'someone-else' }, ['id']],
-      [[], ['']],
+      [[], ['body']],
     ];
     for (const [body, expected] of cases) {
       const reply = await patch(api, body);
@@ -164,7 +164,8 @@ describe('requests per second', () => {
 
 describe('messages per day', () => {
   it('counts exactly under concurrency, never spends quota on a refused request or a repeat, and answers 429 until midnight', async () => {
-    await api.put('/v1/customers/daily-1', { name: 'Daily One', mobile: '01711000301' });
+    const customer = await api.put('/v1/customers/daily-1', { name: 'Daily One', mobile: '01711000301' });
+    expect(customer.status, JSON.stringify(customer.body)).toBe(201);
     expect((await patch(api, { limits: { requestsPerSecond: 1000, messagesPerDay: 3 } })).status).toBe(200);
 
     // Refused for other reasons: none of these spends one of today's 3.

@@ -20,6 +20,8 @@ export interface FakeTwilioOptions {
   authToken: string;
   /** Wait before each status callback. Default 20 ms. */
   callbackDelayMs?: number;
+  /** More numbers answered like +15005550001 (21211, not a valid number): ones ispnotify itself lets through. */
+  invalidNumbers?: string[];
 }
 
 export interface RecordedRequest {
@@ -345,7 +347,7 @@ export async function startFakeTwilio(opts: FakeTwilioOptions): Promise<FakeTwil
     if (!to) return twilioError(res, 400, 21604, "A 'To' phone number is required.");
     if (!form.From && !form.MessagingServiceSid) return twilioError(res, 400, 21603, "A 'From' phone number is required.");
     if (!form.Body) return twilioError(res, 400, 21602, 'Message body is required.');
-    if (to === '+15005550001') return twilioError(res, 400, 21211, `The 'To' number ${to} is not a valid phone number.`);
+    if (to === '+15005550001' || opts.invalidNumbers?.includes(to)) return twilioError(res, 400, 21211, `The 'To' number ${to} is not a valid phone number.`);
     if (to === '+15005550004') return twilioError(res, 400, 21610, 'Attempt to send to unsubscribed recipient');
     if (to === '+15005550009') return twilioError(res, 400, 21614, `'To' number ${to} is not a valid mobile number`);
 

@@ -37,14 +37,15 @@ describe('TokenBuckets', () => {
     for (let i = 0; i < 3; i++) expect(buckets.take('quiet', 3, 0).allowed).toBe(true);
   });
 
-  it('applies a lowered limit at once and a raised one as the bucket refills', () => {
+  it('applies a changed limit at once, keeping what was spent: a lowered one shrinks the bucket, a raised one grows it', () => {
     const buckets = new TokenBuckets();
     expect(buckets.take('op', 100, 0).allowed).toBe(true);
-    // 99 tokens left at 100/s; at 2/s the bucket holds 2 at most.
-    expect(buckets.take('op', 2, 0).allowed).toBe(true);
+    // One spent of 100; lowered to 2/s, one of 2 is left.
     expect(buckets.take('op', 2, 0).allowed).toBe(true);
     expect(buckets.take('op', 2, 0).allowed).toBe(false);
-    expect(buckets.take('op', 50, 1000).allowed).toBe(true);
+    // Both of 2 spent; raised to 50/s, 48 more can go right away.
+    for (let i = 0; i < 48; i++) expect(buckets.take('op', 50, 0).allowed).toBe(true);
+    expect(buckets.take('op', 50, 0).allowed).toBe(false);
   });
 
   it('stays bounded, and makes room by dropping full buckets, never one in use', () => {

@@ -2,13 +2,31 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { smsProvider } from '../../../shared/adapters/providers/sms/registry.js';
 import { sandboxSms, signSandboxReceipt, type SandboxSettings } from '../../../shared/adapters/providers/sms/sandbox.js';
 import { DomainError, ProviderRejected, ProviderUnavailable } from '../../../shared/domain/errors.js';
-import type { OutboundSms, ProviderContext, WebhookRequest } from '../../../shared/ports.js';
+import type { DeferredProviderTask, OutboundSms, ProviderContext, WebhookRequest } from '../../../shared/ports.js';
+import { runProviderCallback } from '../../../shared/services/provider-callbacks.js';
 import { rejection } from '../../support/expect-error.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../support/webhook-receiver.js';
 
 const SECRET = 'sandbox-webhook-secret-0123456789';
 const NOW = new Date('2025-03-01T10:00:00.000Z');
-const ctx: ProviderContext = { fetch: globalThis.fetch, clock: { now: () => NOW } };
+/** An in-memory journal and a `later` that keeps the scheduled callbacks, to run them when the test says. */
+function sandboxContext() {
+  const records = new Map<string, Record<string, unknown>>();
+  const scheduled: { task: DeferredProviderTask; delaySeconds: number }[] = [];
+  const context: ProviderContext = {
+    fetch: globalThis.fetch,
+    clock: { now: () => NOW },
+    journal: { get: async (key) => records.get(key), put: async (key, value) => void records.set(key, value) },
+    later: async (task, delaySeconds) => void scheduled.push({ task, delaySeconds }),
+  };
+  /** Runs the scheduled callbacks as the provider-callbacks worker does. */
+  const runScheduled = async () => {
+    for (const { task } of scheduled.splice(0)) await fetch(task.url, { method: 'POST', headers: task.headers, body: task.body });
+  };
+  return { context, records, scheduled, runScheduled };
+}
+let sandbox: ReturnType<typeof sandboxContext>;
+let ctx: ProviderContext;
 const credentials = { webhookSecret: SECRET };
 const settings: SandboxSettings = { deliveryDelayMs: 5 };
 const gateway = { credentials, settings };
@@ -34,6 +52,8 @@ describe('Sandbox SMS provider', () => {
 
   beforeEach(async () => {
     webhook = await startWebhookReceiver();
+    sandbox = sandboxContext();
+    ctx = sandbox.context;
   });
 
   afterEach(async () => {
@@ -51,6 +71,7 @@ describe('Sandbox SMS provider', () => {
     const { providerMessageId } = await sandboxSms.send(sms('+8801711000123'), gateway, ctx);
     expect(providerMessageId).toMatch(/^sbx_[0-9a-f]{16}$/);
 
+    await sandbox.runScheduled();
     await waitFor(() => webhook.received.length === 1);
     const receipt = webhook.received[0]!;
     expect(receipt.method).toBe('POST');
@@ -67,6 +88,7 @@ describe('Sandbox SMS provider', () => {
   it('reports numbers ending 0000 as failed with the handset reason', async () => {
     const { providerMessageId } = await sandboxSms.send(sms('+8801711000000'), gateway, ctx);
 
+    await sandbox.runScheduled();
     await waitFor(() => webhook.received.length === 1);
     const receipt = webhook.received[0]!;
     expect(sandboxSms.verifySignature(receipt, gateway)).toBe(true);
@@ -79,8 +101,8 @@ describe('Sandbox SMS provider', () => {
     const error = await rejection(sandboxSms.send(sms('+8801711009999'), gateway, ctx));
     expect(error).toBeInstanceOf(ProviderUnavailable);
     expect(error.message).toBe('Sandbox gateway unavailable (numbers ending 9999 always fail temporarily)');
-    await sleep(50);
-    expect(webhook.received).toHaveLength(0);
+    expect(sandbox.scheduled).toHaveLength(0);
+    expect(await sandboxSms.lookup!({ messageId: sms('+8801711009999').messageId, to: '+8801711009999', text: '', sentAfter: NOW.toISOString() }, gateway, ctx)).toEqual({ found: false });
   });
 
   it('rejects numbers ending 1111 for good', async () => {
@@ -89,41 +111,50 @@ describe('Sandbox SMS provider', () => {
     expect(error.message).toBe('Sandbox rejected the number (numbers ending 1111 are always rejected)');
   });
 
-  it('retries the receipt while the webhook answers 404 and stops once it answers 200', async () => {
-    webhook.replies.push(404, 404, 404);
-    const { providerMessageId } = await sandboxSms.send(sms('+8801711000123'), gateway, ctx);
-
-    await waitFor(() => webhook.received.length === 4, 4_000);
-    await sleep(700);
-    expect(webhook.received).toHaveLength(4);
-    const bodies = new Set(webhook.received.map((r) => r.rawBody));
-    expect(bodies.size).toBe(1);
-    expect(webhook.received.every((r) => sandboxSms.verifySignature(r, gateway))).toBe(true);
-    expect(sandboxSms.parseWebhook(webhook.received[3]!)[0]?.providerMessageId).toBe(providerMessageId);
+  it('schedules its receipt through the queue with the configured delay, never a timer of its own', async () => {
+    await sandboxSms.send(sms('+8801711000123'), { credentials, settings: { deliveryDelayMs: 2_500 } }, ctx);
+    expect(sandbox.scheduled).toHaveLength(1);
+    expect(sandbox.scheduled[0]).toMatchObject({ delaySeconds: 2.5, task: { kind: 'post', url: sms('+8801711000123').statusCallbackUrl } });
+    await sleep(100);
+    expect(webhook.received).toHaveLength(0); // nothing in flight outside the queue
   });
 
-  it('gives up with one warning after ten retries when the webhook cannot be reached', { timeout: 10_000 }, async () => {
+  it('remembers what it accepted, so a lookup after a restart gives the outcome instead of a second send', async () => {
+    const delivered = await sandboxSms.send({ ...sms('+8801711000123'), messageId: 'm-delivered' }, gateway, ctx);
+    const failed = await sandboxSms.send({ ...sms('+8801711000000'), messageId: 'm-failed' }, gateway, ctx);
+    await rejection(sandboxSms.send({ ...sms('+8801711001111'), messageId: 'm-rejected' }, gateway, ctx));
+    const ask = (messageId: string, providerMessageId?: string) =>
+      sandboxSms.lookup!({ messageId, to: '+8801711000123', text: '', providerMessageId, sentAfter: NOW.toISOString() }, gateway, ctx);
+    expect(await ask('m-delivered')).toEqual({
+      found: true,
+      providerMessageId: delivered.providerMessageId,
+      status: { providerMessageId: delivered.providerMessageId, status: 'delivered', providerStatus: 'DELIVERED' },
+    });
+    expect(await ask('m-failed', failed.providerMessageId)).toMatchObject({ found: true, status: { status: 'failed', reason: expect.stringMatching(/0000/) } });
+    expect(await ask('m-rejected')).toEqual({ found: false });
+    expect(await ask('m-never-sent')).toEqual({ found: false });
+  });
+
+  it('keeps a message accepted when its receipt cannot be scheduled (the reconciler finds it later)', async () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
-    const closed = await startWebhookReceiver();
-    const unreachable = `${closed.url}/webhooks/sms/sandbox/gw`;
-    await closed.close();
-    let attempts = 0;
-    const counting: ProviderContext = {
-      ...ctx,
-      fetch: (input, init) => {
-        attempts += 1;
-        return fetch(input, init);
-      },
-    };
-
-    await sandboxSms.send({ ...sms('+8801711000123'), statusCallbackUrl: unreachable }, gateway, counting);
-
-    await waitFor(() => warn.mock.calls.length > 0, 8_000);
-    expect(attempts).toBe(11);
+    const broken: ProviderContext = { ...ctx, later: async () => Promise.reject(new Error('queue down')) };
+    const { providerMessageId } = await sandboxSms.send(sms('+8801711000123'), gateway, broken);
+    expect(providerMessageId).toMatch(/^sbx_/);
     expect(warn).toHaveBeenCalledTimes(1);
-    expect(String(warn.mock.calls[0]![0])).toMatch(/gave up.*11 attempts/);
-    await sleep(600);
-    expect(attempts).toBe(11);
+    expect(await sandboxSms.lookup!({ messageId: sms('').messageId, to: '', text: '', sentAfter: NOW.toISOString() }, gateway, ctx)).toMatchObject({ found: true, providerMessageId });
+  });
+
+  it('has its callbacks retried by the queue while the webhook does not take them, and only to our own webhooks', async () => {
+    await sandboxSms.send(sms('+8801711000123'), gateway, ctx);
+    const { task } = sandbox.scheduled[0]!;
+    webhook.replies.push(404);
+    const deps = { fetch: globalThis.fetch, publicBaseUrl: webhook.url };
+    await expect(runProviderCallback(deps, task)).rejects.toThrow(/HTTP 404.*retried/);
+    await runProviderCallback(deps, task);
+    expect(webhook.received).toHaveLength(2);
+    expect(webhook.received.every((r) => sandboxSms.verifySignature(r, gateway))).toBe(true);
+    await expect(runProviderCallback({ ...deps, publicBaseUrl: 'https://notify.example.net' }, task)).rejects.toThrow(/only this deployment's webhooks/);
+    expect(webhook.received).toHaveLength(2);
   });
 
   it('rejects a forged, malformed or missing signature', () => {
