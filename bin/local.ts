@@ -59,7 +59,10 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 
 try {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, not ${JSON.stringify(process.env.PORT)}.`);
-  if ('HOST' in process.env) console.warn('ispnotify: HOST is ignored: the local stack listens on 127.0.0.1 only (use a tunnel or a reverse proxy).');
+  // HOST once chose the API's interface (some shells export HOST as the machine's name: only an address is meant).
+  if (/^[\d.:]+$/.test(process.env.HOST ?? '') && process.env.HOST !== '127.0.0.1') {
+    console.warn('ispnotify: HOST is ignored: the local stack listens on 127.0.0.1 only (use a tunnel or a reverse proxy).');
+  }
   runtime = await startLocalRuntime({
     port,
     dataDir,

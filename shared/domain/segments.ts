@@ -15,23 +15,26 @@
  * sign or virama always travel in the same part, so a part may carry fewer units than its maximum.
  *
  * Grapheme clusters are those of the calculator's splitter (grapheme-splitter 1.0.4: UAX #29 rules
- * and Grapheme_Cluster_Break data of Unicode 10.0), not Intl.Segmenter's (Node 20 ships Unicode 15.1+,
- * whose rules differ: e.g. its conjunct rule GB9c keeps ক্ষ whole where the calculator — and so the
- * gateway's count — has the clusters ক্ and ষ, and it attaches a skin tone to any character).
- * The rules that splitter actually applies, quirks included, are restated in `graphemeEnd` below.
+ * and Grapheme_Cluster_Break data of Unicode 10.0), not Intl.Segmenter's (Node 20's ICU follows
+ * Unicode 15 to 17, depending on the release, whose rules differ: e.g. the conjunct rule GB9c of 15.1
+ * keeps ক্ষ whole where the calculator — and so the gateway's count — has the clusters ক্ and ষ, and
+ * since Unicode 11 a skin tone joins any character). The rules that splitter actually applies, quirks
+ * included, are restated in `graphemeEnd` below; the code is ours, the data is Unicode's.
  *
  * How the calculator packs (and so do we): clusters fill the first part up to the single-part
  * limit; when one does not fit, the first part gets its header and gives back its trailing clusters
  * beyond the per-part limit, which go, with the one that did not fit, to the second part; from then
- * on a cluster that does not fit starts a new part. A cluster larger than a whole part (only
- * possible with dozens of combining marks) still takes a part of its own.
+ * on a cluster that does not fit starts a new part. Neither that second part nor a cluster longer
+ * than a part is checked against the limit: such a part counts once, however long (only possible
+ * with clusters of dozens of combining marks or joined emoji; the first part is then even empty when
+ * the very first cluster is longer than 67 units).
  *
- * Deliberate differences from the calculator, neither of which changes a segment count of a non-empty text:
+ * Deliberate differences from the calculator:
  * - empty text is 0 segments here (the calculator reports 1 empty segment);
  * - `characters` is what is billed by length: GSM-7 septets (as the calculator's numberOfCharacters)
  *   or UCS-2 code units (the calculator's numberOfCharacters counts grapheme clusters for UCS-2).
- * Smart encoding (replacing curly quotes etc. by GSM-7 look-alikes) is not applied, as the
- * calculator does not by default; line breaks are counted as they are (CR and LF one unit each).
+ * Like the calculator by default, we apply no smart encoding (curly quotes etc. are not replaced by
+ * GSM-7 look-alikes) and count line breaks as they are (CR and LF one unit each).
  */
 import { invalid } from './errors.js';
 
@@ -156,16 +159,16 @@ function breakClass(cp: number): number {
 
 /**
  * End (exclusive) of the grapheme cluster that starts at `start`, as the calculator splits it: the
- * UAX #29 rules of Unicode 10.0 (GB3–GB13 with E_Base/E_Modifier and Glue_After_Zwj) as its splitter
- * applies them, which departs from the standard in three places that we reproduce:
- * - after a cluster has started with something other than an E_Base (or an Extend), Extend+ then
- *   E_Modifier breaks before the modifier (standard: also breaks, except after Extend+ it keeps the base);
- * - E_Modifier joins only right after the (E_Base | E_Base_GAZ), or after one Extend that follows it,
- *   and when the cluster holds an Extend anywhere only in the latter form;
- * - a cluster whose second code point starts a run of regional indicators followed by anything else
- *   breaks before the next code point that is not a regional indicator (🇧🇩 + U+0301 + U+0301 is
- *   two clusters: 🇧🇩◌́ and ◌́), unless that run is followed directly by a Prepend.
- * CR LF is split into CR and LF, as the calculator does after splitting.
+ * UAX #29 rules of Unicode 10.0 — GB3 to GB13, with GB10 (E_Base | E_Base_GAZ) Extend* × E_Modifier and
+ * GB11 ZWJ × (Glue_After_Zwj | E_Base_GAZ), and no rule for Indic conjuncts — as its splitter applies
+ * them, which departs from the standard in three ways, reproduced here:
+ * - GB10 joins a skin tone to its base only across at most one Extend (👍 + U+0301 + U+0301 + 🏽 is
+ *   👍◌́◌́ and 🏽), and in a cluster holding an Extend anywhere only across exactly one (👩 VS16 ZWJ 👦 🏽
+ *   is 👩️‍👦 and 🏽);
+ * - a cluster whose second code point is a regional indicator ends after the first code point that
+ *   follows its regional indicators (🇧🇩 + U+0301 + U+0301 is 🇧🇩◌́ and ◌́);
+ * - a Prepend then regional indicators keeps only the first of them (U+0600 🇧 🇩 is U+0600🇧 and 🇩).
+ * CR LF is then split into CR and LF, as the calculator does after splitting.
  */
 function graphemeEnd(text: string, start: number): number {
   const n = text.length;
@@ -174,12 +177,10 @@ function graphemeEnd(text: string, start: number): number {
   let i = start + (first > 0xffff ? 2 : 1);
   let p = s; // class of the previous code point
   let pp = NONE; // class of the one before it, within the cluster
-  let k = 0; // code points after the first
-  let allExtend = true; // all code points after the first are Extend
-  let anyExtend = s === EXTEND;
+  let anyExtend = s === EXTEND; // an Extend anywhere in the cluster
   let riAfterFirst = false; // a regional indicator after the first code point
-  // 0: nothing after the first; 1: after the first only regional indicators; 2: regional indicators,
-  // then only others; 3: anything else.
+  // After the first code point: 0 nothing yet, 1 only regional indicators, 2 regional indicators and
+  // then something else (the cluster ends here), 3 anything else.
   let riRun = 0;
 
   while (i < n) {
@@ -187,28 +188,24 @@ function graphemeEnd(text: string, start: number): number {
     const c = breakClass(cp);
 
     let join: boolean;
-    if (c === E_MODIFIER && k > 0 && allExtend && s !== EXTEND && s !== E_BASE && s !== E_BASE_GAZ) join = false;
-    else if (riRun === 2 && p !== PREPEND && c !== RI) join = false;
+    if (riRun === 2) join = false; // the splitter's regional-indicator quirk
     else if (p === CONTROL || p === CR || p === LF || c === CONTROL || c === CR || c === LF) join = false; // GB4, GB5 (and CR LF split)
     else if (p === L && (c === L || c === V || c === LV || c === LVT)) join = true; // GB6
     else if ((p === LV || p === V) && (c === V || c === T)) join = true; // GB7
     else if ((p === LVT || p === T) && c === T) join = true; // GB8
     else if (c === EXTEND || c === ZWJ || c === SPACING_MARK || p === PREPEND) join = true; // GB9, GB9a, GB9b
     else if (c === E_MODIFIER && (anyExtend ? p === EXTEND && (pp === E_BASE || pp === E_BASE_GAZ) : p === E_BASE || p === E_BASE_GAZ))
-      join = true; // GB10
+      join = true; // GB10, as narrowed by the splitter
     else if (p === ZWJ && (c === GLUE_AFTER_ZWJ || c === E_BASE_GAZ)) join = true; // GB11
-    else join = !riAfterFirst && p === RI && c === RI; // GB12, GB13
+    else join = !riAfterFirst && p === RI && c === RI; // GB12, GB13 (a pair at most, even after a Prepend)
     if (!join) return i;
 
     pp = p;
     p = c;
-    k++;
     if (c === EXTEND) anyExtend = true;
-    else allExtend = false;
     if (c === RI) riAfterFirst = true;
     if (riRun === 0) riRun = c === RI ? 1 : 3;
-    else if (riRun === 1) riRun = c === RI ? 1 : 2;
-    else if (riRun === 2 && c === RI) riRun = 3;
+    else if (riRun === 1 && c !== RI) riRun = 2;
     i += cp > 0xffff ? 2 : 1;
   }
   return n;

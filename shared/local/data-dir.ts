@@ -68,12 +68,20 @@ function randomAlphanumeric(length: number): string {
 
 const errnoCode = (error: unknown) => (error as NodeJS.ErrnoException | undefined)?.code;
 
+/** Names that show a folder is (or holds) local ispnotify data: what npm start and DynamoDB Local write. */
+const OUR_NAMES = /^(credentials\.key|demo-api-key|dynamodb|dynamodb\.lock|dynamodb-credentials\.json|local-stack\.json|.+\.db)$/;
+
 /**
  * Makes `dir` 0700 and everything in it owner-only: folders 0700, files 0600, recursively (symbolic
- * links are left alone, and not followed). Creates `dir` when missing.
+ * links are left alone, and not followed). Creates `dir` when missing. Refuses a folder with content
+ * and nothing of ours in it (ISPNOTIFY_DATA_DIR pointed at the wrong place): that is not for chmod.
  */
 export async function secureDataDir(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: DIR_MODE });
+  const names = await readdir(dir);
+  if (names.length > 0 && !names.some((name) => OUR_NAMES.test(name))) {
+    throw new Error(`${dir} holds files, none of them local ispnotify data: choose an empty or new folder as the data directory.`);
+  }
   await secureTree(dir);
 }
 

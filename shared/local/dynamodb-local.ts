@@ -163,7 +163,13 @@ export async function startDynamoDbLocal(opts: DynamoDbLocalOptions): Promise<Dy
   }
 
   // No -sharedDb: a database per access key id and region (see the top of this file).
-  const child: ChildProcess = spawnPrivately(() => spawnDynamoDbLocal({ port, sharedDb: false, stdio: 'pipe', ...(path ? { path } : {}) }));
+  let child: ChildProcess;
+  try {
+    child = spawnPrivately(() => spawnDynamoDbLocal({ port, sharedDb: false, stdio: 'pipe', ...(path ? { path } : {}) }));
+  } catch (error) {
+    await lock?.release();
+    throw error;
+  }
   const stdout = tail();
   const stderr = tail();
   child.stdout?.on('data', stdout.append);

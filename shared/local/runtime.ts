@@ -162,9 +162,9 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<Loca
     stopped.server = server;
     const baseUrl = `http://${host}:${port}`;
 
+    if (opts.dataDir) await secureDataDir(opts.dataDir); // 0700, files 0600, also for a .data/ of an older version
     // Every client of the stack uses this key: DynamoDB Local keeps a database per access key id and region.
     const credentials = opts.dataDir ? await ensureDynamoDbCredentials(opts.dataDir, region) : inMemoryCredentials();
-    if (opts.dataDir) await secureDataDir(opts.dataDir);
     let dynamodbEndpoint = opts.dynamodbEndpoint;
     if (!dynamodbEndpoint) {
       const dynamo = await startDynamoDbLocal({ port: 0, credentials, region, ...(opts.dataDir ? { dataDir: join(opts.dataDir, 'dynamodb') } : {}) });

@@ -36,7 +36,8 @@ export function startScheduleRunner(
           // The payload EventBridge Scheduler sends with no input configured.
           await invokeHandler(handler, {}, context, fn.timeoutSeconds);
         } catch (error) {
-          console.error(`[ispnotify-${fn.id}] scheduled run failed:`, error instanceof Error ? error.message : error);
+          // A run cut short by shutdown (its database already gone) is not worth a line.
+          if (!stopped) console.error(`[ispnotify-${fn.id}] scheduled run failed:`, error instanceof Error ? error.message : error);
         } finally {
           busy = false;
         }

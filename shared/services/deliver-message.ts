@@ -148,8 +148,9 @@ async function sendClaimed(d: D, message: Message, attempt: Attempt): Promise<De
 async function retryOrGiveUp(d: D, message: Message, attempt: Attempt, error: unknown, doing: string, options: { keepClaim?: boolean } = {}): Promise<never> {
   const reason = safeReason(error);
   if (message.attempts >= attempt.maxAttempts || attempt.receiveCount >= attempt.maxReceiveCount) {
-    const unknown = options.keepClaim ? ' The send outcome is unknown: resend it if it did not arrive.' : '';
-    await fail(d, message, `Gave up after ${message.attempts} attempts ${doing}: ${reason}.${unknown}`);
+    const unknown = options.keepClaim ? '. The send outcome is unknown: resend it if it did not arrive.' : '';
+    const context = doing === 'sending' ? '' : ` (${doing})`;
+    await fail(d, message, `Gave up after ${message.attempts} attempts${context}: ${reason}${unknown}`);
     throw new RetryLater(reason, true); // also lands in the DLQ, for the operator's alarm
   }
   if (!options.keepClaim) await withStorageRetries(() => d.messages.release(message.operatorId, message.id, reason, d.clock.now().toISOString()));

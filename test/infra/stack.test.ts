@@ -102,7 +102,8 @@ describe('queues', () => {
         },
       },
     });
-    expect(Object.keys(policies)).toHaveLength(queueDefinitions.length * 2);
+    // Each catalog queue and its DLQ, and each schedule's DLQ.
+    expect(Object.keys(policies)).toHaveLength(queueDefinitions.length * 2 + scheduledFunctions.length);
   });
 
   it('refuse a visibility timeout below 6 x the consumer timeout at synth', () => {

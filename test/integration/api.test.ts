@@ -188,7 +188,7 @@ describe('messages', () => {
       [{ mobile: '01711223344', text: '৳'.repeat(700) }, ['text']],
       [{ mobile: '01711223344', templateId: 'due-reminder', variables: {} }, ['variables.amount', 'variables.dueDate', 'variables.payLink']],
       [{ mobile: '01711223344', text: 'hi', extra: 1 }, ['extra']],
-      [[1, 2], ['']],
+      [[1, 2], ['body']],
     ];
     for (const [body, expected] of cases) {
       const reply = await api.post('/v1/messages', body);

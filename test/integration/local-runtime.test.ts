@@ -625,3 +625,20 @@ describe('the local stack on a data directory (npm start)', () => {
     expect(Item).toEqual(legacyItem);
   }, 120_000);
 });
+
+describe('a data directory that is not one', () => {
+  it('is refused before anything in it is touched (no chmod of a folder chosen by mistake)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'not-data-'));
+    try {
+      await writeFile(join(dir, 'notes.txt'), 'mine\n');
+      await chmod(join(dir, 'notes.txt'), 0o644);
+      await expect(
+        startLocalRuntime({ port: 0, dataDir: dir, dynamodbEndpoint: inject('dynamodbEndpoint'), sqsEndpoint: inject('sqsEndpoint'), quiet: true }),
+      ).rejects.toThrow(/holds files, none of them local ispnotify data/);
+      expect((await stat(join(dir, 'notes.txt'))).mode & 0o777).toBe(0o644);
+      expect(await readdir(dir)).toEqual(['notes.txt']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

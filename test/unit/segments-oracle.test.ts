@@ -44,6 +44,8 @@ function explain(label: string, text: string, mine: Verdict, theirs: Verdict): s
   ].join('\n');
 }
 
+const CHARS = new Map<string, string[]>();
+
 /** Deterministic PRNG (mulberry32). */
 function prng(seed: number) {
   let a = seed >>> 0;
@@ -56,7 +58,7 @@ function prng(seed: number) {
   };
   const int = (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1));
   const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)]!;
-  const char = (chars: string) => pick([...chars]);
+  const char = (chars: string) => pick(CHARS.get(chars) ?? CHARS.set(chars, [...chars]).get(chars)!);
   const cp = (lo: number, hi: number) => String.fromCodePoint(int(lo, hi));
   return { next, int, pick, char, cp };
 }
@@ -144,12 +146,15 @@ function mixedToken(r: Rng): string {
   return otherToken(r);
 }
 
-/** A length aimed at, often within a few units of where a part fills up. */
+/**
+ * A length aimed at: 1 to ~1,600 units, mostly within a few units of where a part fills up. Shorter
+ * texts are favoured only because the calculator takes ~10 ms on a 1,600-unit text.
+ */
 function targetLength(r: Rng, gsm: boolean): number {
-  if (r.next() < 0.3) return r.int(1, 1600);
+  if (r.next() < 0.15) return r.int(1, 1600);
   const [single, part] = gsm ? [160, 153] : [70, 67];
-  // 1 to 11 parts, fewer more often (the calculator is slow on long texts): the 10/11-part edge still often.
-  const k = r.next() < 0.6 ? r.int(1, 4) : r.int(5, 11);
+  const x = r.next();
+  const k = x < 0.45 ? r.int(1, 2) : x < 0.8 ? r.int(3, 5) : r.int(6, 11); // parts, up to the 10/11 edge
   const edge = k === 1 || r.next() < 0.1 ? single : k * part;
   return Math.max(1, edge + r.int(-6, 6));
 }
@@ -169,9 +174,9 @@ function randomText(r: Rng): string {
 }
 
 describe("measureSms and splitSms agree with Twilio's segment calculator", () => {
-  it('on 12,000 random texts: same encoding, same number of segments, same parts', { timeout: 180_000 }, () => {
+  it('on 10,000 random texts: same encoding, same number of segments, same parts', { timeout: 180_000 }, () => {
     const r = prng(20_240_611);
-    const texts = 12_000;
+    const texts = 10_000;
     let ucs2 = 0;
     let multipart = 0;
     for (let i = 0; i < texts; i++) {
