@@ -28,6 +28,8 @@ export function openApiDocument(serverUrl?: string) {
     400: problem('Malformed JSON or invalid fields; `errors` names each field.'),
     401: problem('Missing or wrong API key.'),
     404: problem('Not found (or belongs to another operator).'),
+    415: problem('The body is not application/json.'),
+    503: { ...problem('Storage or the queue is throttled or unavailable right now: retry.'), headers: { 'Retry-After': { description: 'Seconds to wait.', schema: { type: 'integer' as const } } } },
     429: {
       ...problem('Over a limit of the operator (`limit` says which, with its value): requestsPerSecond, or messagesPerDay on sends.'),
       headers: { 'Retry-After': { description: 'Seconds to wait: about a second for the request rate, until the operator\'s next midnight for the daily messages.', schema: { type: 'integer' as const } } },
@@ -49,7 +51,7 @@ export function openApiDocument(serverUrl?: string) {
   route({ method: 'post', path: '/v1/messages/preview', summary: 'Render a text and count its encoding, characters and segments', request: { body: { content: { 'application/json': { schema: PreviewMessage } } } }, responses: { 200: ok(Preview), ...errors } });
   route({ method: 'get', path: '/v1/messages', summary: 'Message history, newest first', request: { query: MessageQuery }, responses: { 200: ok(page(MessageView)), ...errors } });
   route({ method: 'get', path: '/v1/messages/{id}', summary: 'A message with its status history', request: { params: idPath }, responses: { 200: ok(MessageView), ...errors } });
-  route({ method: 'post', path: '/v1/messages/{id}/resend', summary: 'Resend a failed message (as a new message)', request: { params: idPath, headers: idempotencyHeader }, responses: { 202: ok(MessageView, 'Accepted'), 409: problem('The message is not failed.'), ...errors } });
+  route({ method: 'post', path: '/v1/messages/{id}/resend', summary: 'Resend a failed message (as a new message), once', request: { params: idPath, headers: idempotencyHeader }, responses: { 202: ok(MessageView, 'Accepted: the resend, queued'), 200: ok(MessageView, 'Already resent: the one resend of this message, whatever the Idempotency-Key'), 409: problem('The message is not failed.'), ...errors } });
   route({ method: 'get', path: '/v1/settings', summary: 'The operator\'s settings, defaults filled in', responses: { 200: ok(Settings), ...errors } });
   route({ method: 'patch', path: '/v1/settings', summary: 'Change only the settings given (null restores a default); unknown fields are refused', request: { body: { content: { 'application/json': { schema: SettingsPatch } } } }, responses: { 200: ok(Settings), ...errors } });
   route({ method: 'put', path: '/v1/templates/{id}', summary: 'Create or replace a template', request: { params: idPath, body: { content: { 'application/json': { schema: TemplateInput } } } }, responses: { 200: ok(TemplateView), 201: ok(TemplateView, 'Created'), ...errors } });

@@ -12,7 +12,7 @@ export const handler = async () => {
     metrics.addMetric('SmsReceiptsReconciled', MetricUnit.Count, report.resolved);
     // Messages that stay sent with no answer: alarmed, never silently forgotten.
     metrics.addMetric('SmsReceiptOverdue', MetricUnit.Count, report.overdue);
-    logger.info('Reconciled pending messages', { ...report });
+    if (report.requeued + report.resolved + report.overdue > 0) logger.info('Reconciled pending messages', { ...report });
     return report;
   } finally {
     metrics.publishStoredMetrics();

@@ -12,6 +12,8 @@ export const STRANDED_AFTER_MS = 20 * 60 * 1000;
 /** Sent messages younger than this are not looked at: no provider's receipt is due that early. */
 const MIN_RECEIPT_WINDOW_MS = 60 * 1000;
 const DEFAULT_RECEIPT_WINDOW_SECONDS = 60 * 60;
+/** Messages re-read at once while sweeping. */
+const READ_CONCURRENCY = 25;
 
 export interface ReconcileReport {
   /** Queued messages with no send task, put back on the send queue. */
@@ -48,11 +50,13 @@ export async function requeueStranded(d: Pick<D, 'messages' | 'queue'>, before: 
   let requeued = 0;
   for await (const page of d.messages.pending('queued', before.toISOString())) {
     const tasks: SendTask[] = [];
-    for (const pending of page) {
-      const message = await d.messages.get(pending.operatorId, pending.messageId);
-      // Re-read: a message touched since (claimed, retried) still has its task.
-      if (!message || message.status !== 'queued' || message.updatedAt >= before.toISOString()) continue;
-      tasks.push({ operatorId: message.operatorId, messageId: message.id });
+    for (let start = 0; start < page.length; start += READ_CONCURRENCY) {
+      const messages = await Promise.all(page.slice(start, start + READ_CONCURRENCY).map((p) => d.messages.get(p.operatorId, p.messageId)));
+      for (const message of messages) {
+        // Re-read: a message touched since (claimed, retried) still has its task.
+        if (!message || message.status !== 'queued' || message.updatedAt >= before.toISOString()) continue;
+        tasks.push({ operatorId: message.operatorId, messageId: message.id });
+      }
     }
     if (tasks.length > 0) await d.queue.enqueue('send-sms', tasks);
     requeued += tasks.length;

@@ -4,11 +4,19 @@
  *   2. the local stack end to end: POST /v1/messages throughput and latency, and the time until
  *      every message is delivered through the sandbox gateway (API → DynamoDB Local → SQS → sender
  *      → provider → signed receipt → webhook).
- * Options: BENCH_MESSAGES (default 300), BENCH_CONCURRENCY (default 10).
+ *   3. start-up requeue and the history's status filter against the size of the history: both read
+ *      a key (the pending index, the status index), so their time must not grow with it.
+ * Options: BENCH_MESSAGES (default 300), BENCH_CONCURRENCY (default 10), BENCH_HISTORY (default 20000).
+ * DynamoDB Local runs in memory here (about 4k written items/s; on disk, as npm start runs it, 400-600/s).
  */
 import { performance } from 'node:perf_hooks';
 import { measureSms } from '../../shared/domain/segments.js';
+import { deps } from '../../shared/deps.js';
+import { newId } from '../../shared/domain/ids.js';
+import type { Message } from '../../shared/domain/records.js';
+import { requeueStrandedMessages } from '../../shared/local/requeue-stranded.js';
 import { seedDemo } from '../../shared/local/seed.js';
+import { listMessages } from '../../shared/services/messages.js';
 import { startLocalRuntime } from '../../shared/local/runtime.js';
 
 const total = Number(process.env.BENCH_MESSAGES ?? 300);
@@ -81,5 +89,49 @@ async function benchPipeline() {
   }
 }
 
+const historySize = Number(process.env.BENCH_HISTORY ?? 20_000);
+
+/** Start-up requeue and a rare-status listing, timed with a small history and again with a large one. */
+async function benchHistory() {
+  const runtime = await startLocalRuntime({ port: 0, quiet: true, workers: false });
+  try {
+    await seedDemo({});
+    const d = deps();
+    const operator = (await d.operators.get('demo'))!;
+    const message = (status: Message['status']): Message => {
+      const now = new Date(Date.now() - 3_600_000);
+      const at = now.toISOString();
+      return {
+        id: newId(now), operatorId: 'demo', channel: 'sms', to: '+8801711223344', text: 'bench', encoding: 'GSM-7', characters: 5, segments: 1,
+        gatewayId: operator.smsGatewayId!, provider: 'sandbox', status, history: [{ status, at }], attempts: 1, createdAt: at, updatedAt: at,
+      };
+    };
+    const write = async (count: number, status: Message['status']) => {
+      let next = 0;
+      await Promise.all(Array.from({ length: 32 }, async () => {
+        while (next++ < count) await d.messages.create(message(status));
+      }));
+    };
+    const noQueue = { ...d, queue: { enqueue: async () => {} } };
+    const measure = async (label: string) => {
+      const t0 = performance.now();
+      const requeued = await requeueStrandedMessages(noQueue);
+      const t1 = performance.now();
+      const page = await listMessages(d, operator, { status: 'queued' }, 25);
+      const t2 = performance.now();
+      console.log(`history   ${label}: start-up requeue of ${requeued} queued ${(t1 - t0).toFixed(0)} ms; GET ?status=queued (${page.items.length} items) ${(t2 - t1).toFixed(0)} ms`);
+    };
+    await write(50, 'queued');
+    await measure('50 messages');
+    const t0 = performance.now();
+    await write(historySize, 'delivered');
+    console.log(`history   wrote ${historySize.toLocaleString('en')} delivered messages in ${((performance.now() - t0) / 1000).toFixed(1)} s (in-memory DynamoDB Local)`);
+    await measure(`${(historySize + 50).toLocaleString('en')} messages`);
+  } finally {
+    await runtime.stop();
+  }
+}
+
 benchSegments();
 await benchPipeline();
+await benchHistory();

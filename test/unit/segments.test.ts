@@ -129,6 +129,19 @@ describe('measureSms keeps grapheme clusters whole, as Twilio\'s segment calcula
     expect(splitSms(text)).toEqual([A(65) + 'ক্', 'ষ' + A(66)]);
   });
 
+  it('may put the CR and the LF of a line break in different parts, as the calculator does', () => {
+    const text = 'a'.repeat(152) + '\r\n' + 'b'.repeat(152);
+    expect(measureSms(text)).toEqual({ encoding: 'GSM-7', characters: 306, segments: 2 });
+    expect(splitSms(text)).toEqual(['a'.repeat(152) + '\r', '\n' + 'b'.repeat(152)]);
+  });
+
+  it('gives a cluster longer than a part a part of its own, leaving the first part empty when it comes first', () => {
+    const cluster = 'a' + '\u0301'.repeat(69); // 70 code units, one cluster
+    expect(measureSms(cluster).segments).toBe(1);
+    expect(splitSms(cluster + 'b')).toEqual(['', cluster + 'b']); // the calculator does not check the second part
+    expect(measureSms(cluster + 'b')).toEqual({ encoding: 'UCS-2', characters: 71, segments: 2 });
+  });
+
   it('refuses a text that fits ten parts only by splitting a cluster: the gateway sends it as eleven', () => {
     const text = A(66) + 'কি' + A(602); // 670 code units = 10 × 67, but কি cannot straddle the first boundary
     expect(measureSms(text)).toEqual({ encoding: 'UCS-2', characters: 670, segments: 11 });
