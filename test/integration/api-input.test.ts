@@ -3,20 +3,16 @@
  * path is a 4xx that names the field and says what is wrong, never a 5xx and never a broken SMS.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedDemo } from '../../shared/local/seed.js';
 import { apiClient, type ApiReply } from '../support/api-client.js';
-import { startTestStack } from '../support/local-stack.js';
+import { startDemoStack } from '../support/demo-stack.js';
+import type { startTestStack } from '../support/local-stack.js';
 
 let stack: Awaited<ReturnType<typeof startTestStack>>;
 let api: ReturnType<typeof apiClient>;
 
 beforeAll(async () => {
-  stack = await startTestStack('api-input');
-  const { apiKey } = await seedDemo({});
-  api = apiClient(stack.baseUrl, apiKey);
-  // This file sends many requests in quick succession; the default 10 a second would answer 429.
-  const raised = await api.request('PATCH', '/v1/settings', { limits: { requestsPerSecond: 1000 } });
-  expect(raised.status, JSON.stringify(raised.body)).toBe(200);
+  // This file sends many requests in quick succession.
+  ({ stack, api } = await startDemoStack('api-input', { liftRateLimit: true }));
 });
 
 afterAll(async () => {

@@ -1,27 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateApiKey, hashApiKey } from '../../shared/domain/api-keys.js';
-import { deps } from '../../shared/deps.js';
-import { seedDemo } from '../../shared/local/seed.js';
 import { apiClient } from '../support/api-client.js';
-import { startTestStack } from '../support/local-stack.js';
+import { addOperator, startDemoStack } from '../support/demo-stack.js';
+import type { startTestStack } from '../support/local-stack.js';
 
 let stack: Awaited<ReturnType<typeof startTestStack>>;
 let api: ReturnType<typeof apiClient>;
 let other: ReturnType<typeof apiClient>;
 
 beforeAll(async () => {
-  stack = await startTestStack('api');
-  const { apiKey } = await seedDemo({});
-  api = apiClient(stack.baseUrl, apiKey);
-  // This file sends many requests in quick succession; the default 10 a second would answer 429.
-  const raised = await api.request('PATCH', '/v1/settings', { limits: { requestsPerSecond: 1000 } });
-  expect(raised.status, JSON.stringify(raised.body)).toBe(200);
+  ({ stack, api } = await startDemoStack('api', { liftRateLimit: true }));
   // A second operator with its own key: it must never see the demo operator's data.
-  const d = deps();
-  await d.operators.put({ id: 'other-isp', name: 'Other ISP', defaultCountry: 'IN', timezone: 'Asia/Kolkata', createdAt: new Date().toISOString() });
-  const otherKey = generateApiKey();
-  await d.operators.putApiKey(hashApiKey(otherKey), 'other-isp', 'test');
-  other = apiClient(stack.baseUrl, otherKey);
+  other = await addOperator(stack.baseUrl, 'other-isp');
 });
 
 afterAll(async () => {

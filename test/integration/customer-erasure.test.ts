@@ -3,13 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { documentClient } from '../../shared/adapters/dynamodb/client.js';
 import { config } from '../../shared/config.js';
 import { deps, type Deps } from '../../shared/deps.js';
-import { generateApiKey, hashApiKey } from '../../shared/domain/api-keys.js';
 import { newId } from '../../shared/domain/ids.js';
 import type { Message, Operator } from '../../shared/domain/records.js';
-import { seedDemo } from '../../shared/local/seed.js';
 import { sendMessage } from '../../shared/services/messages.js';
 import { apiClient } from '../support/api-client.js';
-import { startTestStack } from '../support/local-stack.js';
+import { addOperator, startDemoStack } from '../support/demo-stack.js';
+import type { startTestStack } from '../support/local-stack.js';
 
 let stack: Awaited<ReturnType<typeof startTestStack>>;
 let api: ReturnType<typeof apiClient>;
@@ -33,15 +32,10 @@ async function allMessages(customerId: string): Promise<Message[]> {
 
 beforeAll(async () => {
   // No sender: messages stay queued unless a test moves them, so every status is chosen here.
-  stack = await startTestStack('customer-erasure', { workers: false });
-  const { apiKey } = await seedDemo({});
-  api = apiClient(stack.baseUrl, apiKey);
+  ({ stack, api } = await startDemoStack('customer-erasure', { workers: false, liftRateLimit: true }));
   d = deps();
-  operator = (await d.operators.update('demo', { requestsPerSecond: 1000 }))!;
-  await d.operators.put({ id: 'other-isp', name: 'Other ISP', defaultCountry: 'BD', timezone: 'Asia/Dhaka', createdAt: new Date().toISOString() });
-  const otherKey = generateApiKey();
-  await d.operators.putApiKey(hashApiKey(otherKey), 'other-isp', 'test');
-  other = apiClient(stack.baseUrl, otherKey);
+  operator = (await d.operators.get('demo'))!;
+  other = await addOperator(stack.baseUrl, 'other-isp', 'BD', 'Asia/Dhaka');
 });
 
 afterAll(async () => {

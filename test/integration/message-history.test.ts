@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { deps, type Deps } from '../../shared/deps.js';
 import { idTime } from '../../shared/domain/ids.js';
 import type { Operator } from '../../shared/domain/records.js';
-import { seedDemo } from '../../shared/local/seed.js';
 import { listMessages, sendMessage } from '../../shared/services/messages.js';
 import { apiClient } from '../support/api-client.js';
-import { startTestStack } from '../support/local-stack.js';
+import { startDemoStack } from '../support/demo-stack.js';
+import type { startTestStack } from '../support/local-stack.js';
 
 let stack: Awaited<ReturnType<typeof startTestStack>>;
 let api: ReturnType<typeof apiClient>;
@@ -13,13 +13,8 @@ let d: Deps;
 let operator: Operator;
 
 beforeAll(async () => {
-  // No workers: the history's filters are under test, not delivery.
-  stack = await startTestStack('message-history', { workers: false });
-  const { apiKey } = await seedDemo({});
-  api = apiClient(stack.baseUrl, apiKey);
-  // Listings in quick succession; the default 10 requests a second would answer 429.
-  const raised = await api.request('PATCH', '/v1/settings', { limits: { requestsPerSecond: 1000 } });
-  expect(raised.status, JSON.stringify(raised.body)).toBe(200);
+  // No workers: the history's filters are under test, not delivery. Listings come in quick succession.
+  ({ stack, api } = await startDemoStack('message-history', { workers: false, liftRateLimit: true }));
   d = deps();
   operator = (await d.operators.get('demo'))!;
 });

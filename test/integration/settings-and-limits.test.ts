@@ -3,12 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { documentClient } from '../../shared/adapters/dynamodb/client.js';
 import { config } from '../../shared/config.js';
 import { deps } from '../../shared/deps.js';
-import { generateApiKey, hashApiKey } from '../../shared/domain/api-keys.js';
 import { localDay, secondsUntilNextDay } from '../../shared/domain/rate-limit.js';
-import { seedDemo } from '../../shared/local/seed.js';
 import { saveGateway } from '../../shared/services/gateways.js';
 import { apiClient, type ApiReply } from '../support/api-client.js';
-import { startTestStack } from '../support/local-stack.js';
+import { addOperator, startDemoStack } from '../support/demo-stack.js';
+import type { startTestStack } from '../support/local-stack.js';
 
 let stack: Awaited<ReturnType<typeof startTestStack>>;
 let api: ReturnType<typeof apiClient>;
@@ -19,14 +18,8 @@ const fields = (reply: ApiReply) => (reply.body.errors ?? []).map((e: { field: s
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
-  stack = await startTestStack('settings-and-limits');
-  const { apiKey } = await seedDemo({});
-  api = apiClient(stack.baseUrl, apiKey);
-  const d = deps();
-  await d.operators.put({ id: 'other-isp', name: 'Other ISP', defaultCountry: 'IN', timezone: 'Asia/Kolkata', createdAt: new Date().toISOString() });
-  const otherKey = generateApiKey();
-  await d.operators.putApiKey(hashApiKey(otherKey), 'other-isp', 'test');
-  other = apiClient(stack.baseUrl, otherKey);
+  ({ stack, api } = await startDemoStack('settings-and-limits'));
+  other = await addOperator(stack.baseUrl, 'other-isp');
 });
 
 afterAll(async () => {

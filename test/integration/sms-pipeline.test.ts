@@ -1,10 +1,10 @@
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedDemo } from '../../shared/local/seed.js';
 import { signSandboxReceipt } from '../../shared/adapters/providers/sms/sandbox.js';
 import { startFakeTwilio } from '../support/fake-twilio.js';
 import { apiClient, waitFor } from '../support/api-client.js';
-import { startTestStack } from '../support/local-stack.js';
+import { startDemoStack } from '../support/demo-stack.js';
+import type { startTestStack } from '../support/local-stack.js';
 
 type Stack = Awaited<ReturnType<typeof startTestStack>>;
 
@@ -12,12 +12,8 @@ let stack: Stack;
 let api: ReturnType<typeof apiClient>;
 
 beforeAll(async () => {
-  stack = await startTestStack('sms-pipeline');
-  const { apiKey } = await seedDemo({});
-  api = apiClient(stack.baseUrl, apiKey);
   // The waits below poll about 10 times a second, on top of the tests' own requests.
-  const raised = await api.request('PATCH', '/v1/settings', { limits: { requestsPerSecond: 1000 } });
-  expect(raised.status, JSON.stringify(raised.body)).toBe(200);
+  ({ stack, api } = await startDemoStack('sms-pipeline', { liftRateLimit: true }));
 });
 
 afterAll(async () => {
