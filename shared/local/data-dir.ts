@@ -212,6 +212,22 @@ export function isProcessAlive(pid: number): boolean {
   }
 }
 
+/** SIGTERM, then SIGKILL after 3 s; resolves once the process is gone. */
+async function stopProcess(pid: number): Promise<void> {
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      process.kill(pid, name);
+    } catch {
+      // already gone
+    }
+  };
+  signal('SIGTERM');
+  const deadline = Date.now() + 3_000;
+  while (isProcessAlive(pid) && Date.now() < deadline) await sleep(100);
+  if (isProcessAlive(pid)) signal('SIGKILL');
+  while (isProcessAlive(pid)) await sleep(50);
+}
+
 /** local-stack.json, written by `npm start` once the stack answers. */
 export async function writeLocalStackInfo(dataDir: string, info: LocalStackInfo): Promise<void> {
   await mkdir(dataDir, { recursive: true, mode: DIR_MODE });
@@ -275,7 +291,16 @@ async function readLockPids(file: string): Promise<number[] | undefined> {
  * processes have all exited is stale and taken over. Waits up to `waitMs` for a live holder to let go,
  * then throws a LockedError naming `what`.
  */
-export async function acquireLock(file: string, what: string, waitMs = 0): Promise<Lock> {
+export async function acquireLock(
+  file: string,
+  what: string,
+  waitMs = 0,
+  /**
+   * Tells a child left running by a holder that was killed (SIGKILL gives it no chance to stop its
+   * Java): such an orphan is stopped and the lock taken over, instead of blocking every restart.
+   */
+  isOrphanedChild?: (pid: number) => boolean,
+): Promise<Lock> {
   const absolute = resolve(file);
   const deadline = Date.now() + waitMs;
   await mkdir(dirname(absolute), { recursive: true, mode: DIR_MODE });
@@ -310,6 +335,13 @@ export async function acquireLock(file: string, what: string, waitMs = 0): Promi
     if (holders === undefined) continue; // released meanwhile: try again at once
     const ownStale = (pid: number) => pid === process.pid && !heldLocks.has(absolute);
     const alive = holders.filter((pid) => !ownStale(pid) && isProcessAlive(pid));
+    const [owner, ...children] = holders;
+    const orphansOnly =
+      alive.length > 0 && owner !== undefined && !alive.includes(owner) && alive.every((pid) => children.includes(pid) && isOrphanedChild?.(pid));
+    if (orphansOnly) {
+      for (const pid of alive) await stopProcess(pid);
+      continue;
+    }
     if (alive.length === 0) {
       // Stale. Move it aside under a name of our own and look again: when another process replaced the
       // stale lock with its own meanwhile, what was moved is that fresh lock, and it goes back.

@@ -142,6 +142,13 @@ function spawnPrivately(spawn: () => ChildProcess): ChildProcess {
   }
 }
 
+/** True when `pid` is a DynamoDB Local on `dbPath` (so a pid reused by something else is never stopped). */
+function isDynamoDbLocalOn(pid: number, dbPath: string): boolean {
+  const probe = spawnSync('ps', ['-o', 'command=', '-p', String(pid)], { encoding: 'utf8', timeout: 5_000 });
+  const command = probe.stdout ?? '';
+  return command.includes('DynamoDBLocal') && command.includes(dbPath);
+}
+
 export async function startDynamoDbLocal(opts: DynamoDbLocalOptions): Promise<DynamoDbLocal> {
   assertJava();
   const credentials = opts.credentials ?? inMemoryCredentials();
@@ -152,7 +159,10 @@ export async function startDynamoDbLocal(opts: DynamoDbLocalOptions): Promise<Dy
   let lock: Lock | undefined;
   if (opts.dataDir !== undefined) {
     path = resolve(opts.dataDir); // the package spawns Java from its own folder: pass an absolute path
-    lock = await acquireLock(join(dirname(path), `${basename(path)}.lock`), path, opts.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS);
+    const dbPath = path;
+    lock = await acquireLock(join(dirname(path), `${basename(path)}.lock`), path, opts.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS, (pid) =>
+      isDynamoDbLocalOn(pid, dbPath),
+    );
     try {
       await secureDataDir(path);
       await migrateSharedDb(path, credentials.accessKeyId, region);
