@@ -7,7 +7,7 @@
  *   ISPNOTIFY_DATA_DIR  another data directory than .data/
  * While it runs, .data/local-stack.json tells `npm run admin` how to reach it.
  */
-import { relative } from 'node:path';
+import { isAbsolute, relative } from 'node:path';
 import { deps } from '../shared/deps.js';
 import { localDataDir, removeLocalStackInfo, writeLocalStackInfo } from '../shared/local/data-dir.js';
 import { requeueStrandedMessages } from '../shared/local/requeue-stranded.js';
@@ -20,6 +20,11 @@ process.umask(0o077);
 
 const port = Number(process.env.PORT ?? 3000);
 const dataDir = localDataDir();
+/** .data/ as the user knows it: relative when under the current folder, else the full path. */
+const shownDataDir = () => {
+  const rel = relative(process.cwd(), dataDir);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? `${rel}/` : `${dataDir}/`;
+};
 const oneLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ');
 
 let runtime: LocalRuntime | undefined;
@@ -87,7 +92,7 @@ try {
   console.log(`Try: curl -H "Authorization: Bearer ${apiKey}" ${runtime.baseUrl}/v1/customers`);
   if (requeued > 0) console.log(`Put ${requeued} message(s) still queued from the last run back on the send queue.`);
   console.log(
-    `${created ? 'Seeded a demo operator with a sandbox SMS gateway.' : `Using the data in ${relative(process.cwd(), dataDir) || '.'}/ (delete it to start over).`} ` +
+    `${created ? 'Seeded a demo operator with a sandbox SMS gateway.' : `Using the data in ${shownDataDir()} (delete it to start over).`} ` +
       `API docs: ${runtime.baseUrl}/openapi.json. Ctrl-C stops.`,
   );
 } catch (error) {
