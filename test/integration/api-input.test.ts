@@ -206,3 +206,20 @@ describe('idempotency', () => {
     expect(different.status).toBe(409);
   });
 });
+
+describe('gateway settings never choose where we call', () => {
+  it('refuses a Twilio gateway whose settings carry an API base URL (an internal address or any other)', async () => {
+    for (const apiBaseUrl of ['http://127.0.0.1:4010/reflect', 'http://169.254.169.254/latest/meta-data', 'https://api.twilio.com']) {
+      const reply = await api.post('/v1/gateways', {
+        name: 'Reflector',
+        provider: 'twilio',
+        credentials: { accountSid: `AC${'ab'.repeat(16)}`, authToken: 'twilio-auth-token-0123456789' },
+        settings: { from: '+15005550006', apiBaseUrl },
+      });
+      expect(reply.status, apiBaseUrl).toBe(400);
+      expect(JSON.stringify(reply.body.errors)).toContain('apiBaseUrl');
+    }
+    const gateways = (await api.get('/v1/gateways')).body.items as { name: string }[];
+    expect(gateways.map((g) => g.name)).not.toContain('Reflector');
+  });
+});
