@@ -157,11 +157,19 @@ export interface MessageStore {
    * Records a status change only if the current status is one of allowedPredecessors(change.status).
    * Returns false (and writes nothing) when the message has already moved past it.
    */
-  transition(operatorId: string, id: string, change: StatusChange, extra?: { providerMessageId?: string; gatewayId?: string }): Promise<boolean>;
+  transition(
+    operatorId: string,
+    id: string,
+    change: StatusChange,
+    /** `receiptDueAt`, with `sent`: when the reconciler should ask about a receipt that has not come (ISO). */
+    extra?: { providerMessageId?: string; gatewayId?: string; receiptDueAt?: string },
+  ): Promise<boolean>;
+  /** Moves a sent message's next receipt check to `dueAt` (the reconciler asked and has no final answer yet). */
+  postponeReceiptCheck(operatorId: string, id: string, dueAt: string): Promise<void>;
   /** Finds the message a provider's id refers to, for a given gateway. */
   findByProviderId(gatewayId: string, providerMessageId: string): Promise<{ operatorId: string; messageId: string } | undefined>;
   /**
-   * Messages of every operator still `queued` or `sent` whose status was set before `before` (ISO),
+   * Messages of every operator still `queued` (since before `before`, ISO) or `sent` (with a receipt due before it),
    * a page at a time, read from a sparse index: the cost follows the pending messages, not the history.
    */
   pending(status: 'queued' | 'sent', before: string): AsyncIterable<PendingMessage[]>;
@@ -183,7 +191,7 @@ export interface SendTask {
    * Set when the provider accepted the message but its `sent` could not be stored: this task only
    * records that outcome (with its own retries) and never calls the provider again.
    */
-  accepted?: { providerMessageId: string; gatewayId: string; at: string };
+  accepted?: { providerMessageId: string; gatewayId: string; at: string; receiptDueAt?: string };
 }
 
 export interface TaskQueue {

@@ -4,7 +4,7 @@ import type { Deps } from '../deps.js';
 import type { SendTask } from '../ports.js';
 import { safeReason } from './error-text.js';
 import { openGateway, providerContext, webhookUrl } from './gateways.js';
-import { recordSent, withStorageRetries } from './record-outcome.js';
+import { receiptDueAt, recordSent, withStorageRetries } from './record-outcome.js';
 
 type D = Pick<Deps, 'messages' | 'gateways' | 'cipher' | 'clock' | 'fetch' | 'publicBaseUrl' | 'queue' | 'journal'>;
 
@@ -94,7 +94,13 @@ async function reconcileLostSend(d: D, message: Message, attempt: Attempt): Prom
     return retryOrGiveUp(d, message, attempt, error, 'asking the provider what became of it', { keepClaim: true });
   }
   if (!answer.found) return sendClaimed(d, message, attempt);
-  await recordSent(d, message.operatorId, message.id, { providerMessageId: answer.providerMessageId, gatewayId: opened.gateway.id, at: d.clock.now().toISOString() });
+  const now = d.clock.now();
+  await recordSent(d, message.operatorId, message.id, {
+    providerMessageId: answer.providerMessageId,
+    gatewayId: opened.gateway.id,
+    at: now.toISOString(),
+    receiptDueAt: receiptDueAt(opened.provider, now),
+  });
   if (answer.status && answer.status.status !== 'sent') {
     await withStorageRetries(() =>
       d.messages.transition(message.operatorId, message.id, {
@@ -109,7 +115,7 @@ async function reconcileLostSend(d: D, message: Message, attempt: Attempt): Prom
 }
 
 async function sendClaimed(d: D, message: Message, attempt: Attempt): Promise<DeliveryOutcome> {
-  let accepted: { providerMessageId: string; gatewayId: string };
+  let accepted: { providerMessageId: string; gatewayId: string; receiptDueAt: string };
   try {
     const opened = await openGateway(d, message.gatewayId);
     if (!opened) throw new ProviderRejected(`Gateway ${message.gatewayId} no longer exists.`);
@@ -118,7 +124,7 @@ async function sendClaimed(d: D, message: Message, attempt: Attempt): Promise<De
       { credentials: opened.credentials, settings: opened.settings },
       providerContext(d, opened.gateway.id),
     );
-    accepted = { providerMessageId: reply.providerMessageId, gatewayId: opened.gateway.id };
+    accepted = { providerMessageId: reply.providerMessageId, gatewayId: opened.gateway.id, receiptDueAt: receiptDueAt(opened.provider, d.clock.now()) };
   } catch (error) {
     if (error instanceof ProviderRejected) {
       await fail(d, message, error.message, error.code);

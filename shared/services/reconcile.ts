@@ -3,15 +3,12 @@ import type { Deps } from '../deps.js';
 import type { PendingMessage, SendTask } from '../ports.js';
 import { safeReason } from './error-text.js';
 import { openGateway, providerContext } from './gateways.js';
-import { recordSent, withStorageRetries } from './record-outcome.js';
+import { DEFAULT_RECEIPT_WINDOW_SECONDS, receiptDueAt, recordSent, withStorageRetries } from './record-outcome.js';
 
 type D = Pick<Deps, 'messages' | 'gateways' | 'cipher' | 'clock' | 'fetch' | 'queue' | 'journal'>;
 
 /** A queued message untouched this long has no live send task (SQS retries end well before: 5 x 180 s). */
 export const STRANDED_AFTER_MS = 20 * 60 * 1000;
-/** Sent messages younger than this are not looked at: no provider's receipt is due that early. */
-const MIN_RECEIPT_WINDOW_MS = 60 * 1000;
-const DEFAULT_RECEIPT_WINDOW_SECONDS = 60 * 60;
 /** Messages re-read at once while sweeping. */
 const READ_CONCURRENCY = 25;
 
@@ -32,7 +29,8 @@ export async function reconcileMessages(d: D, options: { strandedAfterMs?: numbe
   const now = d.clock.now();
   const report: ReconcileReport = { requeued: 0, resolved: 0, overdue: 0 };
   report.requeued = await requeueStranded(d, new Date(now.getTime() - (options.strandedAfterMs ?? STRANDED_AFTER_MS)));
-  for await (const page of d.messages.pending('sent', new Date(now.getTime() - MIN_RECEIPT_WINDOW_MS).toISOString())) {
+  // Sent messages sort by when their receipt is due: only the overdue ones are read.
+  for await (const page of d.messages.pending('sent', now.toISOString())) {
     for (const pending of page) {
       const outcome = await askAboutOverdue(d, pending, now);
       if (outcome === 'resolved') report.resolved++;
@@ -70,14 +68,22 @@ async function askAboutOverdue(d: D, pending: PendingMessage, now: Date): Promis
   const opened = await openGateway(d, message.gatewayId);
   const windowMs = (opened?.provider.receiptWindowSeconds ?? DEFAULT_RECEIPT_WINDOW_SECONDS) * 1000;
   if (Date.parse(sentAt(message)) + windowMs > now.getTime()) return 'not-due';
-  if (!opened?.provider.lookup) return 'overdue';
+  // Whatever the answer, ask again a window later, not on every run.
+  const askAgain = () => d.messages.postponeReceiptCheck(message.operatorId, message.id, receiptDueAt(opened?.provider, now));
+  if (!opened?.provider.lookup) {
+    await askAgain();
+    return 'overdue';
+  }
   try {
     const answer = await opened.provider.lookup(
       { messageId: message.id, to: message.to, text: message.text, providerMessageId: message.providerMessageId, sentAfter: message.createdAt },
       { credentials: opened.credentials, settings: opened.settings },
       providerContext(d, opened.gateway.id),
     );
-    if (!answer.found || !answer.status || answer.status.status === 'sent') return 'overdue';
+    if (!answer.found || !answer.status || answer.status.status === 'sent') {
+      await askAgain();
+      return 'overdue';
+    }
     if (!message.providerMessageId) {
       await recordSent(d, message.operatorId, message.id, { providerMessageId: answer.providerMessageId, gatewayId: opened.gateway.id, at: now.toISOString() });
     }
@@ -86,6 +92,7 @@ async function askAboutOverdue(d: D, pending: PendingMessage, now: Date): Promis
     return 'resolved';
   } catch (error) {
     console.warn(`reconcile: could not ask ${opened.gateway.provider} about message ${message.id}: ${safeReason(error)}`);
+    await askAgain();
     return 'overdue';
   }
 }

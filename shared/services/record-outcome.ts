@@ -29,14 +29,22 @@ export async function recordSent(
   d: Pick<Deps, 'messages'>,
   operatorId: string,
   messageId: string,
-  accepted: { providerMessageId: string; gatewayId: string; at: string },
+  accepted: { providerMessageId: string; gatewayId: string; at: string; receiptDueAt?: string },
 ): Promise<void> {
   await withStorageRetries(() =>
     d.messages.transition(
       operatorId,
       messageId,
       { status: 'sent', at: accepted.at, providerStatus: 'accepted' },
-      { providerMessageId: accepted.providerMessageId, gatewayId: accepted.gatewayId },
+      { providerMessageId: accepted.providerMessageId, gatewayId: accepted.gatewayId, receiptDueAt: accepted.receiptDueAt },
     ),
   );
+}
+
+/** Receipts of providers that do not say otherwise are due within an hour. */
+export const DEFAULT_RECEIPT_WINDOW_SECONDS = 60 * 60;
+
+/** When a receipt for a message sent at `at` through `provider` is overdue. */
+export function receiptDueAt(provider: { receiptWindowSeconds?: number } | undefined, at: Date): string {
+  return new Date(at.getTime() + (provider?.receiptWindowSeconds ?? DEFAULT_RECEIPT_WINDOW_SECONDS) * 1000).toISOString();
 }

@@ -231,7 +231,8 @@ export const dynamoMessageStore: MessageStore = {
     if (isPending(change.status)) {
       sets.push('gsi3pk = :gsi3pk', 'gsi3sk = :gsi3sk');
       values[':gsi3pk'] = key.pendingIndex(change.status, pendingShard(id));
-      values[':gsi3sk'] = key.pendingSort(change.at, operatorId, id);
+      // A sent message sorts by when its receipt is due, so the reconciler reads only the overdue ones.
+      values[':gsi3sk'] = key.pendingSort(extra.receiptDueAt ?? change.at, operatorId, id);
     } else {
       removes.push('gsi3pk', 'gsi3sk');
     }
@@ -275,6 +276,23 @@ export const dynamoMessageStore: MessageStore = {
     } catch (error) {
       if (isConditionFailure(error)) return false;
       throw error;
+    }
+  },
+
+  async postponeReceiptCheck(operatorId, id, dueAt) {
+    try {
+      await documentClient().send(
+        new UpdateCommand({
+          TableName: config().TABLE_NAME,
+          Key: key.message(operatorId, id),
+          UpdateExpression: 'SET gsi3sk = :sk',
+          ConditionExpression: '#status = :sent',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':sk': key.pendingSort(dueAt, operatorId, id), ':sent': 'sent' },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error; // it moved on meanwhile: nothing to check
     }
   },
 
