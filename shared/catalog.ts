@@ -107,7 +107,23 @@ export const httpFunctions: HttpFunction[] = [
   {
     id: 'GatewaysApi',
     entry: 'functions/api/gateways.ts',
-    routes: ['POST /v1/gateways', 'PUT /v1/gateways/{id}', 'GET /v1/gateways/{id}', 'GET /v1/gateways'],
+    routes: [
+      'POST /v1/gateways',
+      'PUT /v1/gateways/{id}',
+      'GET /v1/gateways/{id}',
+      'GET /v1/gateways',
+      'DELETE /v1/gateways/{id}',
+      'POST /v1/gateways/{id}/test',
+    ],
+    timeoutSeconds: 10,
+    // A test send runs the provider's adapter with the sender's context (the sandbox schedules through this queue).
+    needsQueue: ['provider-callbacks'],
+  },
+  {
+    // Every provider of every channel, with JSON Schemas of their credentials and settings.
+    id: 'ProvidersApi',
+    entry: 'functions/api/providers.ts',
+    routes: ['GET /v1/providers'],
     timeoutSeconds: 10,
   },
   {

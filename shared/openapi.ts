@@ -6,12 +6,15 @@ import {
   CustomerInput,
   CustomerQuery,
   GatewayInput,
+  GatewayTest,
+  GatewayTestResult,
   GatewayView,
   MessageQuery,
   MessageView,
   Preview,
   PreviewMessage,
   Problem,
+  ProviderView,
   SendMessage,
   Settings,
   SettingsPatch,
@@ -61,6 +64,9 @@ export function openApiDocument(serverUrl?: string) {
   route({ method: 'put', path: '/v1/gateways/{id}', summary: 'Replace a gateway', request: { params: idPath, body: { content: { 'application/json': { schema: GatewayInput } } } }, responses: { 200: ok(GatewayView), ...errors } });
   route({ method: 'get', path: '/v1/gateways/{id}', summary: 'Get a gateway', request: { params: idPath }, responses: { 200: ok(GatewayView), ...errors } });
   route({ method: 'get', path: '/v1/gateways', summary: 'List gateways', responses: { 200: ok(z.object({ items: z.array(GatewayView) })), ...errors } });
+  route({ method: 'delete', path: '/v1/gateways/{id}', summary: 'Delete a gateway. The default SMS gateway can be deleted only when it is the operator\'s last one (the default is then cleared); messages still queued through a deleted gateway fail with "Gateway … no longer exists"', request: { params: idPath }, responses: { 204: { description: 'Deleted' }, 409: problem('It is the operator\'s default SMS gateway and another gateway exists: make that one the default first.'), ...errors } });
+  route({ method: 'post', path: '/v1/gateways/{id}/test', summary: 'Send a real test message through the gateway now and say what the provider answered (not stored in the history, not counted in messagesPerDay; destination rules apply)', request: { params: idPath, body: { content: { 'application/json': { schema: GatewayTest } } } }, responses: { 200: ok(GatewayTestResult, 'What the provider said: ok, or why not (a provider\'s refusal is never a 5xx)'), ...errors } });
+  route({ method: 'get', path: '/v1/providers', summary: 'Every provider of every channel, with JSON Schemas of its credentials (writeOnly) and settings, for building gateway setup forms', responses: { 200: ok(z.object({ items: z.array(ProviderView) })), ...errors } });
   registry.registerPath({ method: 'post', path: '/webhooks/sms/{provider}/{gatewayId}', summary: 'Provider delivery receipts (signed by the provider; no API key)', request: { params: z.object({ provider: z.string(), gatewayId: z.string() }) }, responses: { 200: ok(z.object({ recorded: z.number(), unchanged: z.number() })), 401: problem('Signature does not match.'), 404: problem('Unknown gateway or message.') } });
   registry.registerPath({ method: 'get', path: '/health', summary: 'Liveness', responses: { 200: ok(z.object({ status: z.literal('ok') })) } });
 

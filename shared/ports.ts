@@ -32,10 +32,11 @@ export interface OperatorStore {
   put(operator: Operator): Promise<void>;
   /**
    * Sets (or removes) only the named fields, in one UpdateItem on an existing operator, so two
-   * updates of different fields never undo each other. Returns the operator as it is after, or
-   * undefined when there is no such operator.
+   * updates of different fields never undo each other. With `expected`, only if those fields still
+   * hold those values. Returns the operator as it is after, or undefined when there is no such
+   * operator (or `expected` did not hold).
    */
-  update(operatorId: string, changes: OperatorChanges): Promise<Operator | undefined>;
+  update(operatorId: string, changes: OperatorChanges, expected?: Partial<Pick<Operator, 'smsGatewayId'>>): Promise<Operator | undefined>;
   /** Resolves a hashed API key to its operator id. */
   operatorIdForKey(keyHash: string): Promise<string | undefined>;
   putApiKey(keyHash: string, operatorId: string, label: string): Promise<void>;
@@ -106,6 +107,8 @@ export interface GatewayStore {
   get(gatewayId: string): Promise<Gateway | undefined>;
   put(gateway: Gateway): Promise<void>;
   list(operatorId: string): Promise<Gateway[]>;
+  /** Deletes the gateway (nothing happens when it is already gone). */
+  delete(gatewayId: string): Promise<void>;
 }
 
 export interface MessageFilter {
@@ -210,8 +213,8 @@ export interface OutboundSms {
   messageId: string;
   to: string;
   text: string;
-  /** Where the provider should post delivery receipts for this message. */
-  statusCallbackUrl: string;
+  /** Where the provider should post delivery receipts for this message; absent when none is wanted (a gateway's test send). */
+  statusCallbackUrl?: string;
 }
 
 export interface WebhookRequest {

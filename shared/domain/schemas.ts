@@ -209,6 +209,34 @@ export const GatewayView = z
   })
   .meta({ id: 'Gateway' });
 
+export const GatewayTest = z
+  .strictObject({
+    to: shortText(32).describe('The number to send the test to; normalised to E.164 with the operator\'s default country, and within its destinationCountries.'),
+    text: safeText(z.string().min(1, 'must not be empty').max(MAX_TEXT, `must be at most ${MAX_TEXT} characters`)).describe(`At most ${MAX_SMS_SEGMENTS} SMS segments, like a message.`),
+  })
+  .meta({ id: 'GatewayTest', description: 'A real test message, sent through the gateway now; it is not recorded in the message history.' });
+
+export const GatewayTestResult = z
+  .union([
+    z.object({ ok: z.literal(true), providerMessageId: z.string(), detail: z.string() }),
+    z.object({
+      ok: z.literal(false),
+      kind: z.enum(['rejected', 'unavailable']).describe('rejected: the provider refused it for good (number, credentials); unavailable: it could not take it now.'),
+      detail: z.string().describe('The provider\'s reason.'),
+    }),
+  ])
+  .meta({ id: 'GatewayTestResult', description: 'What the provider said to the test message.' });
+
+export const ProviderView = z
+  .object({
+    id: z.string(),
+    channel: z.string(),
+    displayName: z.string(),
+    credentials: z.record(z.string(), z.unknown()).describe('JSON Schema of the provider\'s credentials (every field writeOnly: sent on setup, never returned).'),
+    settings: z.record(z.string(), z.unknown()).describe('JSON Schema of the provider\'s settings.'),
+  })
+  .meta({ id: 'Provider' });
+
 export const Problem = z
   .object({
     type: z.string(),
@@ -296,4 +324,5 @@ export type SendMessageInput = z.infer<typeof SendMessage>;
 export type PreviewMessageInput = z.infer<typeof PreviewMessage>;
 export type CustomerInputT = z.infer<typeof CustomerInput>;
 export type GatewayInputT = z.infer<typeof GatewayInput>;
+export type GatewayTestT = z.infer<typeof GatewayTest>;
 export type SettingsPatchT = z.infer<typeof SettingsPatch>;

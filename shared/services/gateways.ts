@@ -1,8 +1,13 @@
 import { smsProvider, smsProviders } from '../adapters/providers/sms/registry.js';
-import { conflict, invalid, notFound } from '../domain/errors.js';
+import { assertDestination } from '../domain/destination.js';
+import { conflict, invalid, notFound, ProviderRejected, ProviderUnavailable } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
+import { normalizeMobile } from '../domain/phone.js';
 import type { Gateway, Operator } from '../domain/records.js';
-import type { GatewayInputT } from '../domain/schemas.js';
+import type { GatewayInputT, GatewayTestT } from '../domain/schemas.js';
+import { assertWithinMaxSegments } from '../domain/segments.js';
+import { assertSendableText } from '../domain/text.js';
+import { safeReason } from './error-text.js';
 import type { Deps } from '../deps.js';
 import type { ProviderContext, SmsProvider } from '../ports.js';
 import { zodFields } from '../domain/zod-fields.js';
@@ -75,14 +80,84 @@ export async function saveGateway(d: D, operator: Operator, input: GatewayInputT
 }
 
 export async function getGateway(d: D, operator: Operator, id: string) {
-  const gateway = await d.gateways.get(id);
-  if (!gateway || gateway.operatorId !== operator.id) throw notFound(`Gateway "${id}"`);
+  const gateway = await ownGateway(d, operator, id);
   return gatewayView(d.publicBaseUrl, gateway, operator.smsGatewayId);
 }
 
 export async function listGateways(d: D, operator: Operator) {
   const gateways = await d.gateways.list(operator.id);
   return gateways.map((g) => gatewayView(d.publicBaseUrl, g, operator.smsGatewayId));
+}
+
+async function ownGateway(d: Pick<Deps, 'gateways'>, operator: Operator, id: string): Promise<Gateway> {
+  const gateway = await d.gateways.get(id);
+  if (!gateway || gateway.operatorId !== operator.id) throw notFound(`Gateway "${id}"`);
+  return gateway;
+}
+
+/**
+ * Deletes one of the operator's gateways. The default SMS gateway goes only when it is the
+ * operator's last one (the default is cleared first); otherwise another must become the default
+ * first. Messages still queued through it are failed by the sender ("Gateway … no longer exists").
+ */
+export async function deleteGateway(d: D, operator: Operator, id: string): Promise<void> {
+  const gateway = await ownGateway(d, operator, id);
+  // The operator this request loaded may be stale: read the default as it is now.
+  const current = (await d.operators.get(operator.id)) ?? operator;
+  if (current.smsGatewayId === gateway.id) {
+    const others = (await d.gateways.list(operator.id)).filter((g) => g.id !== gateway.id);
+    if (others.length > 0) {
+      throw conflict(
+        `Gateway "${gateway.id}" is this operator's default SMS gateway; make another gateway the default first ` +
+          '(PUT /v1/gateways/{id} with "default": true), then delete this one.',
+      );
+    }
+    // Only while it is still this one: a gateway made default meanwhile keeps its place.
+    await d.operators.update(operator.id, { smsGatewayId: null, updatedAt: d.clock.now().toISOString() }, { smsGatewayId: gateway.id });
+  }
+  await d.gateways.delete(gateway.id);
+}
+
+export type GatewayTestResult =
+  | { ok: true; providerMessageId: string; detail: string }
+  | { ok: false; kind: 'rejected' | 'unavailable'; detail: string };
+
+/**
+ * Sends a real test message through one of the operator's gateways now, with the provider's adapter
+ * and the sender's provider context, and says what the provider answered. Nothing is stored in the
+ * message history and the daily message limit is not used; the destination rule applies as for a
+ * send. No delivery receipt is asked for: there is no message it could be recorded on.
+ */
+export async function testGateway(
+  d: D & Pick<Deps, 'fetch' | 'journal' | 'queue'>,
+  operator: Operator,
+  id: string,
+  input: GatewayTestT,
+): Promise<GatewayTestResult> {
+  const gateway = await ownGateway(d, operator, id);
+  const to = normalizeMobile(input.to, operator.defaultCountry, 'to');
+  assertDestination(to, operator, 'to', `to ${to}`);
+  assertSendableText(input.text, 'text');
+  assertWithinMaxSegments(input.text, 'text');
+  const opened = await openGateway(d, gateway.id);
+  if (!opened) throw notFound(`Gateway "${id}"`);
+  const testId = `test-${newId(d.clock.now())}`;
+  try {
+    const reply = await opened.provider.send(
+      { messageId: testId, to, text: input.text },
+      { credentials: opened.credentials, settings: opened.settings },
+      providerContext(d, opened.gateway.id),
+    );
+    return {
+      ok: true,
+      providerMessageId: reply.providerMessageId,
+      detail: `Accepted by ${opened.provider.displayName} for ${to} as ${reply.providerMessageId}. A test message is not kept in the message history.`,
+    };
+  } catch (error) {
+    if (error instanceof ProviderRejected) return { ok: false, kind: 'rejected', detail: safeReason(error) };
+    if (error instanceof ProviderUnavailable) return { ok: false, kind: 'unavailable', detail: safeReason(error) };
+    throw error;
+  }
 }
 
 /** The API's view: credentials appear only as masked field names. */

@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../../config.js';
 import type { Gateway } from '../../domain/records.js';
 import type { GatewayStore } from '../../ports.js';
@@ -38,5 +38,9 @@ export const dynamoGatewayStore: GatewayStore = {
       }),
     );
     return (reply.Items ?? []).map((item) => stripKeys<Gateway>(item));
+  },
+
+  async delete(gatewayId) {
+    await documentClient().send(new DeleteCommand({ TableName: config().TABLE_NAME, Key: key.gateway(gatewayId) }));
   },
 };

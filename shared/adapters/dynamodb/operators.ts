@@ -19,7 +19,7 @@ export const dynamoOperatorStore: OperatorStore = {
     );
   },
 
-  async update(operatorId, changes) {
+  async update(operatorId, changes, expected) {
     const sets: string[] = [];
     const removes: string[] = [];
     const names: Record<string, string> = {};
@@ -36,13 +36,20 @@ export const dynamoOperatorStore: OperatorStore = {
       }
     });
     if (sets.length === 0 && removes.length === 0) return dynamoOperatorStore.get(operatorId);
+    const conditions = ['attribute_exists(pk)'];
+    Object.entries(expected ?? {}).forEach(([field, value], i) => {
+      if (value === undefined) return;
+      names[`#e${i}`] = field;
+      values[`:e${i}`] = value;
+      conditions.push(`#e${i} = :e${i}`);
+    });
     try {
       const reply = await documentClient().send(
         new UpdateCommand({
           TableName: config().TABLE_NAME,
           Key: key.operator(operatorId),
           UpdateExpression: [sets.length ? `SET ${sets.join(', ')}` : '', removes.length ? `REMOVE ${removes.join(', ')}` : ''].join(' ').trim(),
-          ConditionExpression: 'attribute_exists(pk)',
+          ConditionExpression: conditions.join(' AND '),
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: Object.keys(values).length ? values : undefined,
           ReturnValues: 'ALL_NEW',
