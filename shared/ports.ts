@@ -302,3 +302,58 @@ export interface SmsProvider<Credentials = Record<string, unknown>, Settings = R
   /** How long after `sent` a receipt normally arrives; past it, the reconciler asks `lookup`. */
   receiptWindowSeconds?: number;
 }
+
+// ---- WhatsApp (issue 6: adapters first; routing, fallback and the message record follow) ----
+
+/** What a WhatsApp message carries: free-form text (inside the 24-hour window) or an approved template. */
+export type WhatsAppContent =
+  | { kind: 'text'; text: string }
+  /** `parameters`: the template's body parameters, already rendered, in order. */
+  | { kind: 'template'; name: string; language: string; parameters: string[] };
+
+export interface OutboundWhatsApp {
+  messageId: string;
+  /** E.164. */
+  to: string;
+  content: WhatsAppContent;
+  /** Where the provider should post receipts, for providers that take it per message. */
+  statusCallbackUrl?: string;
+}
+
+/** A customer writing to us (recorded in the history with direction "in"). */
+export interface ProviderInboundMessage {
+  kind: 'inbound';
+  providerMessageId: string;
+  /** E.164. */
+  from: string;
+  text: string;
+  at: string;
+}
+
+/** An answer to a provider's webhook verification handshake (e.g. Meta's GET hub.challenge). */
+export interface HandshakeReply {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+/**
+ * One WhatsApp provider protocol. Like SmsProvider, with WhatsApp's content, inbound messages in
+ * its webhooks, and an optional GET handshake.
+ */
+export interface WhatsAppProvider<Credentials = Record<string, unknown>, Settings = Record<string, unknown>> {
+  id: string;
+  channel: 'whatsapp';
+  displayName: string;
+  credentials: z.ZodType<Credentials>;
+  settings: z.ZodType<Settings>;
+  /** Throws ProviderRejected (permanent for this message), GatewayFault (the gateway is unusable: alarm, try the next one) or ProviderUnavailable (retry later). */
+  send(message: OutboundWhatsApp, gateway: { credentials: Credentials; settings: Settings }, ctx: ProviderContext): Promise<{ providerMessageId: string }>;
+  verifySignature(request: WebhookRequest, gateway: { credentials: Credentials; settings: Settings }): boolean;
+  /** Status changes and inbound messages; anything else in the payload is dropped. */
+  parseWebhook(request: WebhookRequest, gateway: { settings: Settings }): Array<ProviderStatusUpdate | ProviderInboundMessage>;
+  /** Answers a GET verification handshake; undefined when this provider has none. */
+  handshake?(request: WebhookRequest, gateway: { credentials: Credentials; settings: Settings }): HandshakeReply;
+  lookup?(query: ProviderLookupQuery, gateway: { credentials: Credentials; settings: Settings }, ctx: ProviderContext): Promise<ProviderLookupResult>;
+  receiptWindowSeconds?: number;
+}

@@ -48,3 +48,15 @@ export class ProviderUnavailable extends Error {
     super(message);
   }
 }
+
+/**
+ * The gateway itself cannot send (expired token, suspended account, blocked sender): nothing about
+ * this message is wrong. The message may go through the operator's next gateway, and the operator
+ * is alarmed.
+ */
+export class GatewayFault extends Error {
+  override name = 'GatewayFault';
+  constructor(message: string, readonly code?: string) {
+    super(message);
+  }
+}
