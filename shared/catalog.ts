@@ -127,9 +127,10 @@ export const httpFunctions: HttpFunction[] = [
     timeoutSeconds: 10,
   },
   {
-    id: 'SmsWebhook',
-    entry: 'functions/webhooks/sms.ts',
-    routes: ['POST /webhooks/sms/{provider}/{gatewayId}'],
+    // One entry point for every channel and provider: POST receipts and inbound messages, GET handshakes.
+    id: 'Webhooks',
+    entry: 'functions/webhooks/receive.ts',
+    routes: ['POST /webhooks/{channel}/{provider}/{gatewayId}', 'GET /webhooks/{channel}/{provider}/{gatewayId}'],
     timeoutSeconds: 10,
     // Receipts come in bursts after a broadcast; they have their own limit, apart from tenants' API calls.
     throttle: { rateLimit: 1000, burstLimit: 2000 },

@@ -1,6 +1,6 @@
 import { DomainError, invalid, notFound, unauthorized } from '../domain/errors.js';
 import type { Deps } from '../deps.js';
-import type { WebhookRequest } from '../ports.js';
+import type { HandshakeReply, WebhookRequest } from '../ports.js';
 import { openGateway } from './gateways.js';
 
 type D = Pick<Deps, 'messages' | 'gateways' | 'cipher' | 'clock'>;
@@ -15,12 +15,26 @@ const PROVIDER_ID = /^[a-z0-9-]{1,40}$/;
 /** Provider message ids are short (Twilio: 34); a longer one cannot be ours and must not reach a key. */
 const MAX_PROVIDER_MESSAGE_ID = 200;
 
+/** The gateway a webhook URL names, checked against its channel and provider, before anything else is read. */
+async function webhookGateway(d: Pick<D, 'gateways' | 'cipher'>, channel: string, providerId: string, gatewayId: string) {
+  const named = `Gateway "${gatewayId.slice(0, 40)}${gatewayId.length > 40 ? '…' : ''}" for ${channel.slice(0, 20)}/${providerId.slice(0, 40)}`;
+  // Only the SMS channel has gateways yet; WhatsApp's adapters are wired next (issue 6).
+  if (!GATEWAY_ID.test(gatewayId) || !PROVIDER_ID.test(providerId) || channel !== 'sms') throw notFound(named);
+  const opened = await openGateway(d, gatewayId);
+  if (!opened || opened.gateway.channel !== channel || opened.gateway.provider !== providerId) throw notFound(named);
+  return opened;
+}
+
+/** A provider's GET verification handshake; providers without one answer 404. */
+export async function answerHandshake(d: Pick<D, 'gateways' | 'cipher'>, channel: string, providerId: string, gatewayId: string, request: WebhookRequest): Promise<HandshakeReply> {
+  const opened = await webhookGateway(d, channel, providerId, gatewayId);
+  const provider = opened.provider as { handshake?: (r: WebhookRequest, g: { credentials: unknown; settings: unknown }) => HandshakeReply };
+  if (!provider.handshake) throw notFound(`A verification handshake for ${channel}/${providerId} (this provider has none)`);
+  return provider.handshake(request, { credentials: opened.credentials, settings: opened.settings });
+}
+
 export async function recordReceipt(d: D, channel: string, providerId: string, gatewayId: string, request: WebhookRequest) {
-  if (!GATEWAY_ID.test(gatewayId) || !PROVIDER_ID.test(providerId) || channel !== 'sms') {
-    throw notFound(`Gateway "${gatewayId.slice(0, 40)}${gatewayId.length > 40 ? '…' : ''}" for ${channel.slice(0, 20)}/${providerId.slice(0, 40)}`);
-  }
-  const opened = channel === 'sms' ? await openGateway(d, gatewayId) : undefined;
-  if (!opened || opened.gateway.provider !== providerId) throw notFound(`Gateway "${gatewayId}" for ${channel}/${providerId}`);
+  const opened = await webhookGateway(d, channel, providerId, gatewayId);
   if (!opened.provider.verifySignature(request, { credentials: opened.credentials, settings: opened.settings })) {
     throw unauthorized('The webhook signature does not match this gateway\'s secret.');
   }

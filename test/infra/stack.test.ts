@@ -180,7 +180,7 @@ describe('http api', () => {
   });
 
   it("gives providers' delivery receipts their own route limits, apart from tenants' API calls", () => {
-    const webhook = httpFunctions.find((spec) => spec.id === 'SmsWebhook')!;
+    const webhook = httpFunctions.find((spec) => spec.id === 'Webhooks')!;
     const stage = Object.values(synth.template.findResources('AWS::ApiGatewayV2::Stage'))[0]!;
     for (const routeKey of webhook.routes) {
       expect(stage.Properties.RouteSettings[routeKey]).toEqual({ ThrottlingBurstLimit: webhook.throttle!.burstLimit, ThrottlingRateLimit: webhook.throttle!.rateLimit });

@@ -174,3 +174,19 @@ describe('DELETE /v1/gateways/{id}', () => {
     expect((await api.get(`/v1/gateways/${demoGatewayId}`)).status).toBe(200);
   });
 });
+
+describe('the webhook route', () => {
+  it('is one route for every channel and provider: the gateway\'s webhookUrl, POST for receipts, GET for handshakes', async () => {
+    const gateway = (await api.get(`/v1/gateways/${demoGatewayId}`)).body;
+    expect(gateway.webhookUrl).toBe(`${stack.baseUrl}/webhooks/sms/sandbox/${demoGatewayId}`);
+    // The sandbox has no verification handshake: a GET finds the gateway and says so.
+    const handshake = await fetch(`${gateway.webhookUrl}?hub.mode=subscribe&hub.challenge=123`);
+    expect(handshake.status).toBe(404);
+    expect(await handshake.text()).toMatch(/has none/);
+    // A gateway named under another channel or provider than its own is not found, for either method.
+    for (const path of [`/webhooks/whatsapp/sandbox/${demoGatewayId}`, `/webhooks/sms/twilio/${demoGatewayId}`, `/webhooks/sms/sandbox/${'Z'.repeat(3000)}`]) {
+      expect((await fetch(`${stack.baseUrl}${path}`)).status, path.slice(0, 40)).toBe(404);
+      expect((await fetch(`${stack.baseUrl}${path}`, { method: 'POST', body: '{}' })).status, path.slice(0, 40)).toBe(404);
+    }
+  });
+});

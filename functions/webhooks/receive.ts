@@ -1,0 +1,50 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { deps } from '../../shared/deps.js';
+import { DomainError } from '../../shared/domain/errors.js';
+import { metrics } from '../../shared/metrics.js';
+import { answerHandshake, recordReceipt } from '../../shared/services/record-receipt.js';
+import type { WebhookRequest } from '../../shared/ports.js';
+import { api, json, type RouteRequest } from '../api/_middleware.js';
+
+/** The request as the provider sent it: raw body (signatures cover the bytes) and the public URL it called. */
+function webhookRequest({ event }: RouteRequest, publicBaseUrl: string): WebhookRequest {
+  const body = event.body ?? '';
+  return {
+    method: event.requestContext.http.method,
+    url: `${publicBaseUrl}${event.rawPath}${event.rawQueryString ? `?${event.rawQueryString}` : ''}`,
+    headers: event.headers as Record<string, string>,
+    rawBody: event.isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body,
+  };
+}
+
+/**
+ * One entry point for every channel's and provider's webhooks: no API key; each gateway's own secret
+ * verifies the signature (POST), and providers that verify a webhook first answer their GET handshake.
+ */
+export const handler = api(
+  {
+    'POST /webhooks/{channel}/{provider}/{gatewayId}': async (request) => {
+      const d = deps();
+      const { channel, provider, gatewayId } = request.params;
+      try {
+        const result = await recordReceipt(d, channel!, provider!, gatewayId!, webhookRequest(request, d.publicBaseUrl));
+        metrics.addMetric('SmsReceiptsRecorded', MetricUnit.Count, result.recorded);
+        metrics.addMetric('SmsReceiptsStale', MetricUnit.Count, result.unchanged);
+        return json(200, result);
+      } catch (error) {
+        // Forged or misrouted receipts are worth an alarm of their own.
+        if (error instanceof DomainError && error.kind === 'Unauthorized') metrics.addMetric('SmsReceiptsForged', MetricUnit.Count, 1);
+        throw error;
+      } finally {
+        metrics.publishStoredMetrics();
+      }
+    },
+    'GET /webhooks/{channel}/{provider}/{gatewayId}': async (request) => {
+      const d = deps();
+      const { channel, provider, gatewayId } = request.params;
+      const reply = await answerHandshake(d, channel!, provider!, gatewayId!, webhookRequest(request, d.publicBaseUrl));
+      return { statusCode: reply.status, headers: { 'content-type': reply.contentType }, body: reply.body };
+    },
+  },
+  { public: true, rawBody: true },
+);
