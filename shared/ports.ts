@@ -290,7 +290,8 @@ export interface SmsProvider<Credentials = Record<string, unknown>, Settings = R
   settings: z.ZodType<Settings>;
   /** Throws ProviderRejected (permanent) or ProviderUnavailable (retry later). */
   send(message: OutboundSms, gateway: { credentials: Credentials; settings: Settings }, ctx: ProviderContext): Promise<{ providerMessageId: string }>;
-  verifySignature(request: WebhookRequest, gateway: { credentials: Credentials; settings: Settings }): boolean;
+  /** Async where the check needs a fetch (e.g. an AWS SNS signing certificate, fetched through ctx.fetch). */
+  verifySignature(request: WebhookRequest, gateway: { credentials: Credentials; settings: Settings }, ctx?: ProviderContext): boolean | Promise<boolean>;
   /** Maps the provider's receipt to our statuses; statuses we do not track (e.g. "sending") are dropped. */
   parseWebhook(request: WebhookRequest): ProviderStatusUpdate[];
   /**
@@ -349,7 +350,8 @@ export interface WhatsAppProvider<Credentials = Record<string, unknown>, Setting
   settings: z.ZodType<Settings>;
   /** Throws ProviderRejected (permanent for this message), GatewayFault (the gateway is unusable: alarm, try the next one) or ProviderUnavailable (retry later). */
   send(message: OutboundWhatsApp, gateway: { credentials: Credentials; settings: Settings }, ctx: ProviderContext): Promise<{ providerMessageId: string }>;
-  verifySignature(request: WebhookRequest, gateway: { credentials: Credentials; settings: Settings }): boolean;
+  /** Async where the check needs a fetch (e.g. an AWS SNS signing certificate, fetched through ctx.fetch). */
+  verifySignature(request: WebhookRequest, gateway: { credentials: Credentials; settings: Settings }, ctx?: ProviderContext): boolean | Promise<boolean>;
   /** Status changes and inbound messages; anything else in the payload is dropped. */
   parseWebhook(request: WebhookRequest, gateway: { settings: Settings }): Array<ProviderStatusUpdate | ProviderInboundMessage>;
   /** Answers a GET verification handshake; undefined when this provider has none. */

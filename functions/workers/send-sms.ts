@@ -29,6 +29,7 @@ async function sendOne(record: SQSRecord): Promise<void> {
     metrics.addMetric(outcomeMetric[outcome], MetricUnit.Count, 1);
   } catch (error) {
     metrics.addMetric(error instanceof RetryLater && error.gaveUp ? 'SmsGaveUp' : 'SmsSendRetried', MetricUnit.Count, 1);
+    if (error instanceof RetryLater && error.gatewayFault) metrics.addMetric('SmsGatewayFault', MetricUnit.Count, 1);
     throw error;
   }
 }

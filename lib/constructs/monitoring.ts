@@ -15,6 +15,7 @@ export interface MonitoringProps {
 export const applicationAlarms: Record<string, string> = {
   SmsOutcomeUnknown: 'A sender stopped during a provider call; the message was failed rather than risk a double send. Check it and resend if needed.',
   SmsReceiptsForged: 'A delivery receipt arrived with a signature that does not match its gateway secret (a forged call, or a rotated secret not updated).',
+  SmsGatewayFault: 'A gateway cannot send at all (bad credentials, no balance, blocked sender or IP): its messages are being retried; fix the gateway or switch the default.',
   SmsReceiptOverdue: 'Messages stayed sent past their provider\'s receipt window and the provider could not tell us what became of them; they stay sent until it does.',
 };
 

@@ -221,7 +221,7 @@ export const GatewayTestResult = z
     z.object({ ok: z.literal(true), providerMessageId: z.string(), detail: z.string() }),
     z.object({
       ok: z.literal(false),
-      kind: z.enum(['rejected', 'unavailable']).describe('rejected: the provider refused it for good (number, credentials); unavailable: it could not take it now.'),
+      kind: z.enum(['rejected', 'gateway', 'unavailable']).describe('rejected: the provider refused this message for good (e.g. the number); gateway: the gateway itself cannot send (credentials, balance, sender); unavailable: it could not take it now.'),
       detail: z.string().describe('The provider\'s reason.'),
     }),
   ])

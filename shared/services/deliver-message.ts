@@ -1,4 +1,4 @@
-import { ProviderRejected } from '../domain/errors.js';
+import { GatewayFault, ProviderRejected } from '../domain/errors.js';
 import type { Message } from '../domain/records.js';
 import type { Deps } from '../deps.js';
 import type { SendTask } from '../ports.js';
@@ -11,8 +11,11 @@ type D = Pick<Deps, 'messages' | 'gateways' | 'cipher' | 'clock' | 'fetch' | 'pu
 /** Thrown to have SQS deliver the task again later (reported as a batch item failure). */
 export class RetryLater extends Error {
   override name = 'RetryLater';
-  /** True on the last attempt: the message is failed and the task goes on to the DLQ. */
-  constructor(message: string, readonly gaveUp = false) {
+  /**
+   * `gaveUp`: the last attempt; the message is failed and the task goes on to the DLQ.
+   * `gatewayFault`: the gateway itself cannot send (credentials, balance, blocked sender): alarmed.
+   */
+  constructor(message: string, readonly gaveUp = false, readonly gatewayFault = false) {
     super(message);
   }
 }
@@ -157,10 +160,11 @@ async function retryOrGiveUp(d: D, message: Message, attempt: Attempt, error: un
     const unknown = options.keepClaim ? '. The send outcome is unknown: resend it if it did not arrive.' : '';
     const context = doing === 'sending' ? '' : ` (${doing})`;
     await fail(d, message, `Gave up after ${message.attempts} attempts${context}: ${reason}${unknown}`);
-    throw new RetryLater(reason, true); // also lands in the DLQ, for the operator's alarm
+    throw new RetryLater(reason, true, error instanceof GatewayFault); // also lands in the DLQ, for the operator's alarm
   }
   if (!options.keepClaim) await withStorageRetries(() => d.messages.release(message.operatorId, message.id, reason, d.clock.now().toISOString()));
-  throw new RetryLater(reason);
+  // A gateway fault is retried like a temporary error (failover to the next gateway comes with priorities), and alarmed.
+  throw new RetryLater(reason, false, error instanceof GatewayFault);
 }
 
 async function fail(d: D, message: Message, reason: string, providerStatus?: string) {

@@ -1,6 +1,6 @@
 import { smsProvider, smsProviders } from '../adapters/providers/sms/registry.js';
 import { assertDestination } from '../domain/destination.js';
-import { conflict, invalid, notFound, ProviderRejected, ProviderUnavailable } from '../domain/errors.js';
+import { conflict, GatewayFault, invalid, notFound, ProviderRejected, ProviderUnavailable } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import { normalizeMobile } from '../domain/phone.js';
 import type { Gateway, Operator } from '../domain/records.js';
@@ -120,7 +120,7 @@ export async function deleteGateway(d: D, operator: Operator, id: string): Promi
 
 export type GatewayTestResult =
   | { ok: true; providerMessageId: string; detail: string }
-  | { ok: false; kind: 'rejected' | 'unavailable'; detail: string };
+  | { ok: false; kind: 'rejected' | 'gateway' | 'unavailable'; detail: string };
 
 /**
  * Sends a real test message through one of the operator's gateways now, with the provider's adapter
@@ -155,6 +155,8 @@ export async function testGateway(
     };
   } catch (error) {
     if (error instanceof ProviderRejected) return { ok: false, kind: 'rejected', detail: safeReason(error) };
+    // The gateway itself cannot send (credentials, balance, sender): what an admin testing it most needs to hear.
+    if (error instanceof GatewayFault) return { ok: false, kind: 'gateway', detail: safeReason(error) };
     if (error instanceof ProviderUnavailable) return { ok: false, kind: 'unavailable', detail: safeReason(error) };
     throw error;
   }

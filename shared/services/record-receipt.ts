@@ -3,7 +3,7 @@ import type { Deps } from '../deps.js';
 import type { HandshakeReply, WebhookRequest } from '../ports.js';
 import { openGateway } from './gateways.js';
 
-type D = Pick<Deps, 'messages' | 'gateways' | 'cipher' | 'clock'>;
+type D = Pick<Deps, 'messages' | 'gateways' | 'cipher' | 'clock' | 'fetch'>;
 
 /**
  * A provider's delivery receipt: verified with the gateway's own secret, then each status is
@@ -35,7 +35,7 @@ export async function answerHandshake(d: Pick<D, 'gateways' | 'cipher'>, channel
 
 export async function recordReceipt(d: D, channel: string, providerId: string, gatewayId: string, request: WebhookRequest) {
   const opened = await webhookGateway(d, channel, providerId, gatewayId);
-  if (!opened.provider.verifySignature(request, { credentials: opened.credentials, settings: opened.settings })) {
+  if (!(await opened.provider.verifySignature(request, { credentials: opened.credentials, settings: opened.settings }, { fetch: d.fetch, clock: d.clock }))) {
     throw unauthorized('The webhook signature does not match this gateway\'s secret.');
   }
   let updates;

@@ -113,7 +113,7 @@ describe('POST /v1/gateways/{id}/test', () => {
       const before = await messageCount();
       const reply = await api.post(`/v1/gateways/${gatewayId}/test`, { to: '+14155552671', text: 'Test from ispnotify' });
       expect(reply.status).toBe(200);
-      expect(reply.body).toMatchObject({ ok: false, kind: 'rejected' });
+      expect(reply.body).toMatchObject({ ok: false, kind: 'gateway' });
       expect(reply.body.detail).toMatch(/Twilio rejected the gateway's credentials.*Account SID and Auth Token/);
       expect(reply.body.detail).not.toContain('a-wrong-auth-token');
       expect(twilio.requests.some((r) => r.path.endsWith('/Messages.json') && r.replyStatus === 401)).toBe(true);

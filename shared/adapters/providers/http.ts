@@ -126,6 +126,20 @@ export function classifyHttpFailure(status: number, detail: string, code?: strin
   return new ProviderUnavailable(detail, code);
 }
 
+/**
+ * For providers whose receipts carry no signature: the gateway's `webhookSecret` credential, set
+ * by the operator as the `token` query parameter of the webhook URL it gives the provider.
+ */
+export function verifyUrlToken(request: { url: string }, webhookSecret: string): boolean {
+  let token: string | null;
+  try {
+    token = new URL(request.url).searchParams.get('token');
+  } catch {
+    return false;
+  }
+  return token !== null && webhookSecret.length > 0 && timingSafeEqualStrings(token, webhookSecret);
+}
+
 /** Constant-time comparison of two strings; different lengths compare unequal. */
 export function timingSafeEqualStrings(a: string, b: string): boolean {
   const left = Buffer.from(a, 'utf8');

@@ -11,7 +11,7 @@ import {
   type TwilioCredentials,
   type TwilioSettings,
 } from '../../../shared/adapters/providers/sms/twilio.js';
-import { DomainError, ProviderRejected, ProviderUnavailable } from '../../../shared/domain/errors.js';
+import { DomainError, GatewayFault, ProviderRejected, ProviderUnavailable } from '../../../shared/domain/errors.js';
 import type { OutboundSms, ProviderContext, ProviderLookupQuery, WebhookRequest } from '../../../shared/ports.js';
 import { startFakeTwilio, type FakeTwilio } from '../../support/fake-twilio.js';
 import { rejection } from '../../support/expect-error.js';
@@ -141,12 +141,12 @@ describe('Twilio SMS provider', () => {
       expect((error as ProviderRejected).code).toBe('21614');
     });
 
-    it('turns a wrong auth token into ProviderRejected that points at the credentials', async () => {
+    it('turns a wrong auth token into a GatewayFault (the gateway, not the message, is wrong) that points at the credentials', async () => {
       const wrong = { accountSid: ACCOUNT_SID, authToken: 'not-the-right-token-000' };
       const error = await rejection(twilioSms.send(sms('+8801711000001'), { credentials: wrong, settings }, ctx));
 
-      expect(error).toBeInstanceOf(ProviderRejected);
-      expect((error as ProviderRejected).code).toBe('20003');
+      expect(error).toBeInstanceOf(GatewayFault);
+      expect((error as GatewayFault).code).toBe('20003');
       expect(error.message).toMatch(/credentials/);
       expect(error.message).toMatch(/Account SID and Auth Token/);
       expect(error.message).not.toContain('not-the-right-token-000');
@@ -412,7 +412,7 @@ describe('Twilio SMS provider', () => {
       expect((error as ProviderUnavailable).code).toBe('lookup-inconclusive');
     });
 
-    it('throws ProviderUnavailable on 500 and 429 and ProviderRejected on 401, by SID and by content', async () => {
+    it('throws ProviderUnavailable on 500 and 429 and GatewayFault on 401, by SID and by content', async () => {
       const bySid = { ...lookupQuery(), providerMessageId: `SM${'1'.repeat(32)}` };
       const byContent = { ...lookupQuery(), sentAfter: new Date(Date.now() - minutes(20)).toISOString() };
       for (const query of [bySid, byContent]) {
@@ -428,8 +428,8 @@ describe('Twilio SMS provider', () => {
 
         const wrong = { accountSid: ACCOUNT_SID, authToken: 'not-the-right-token-000' };
         const unauthorized = await rejection(twilioSms.lookup!(query, { credentials: wrong, settings }, liveCtx));
-        expect(unauthorized).toBeInstanceOf(ProviderRejected);
-        expect((unauthorized as ProviderRejected).code).toBe('20003');
+        expect(unauthorized).toBeInstanceOf(GatewayFault);
+        expect((unauthorized as GatewayFault).code).toBe('20003');
         expect(unauthorized.message).toMatch(/Account SID and Auth Token/);
       }
     });

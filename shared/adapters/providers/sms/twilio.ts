@@ -8,7 +8,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
-import { invalid, ProviderRejected, ProviderUnavailable } from '../../../domain/errors.js';
+import { GatewayFault, invalid, ProviderRejected, ProviderUnavailable } from '../../../domain/errors.js';
 import type { ProviderContext, ProviderLookupQuery, ProviderLookupResult, ProviderStatusUpdate, SmsProvider, WebhookRequest } from '../../../ports.js';
 import { safeExcerpt } from '../../outbound/excerpt.js';
 import { providerBaseUrl } from '../base-url.js';
@@ -112,7 +112,8 @@ function failure(reply: HttpReply): ProviderRejected | ProviderUnavailable {
   const quoted = safeExcerpt(typeof error?.message === 'string' && error.message !== '' ? error.message : reply.text);
   const said = quoted ? `: ${quoted}` : '';
   if (reply.status === 401) {
-    return new ProviderRejected(
+    // Nothing is wrong with the message: the gateway cannot send at all until its credentials are fixed.
+    return new GatewayFault(
       `Twilio rejected the gateway's credentials${code ? ` (error ${code}${said})` : ''}; check the Account SID and Auth Token.`,
       code,
     );
