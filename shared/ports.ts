@@ -169,6 +169,8 @@ export interface MessageStore {
   ): Promise<boolean>;
   /** Moves a sent message's next receipt check to `dueAt` (the reconciler asked and has no final answer yet). */
   postponeReceiptCheck(operatorId: string, id: string, dueAt: string): Promise<void>;
+  /** Takes a sent message out of the reconciler's index: its gateway sends no receipts, so `sent` is final. */
+  stopReceiptChecks(operatorId: string, id: string): Promise<void>;
   /** Finds the message a provider's id refers to, for a given gateway. */
   findByProviderId(gatewayId: string, providerMessageId: string): Promise<{ operatorId: string; messageId: string } | undefined>;
   /**
@@ -302,6 +304,8 @@ export interface SmsProvider<Credentials = Record<string, unknown>, Settings = R
   lookup?(query: ProviderLookupQuery, gateway: { credentials: Credentials; settings: Settings }, ctx: ProviderContext): Promise<ProviderLookupResult>;
   /** How long after `sent` a receipt normally arrives; past it, the reconciler asks `lookup`. */
   receiptWindowSeconds?: number;
+  /** false: this gateway sends no delivery receipts, so `sent` is final (the reconciler does not wait for one). */
+  receipts?: false;
 }
 
 // ---- WhatsApp (issue 6: adapters first; routing, fallback and the message record follow) ----

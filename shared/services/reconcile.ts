@@ -66,6 +66,11 @@ async function askAboutOverdue(d: D, pending: PendingMessage, now: Date): Promis
   const message = await d.messages.get(pending.operatorId, pending.messageId);
   if (!message || message.status !== 'sent') return 'not-due';
   const opened = await openGateway(d, message.gatewayId);
+  if (opened?.provider.receipts === false) {
+    // This gateway never sends receipts: sent is its last word, nothing is overdue.
+    await d.messages.stopReceiptChecks(message.operatorId, message.id);
+    return 'not-due';
+  }
   const windowMs = (opened?.provider.receiptWindowSeconds ?? DEFAULT_RECEIPT_WINDOW_SECONDS) * 1000;
   if (Date.parse(sentAt(message)) + windowMs > now.getTime()) return 'not-due';
   // Whatever the answer, ask again a window later, not on every run.

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deps, type Deps } from '../../shared/deps.js';
 import type { Operator } from '../../shared/domain/records.js';
+import { saveGateway } from '../../shared/services/gateways.js';
 import { sendMessage } from '../../shared/services/messages.js';
 import { reconcileMessages, STRANDED_AFTER_MS } from '../../shared/services/reconcile.js';
 import { startDemoStack, type DemoStack } from '../support/demo-stack.js';
@@ -37,6 +38,28 @@ describe('the scheduled reconciler', () => {
     expect(await reconcileMessages({ ...d, queue: noQueue() })).toMatchObject({ overdue: 0 });
     // ...but again once its provider's window has passed.
     expect(await reconcileMessages({ ...d, queue: noQueue(), clock: at(61_000) })).toMatchObject({ overdue: 1 });
+  });
+
+  it('never counts overdue a message sent through a gateway that sends no receipts (sent is final there)', async () => {
+    const { view } = await saveGateway(d, operator, {
+      name: 'BulkSMSBD',
+      channel: 'sms',
+      provider: 'bulksmsbd',
+      credentials: { apiKey: 'abcdef0123456789', webhookSecret: 'a-webhook-secret-0123' },
+      settings: { senderId: '8809617611058' },
+      default: false,
+    });
+    const message = await sendMessage(d, operator, { mobile: '01711224488', text: 'no receipts', variables: {} });
+    const past = new Date(Date.now() - 3_600_000).toISOString();
+    await d.messages.create({ ...message, id: `${message.id.slice(0, 25)}X`, gatewayId: view.id, provider: 'bulksmsbd' });
+    const viaBulk = `${message.id.slice(0, 25)}X`;
+    await d.messages.transition('demo', viaBulk, { status: 'sent', at: past }, { providerMessageId: 'bsb-1', gatewayId: view.id, receiptDueAt: past });
+    const report = await reconcileMessages({ ...d, queue: noQueue() });
+    expect(report.overdue).toBe(0);
+    const stillPending: string[] = [];
+    for await (const page of d.messages.pending('sent', new Date(Date.now() + 86_400_000).toISOString())) stillPending.push(...page.map((p) => p.messageId));
+    expect(stillPending).not.toContain(viaBulk);
+    expect((await d.messages.get('demo', viaBulk))?.status).toBe('sent');
   });
 
   it('puts back on the send queue a queued message left without a task, and only once it is stranded', async () => {

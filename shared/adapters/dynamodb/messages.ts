@@ -296,6 +296,23 @@ export const dynamoMessageStore: MessageStore = {
     }
   },
 
+  async stopReceiptChecks(operatorId, id) {
+    try {
+      await documentClient().send(
+        new UpdateCommand({
+          TableName: config().TABLE_NAME,
+          Key: key.message(operatorId, id),
+          UpdateExpression: 'REMOVE gsi3pk, gsi3sk',
+          ConditionExpression: '#status = :sent',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':sent': 'sent' },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  },
+
   async findByProviderId(gatewayId, providerMessageId) {
     const reply = await documentClient().send(
       new GetCommand({ TableName: config().TABLE_NAME, Key: key.providerMessage(gatewayId, providerMessageId), ConsistentRead: true }),

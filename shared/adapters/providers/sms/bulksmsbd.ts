@@ -144,6 +144,8 @@ export const bulkSmsBdSms: SmsProvider<BulkSmsBdCredentials, BulkSmsBdSettings> 
   credentials: BulkSmsBdCredentials,
   settings: BulkSmsBdSettings,
   receiptWindowSeconds: BULKSMSBD_RECEIPT_WINDOW_SECONDS,
+  // No delivery receipts: sent is final, and the reconciler does not count it overdue.
+  receipts: false,
 
   async send(message, { credentials, settings }, ctx) {
     const number = bulkSmsBdNumber(message.to);

@@ -181,6 +181,8 @@ export const sslWirelessSms: SmsProvider<SslWirelessCredentials, SslWirelessSett
   credentials: SslWirelessCredentials,
   settings: SslWirelessSettings,
   receiptWindowSeconds: SSLWIRELESS_RECEIPT_WINDOW_SECONDS,
+  // No delivery receipts: sent is final, and the reconciler does not count it overdue.
+  receipts: false,
 
   async send(message, { credentials, settings }, ctx) {
     const msisdn = sslWirelessMsisdn(message.to);
