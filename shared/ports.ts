@@ -6,6 +6,7 @@ import type {
   Customer,
   CustomerStatus,
   Gateway,
+  GatewayTry,
   Message,
   MessageStatus,
   Operator,
@@ -155,7 +156,7 @@ export interface MessageStore {
    */
   takeOverClaim(operatorId: string, id: string, expiredUntil: string, until: string, now: string): Promise<Message | undefined>;
   /** Gives the claim back after a retryable failure, noting the attempt and the error. */
-  release(operatorId: string, id: string, error: string, now: string): Promise<void>;
+  release(operatorId: string, id: string, error: string, now: string, tried?: GatewayTry): Promise<void>;
   /**
    * Records a status change only if the current status is one of allowedPredecessors(change.status).
    * Returns false (and writes nothing) when the message has already moved past it.
@@ -165,7 +166,7 @@ export interface MessageStore {
     id: string,
     change: StatusChange,
     /** `receiptDueAt`, with `sent`: when the reconciler should ask about a receipt that has not come (ISO). */
-    extra?: { providerMessageId?: string; gatewayId?: string; receiptDueAt?: string },
+    extra?: { providerMessageId?: string; gatewayId?: string; receiptDueAt?: string; tried?: GatewayTry },
   ): Promise<boolean>;
   /** Moves a sent message's next receipt check to `dueAt` (the reconciler asked and has no final answer yet). */
   postponeReceiptCheck(operatorId: string, id: string, dueAt: string): Promise<void>;

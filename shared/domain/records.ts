@@ -81,6 +81,17 @@ export interface StatusChange {
   providerStatus?: string;
 }
 
+/** One provider call for a message. */
+export interface GatewayTry {
+  gatewayId: string;
+  provider: string;
+  /** accepted; rejected (the recipient or message); gateway-fault (the gateway cannot send); unavailable (try again later). */
+  outcome: 'accepted' | 'rejected' | 'gateway-fault' | 'unavailable';
+  at: string;
+  /** The provider's id (accepted) or its reason, in words. */
+  detail?: string;
+}
+
 export interface Message {
   id: string;
   operatorId: string;
@@ -109,6 +120,8 @@ export interface Message {
   erasedAt?: string;
   /** The one resend of this (failed) message. */
   resentAs?: string;
+  /** Every provider call for this message: which gateway, and what came of it. */
+  tries?: GatewayTry[];
   createdAt: string;
   updatedAt: string;
 }

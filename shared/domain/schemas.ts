@@ -161,6 +161,18 @@ export const MessageView = z
     lastError: z.string().optional().describe('The last temporary error while the message is being retried.'),
     resendOf: z.string().optional(),
     resentAs: z.string().optional().describe('The one resend of this failed message.'),
+    tries: z
+      .array(
+        z.object({
+          gatewayId: z.string(),
+          provider: z.string(),
+          outcome: z.enum(['accepted', 'rejected', 'gateway-fault', 'unavailable']),
+          at: z.string(),
+          detail: z.string().optional(),
+        }),
+      )
+      .optional()
+      .describe('Every provider call for this message: the gateway, and what came of it (the provider\'s id, or its reason).'),
     erasedAt: z.string().optional().describe('Set when the customer\'s personal data was erased: `to` is masked and `text` is "[erased]".'),
     history: z.array(StatusChange),
     createdAt: z.string(),

@@ -1,5 +1,5 @@
 import { GatewayFault, ProviderRejected } from '../domain/errors.js';
-import type { Message } from '../domain/records.js';
+import type { GatewayTry, Message } from '../domain/records.js';
 import type { Deps } from '../deps.js';
 import type { SendTask } from '../ports.js';
 import { safeReason } from './error-text.js';
@@ -118,7 +118,15 @@ async function reconcileLostSend(d: D, message: Message, attempt: Attempt): Prom
 }
 
 async function sendClaimed(d: D, message: Message, attempt: Attempt): Promise<DeliveryOutcome> {
-  let accepted: { providerMessageId: string; gatewayId: string; receiptDueAt: string };
+  let accepted: { providerMessageId: string; gatewayId: string; receiptDueAt: string; provider: string };
+  // Recorded on the message with the outcome: which gateway was tried and what it said.
+  const tried = (outcome: GatewayTry['outcome'], error: unknown): GatewayTry => ({
+    gatewayId: message.gatewayId,
+    provider: message.provider,
+    outcome,
+    at: d.clock.now().toISOString(),
+    detail: safeReason(error),
+  });
   try {
     const opened = await openGateway(d, message.gatewayId);
     if (!opened) throw new ProviderRejected(`Gateway ${message.gatewayId} no longer exists.`);
@@ -127,13 +135,18 @@ async function sendClaimed(d: D, message: Message, attempt: Attempt): Promise<De
       { credentials: opened.credentials, settings: opened.settings },
       providerContext(d, opened.gateway.id),
     );
-    accepted = { providerMessageId: reply.providerMessageId, gatewayId: opened.gateway.id, receiptDueAt: receiptDueAt(opened.provider, d.clock.now()) };
+    accepted = {
+      providerMessageId: reply.providerMessageId,
+      gatewayId: opened.gateway.id,
+      provider: opened.gateway.provider,
+      receiptDueAt: receiptDueAt(opened.provider, d.clock.now()),
+    };
   } catch (error) {
     if (error instanceof ProviderRejected) {
-      await fail(d, message, error.message, error.code);
+      await fail(d, message, error.message, error.code, tried('rejected', error));
       return 'rejected';
     }
-    return retryOrGiveUp(d, message, attempt, error, 'sending');
+    return retryOrGiveUp(d, message, attempt, error, 'sending', { tried: tried(error instanceof GatewayFault ? 'gateway-fault' : 'unavailable', error) });
   }
   // The provider has it. From here on, no error may lead to another provider call.
   const at = d.clock.now().toISOString();
@@ -154,21 +167,33 @@ async function sendClaimed(d: D, message: Message, attempt: Attempt): Promise<De
 }
 
 /** A temporary failure: the message goes back for a retry, or, at its last attempt, is failed. */
-async function retryOrGiveUp(d: D, message: Message, attempt: Attempt, error: unknown, doing: string, options: { keepClaim?: boolean } = {}): Promise<never> {
+async function retryOrGiveUp(
+  d: D,
+  message: Message,
+  attempt: Attempt,
+  error: unknown,
+  doing: string,
+  options: { keepClaim?: boolean; tried?: GatewayTry } = {},
+): Promise<never> {
   const reason = safeReason(error);
   if (message.attempts >= attempt.maxAttempts || attempt.receiveCount >= attempt.maxReceiveCount) {
     const unknown = options.keepClaim ? '. The send outcome is unknown: resend it if it did not arrive.' : '';
     const context = doing === 'sending' ? '' : ` (${doing})`;
-    await fail(d, message, `Gave up after ${message.attempts} attempts${context}: ${reason}${unknown}`);
+    await fail(d, message, `Gave up after ${message.attempts} attempts${context}: ${reason}${unknown}`, undefined, options.tried);
     throw new RetryLater(reason, true, error instanceof GatewayFault); // also lands in the DLQ, for the operator's alarm
   }
-  if (!options.keepClaim) await withStorageRetries(() => d.messages.release(message.operatorId, message.id, reason, d.clock.now().toISOString()));
+  if (!options.keepClaim) await withStorageRetries(() => d.messages.release(message.operatorId, message.id, reason, d.clock.now().toISOString(), options.tried));
   // A gateway fault is retried like a temporary error (failover to the next gateway comes with priorities), and alarmed.
   throw new RetryLater(reason, false, error instanceof GatewayFault);
 }
 
-async function fail(d: D, message: Message, reason: string, providerStatus?: string) {
+async function fail(d: D, message: Message, reason: string, providerStatus?: string, tried?: GatewayTry) {
   await withStorageRetries(() =>
-    d.messages.transition(message.operatorId, message.id, { status: 'failed', at: d.clock.now().toISOString(), reason: safeReason(reason), providerStatus }),
+    d.messages.transition(
+      message.operatorId,
+      message.id,
+      { status: 'failed', at: d.clock.now().toISOString(), reason: safeReason(reason), providerStatus },
+      { tried },
+    ),
   );
 }

@@ -1,3 +1,4 @@
+import type { GatewayTry } from '../domain/records.js';
 import type { Deps } from '../deps.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -29,14 +30,17 @@ export async function recordSent(
   d: Pick<Deps, 'messages'>,
   operatorId: string,
   messageId: string,
-  accepted: { providerMessageId: string; gatewayId: string; at: string; receiptDueAt?: string },
+  accepted: { providerMessageId: string; gatewayId: string; at: string; receiptDueAt?: string; provider?: string },
 ): Promise<void> {
+  const tried: GatewayTry | undefined = accepted.provider
+    ? { gatewayId: accepted.gatewayId, provider: accepted.provider, outcome: 'accepted', at: accepted.at, detail: accepted.providerMessageId }
+    : undefined;
   await withStorageRetries(() =>
     d.messages.transition(
       operatorId,
       messageId,
       { status: 'sent', at: accepted.at, providerStatus: 'accepted' },
-      { providerMessageId: accepted.providerMessageId, gatewayId: accepted.gatewayId, receiptDueAt: accepted.receiptDueAt },
+      { providerMessageId: accepted.providerMessageId, gatewayId: accepted.gatewayId, receiptDueAt: accepted.receiptDueAt, tried },
     ),
   );
 }

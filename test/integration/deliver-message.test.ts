@@ -32,6 +32,7 @@ describe('the sender sends each message at most once', () => {
     const message = await queue();
     expect(await deliverMessage(d, { operatorId: 'demo', messageId: message.id }, attempt)).toBe('sent');
     const once = await d.messages.get('demo', message.id);
+    expect(once?.tries).toEqual([{ gatewayId: message.gatewayId, provider: 'sandbox', outcome: 'accepted', at: expect.any(String), detail: once?.providerMessageId }]);
     expect(await deliverMessage(d, { operatorId: 'demo', messageId: message.id }, { ...attempt, receiveCount: 2 })).toBe('duplicate');
     const twice = await d.messages.get('demo', message.id);
     expect(once?.status).toBe('sent');
@@ -96,6 +97,9 @@ describe('the sender sends each message at most once', () => {
     const stored = await d.messages.get('demo', message.id);
     expect(stored).toMatchObject({ status: 'failed', attempts: 3 });
     expect(stored?.history.at(-1)?.reason).toMatch(/Gave up after 3 attempts/);
+    // Each provider call is on the message, with its gateway and what came of it.
+    expect(stored?.tries?.map((t) => t.outcome)).toEqual(['unavailable', 'unavailable', 'unavailable']);
+    expect(stored?.tries?.[0]).toMatchObject({ gatewayId: message.gatewayId, provider: 'sandbox', detail: expect.stringMatching(/9999/) });
   });
 
   it('defers a duplicate delivery of a claimed message with a fresh task that waits for the claim, spending no receives', async () => {

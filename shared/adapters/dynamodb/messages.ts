@@ -199,16 +199,16 @@ export const dynamoMessageStore: MessageStore = {
     }
   },
 
-  async release(operatorId, id, error, now) {
+  async release(operatorId, id, error, now, tried) {
     try {
       await documentClient().send(
         new UpdateCommand({
           TableName: config().TABLE_NAME,
           Key: key.message(operatorId, id),
-          UpdateExpression: 'REMOVE claimedUntil, claimedAt SET lastError = :error, updatedAt = :now',
+          UpdateExpression: `REMOVE claimedUntil, claimedAt SET lastError = :error, updatedAt = :now${tried ? ', tries = list_append(if_not_exists(tries, :none), :tried)' : ''}`,
           ConditionExpression: '#status = :queued',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':error': error, ':now': now, ':queued': 'queued' },
+          ExpressionAttributeValues: { ':error': error, ':now': now, ':queued': 'queued', ...(tried ? { ':tried': [tried], ':none': [] } : {}) },
         }),
       );
     } catch (e) {
@@ -239,6 +239,11 @@ export const dynamoMessageStore: MessageStore = {
     if (extra.providerMessageId) {
       sets.push('providerMessageId = :pid');
       values[':pid'] = extra.providerMessageId;
+    }
+    if (extra.tried) {
+      sets.push('tries = list_append(if_not_exists(tries, :none), :tried)');
+      values[':tried'] = [extra.tried];
+      values[':none'] = [];
     }
     const update: UpdateCommandInput = {
       TableName,
