@@ -127,6 +127,13 @@ export const httpFunctions: HttpFunction[] = [
     timeoutSeconds: 10,
   },
   {
+    // Ready descriptions of real SMS gateways for the generic HTTP provider.
+    id: 'PresetsApi',
+    entry: 'functions/api/presets.ts',
+    routes: ['GET /v1/gateway-presets'],
+    timeoutSeconds: 10,
+  },
+  {
     // One entry point for every channel and provider: POST receipts and inbound messages, GET handshakes.
     id: 'Webhooks',
     entry: 'functions/webhooks/receive.ts',

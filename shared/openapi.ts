@@ -21,6 +21,7 @@ import {
   TemplateInput,
   TemplateView,
 } from './domain/schemas.js';
+import { GatewayPresetView } from './services/presets.js';
 
 /** /openapi.json, generated from the same zod schemas the handlers parse with. */
 export function openApiDocument(serverUrl?: string) {
@@ -67,6 +68,7 @@ export function openApiDocument(serverUrl?: string) {
   route({ method: 'delete', path: '/v1/gateways/{id}', summary: 'Delete a gateway. The default SMS gateway can be deleted only when it is the operator\'s last one (the default is then cleared); messages still queued through a deleted gateway fail with "Gateway … no longer exists"', request: { params: idPath }, responses: { 204: { description: 'Deleted' }, 409: problem('It is the operator\'s default SMS gateway and another gateway exists: make that one the default first.'), ...errors } });
   route({ method: 'post', path: '/v1/gateways/{id}/test', summary: 'Send a real test message through the gateway now and say what the provider answered (not stored in the history, not counted in messagesPerDay; destination rules apply)', request: { params: idPath, body: { content: { 'application/json': { schema: GatewayTest } } } }, responses: { 200: ok(GatewayTestResult, 'What the provider said: ok, or why not (a provider\'s refusal is never a 5xx)'), ...errors } });
   route({ method: 'get', path: '/v1/providers', summary: 'Every provider of every channel, with JSON Schemas of its credentials (writeOnly) and settings, for building gateway setup forms', responses: { 200: ok(z.object({ items: z.array(ProviderView) })), ...errors } });
+  route({ method: 'get', path: '/v1/gateway-presets', summary: 'Ready descriptions of real SMS gateways for the generic HTTP provider: create one with POST /v1/gateways { provider: "http", preset, credentials, settings: { sender } }', responses: { 200: ok(z.object({ items: z.array(GatewayPresetView) })), ...errors } });
   const webhookParams = z.object({ channel: z.string(), provider: z.string(), gatewayId: z.string() });
   registry.registerPath({ method: 'post', path: '/webhooks/{channel}/{provider}/{gatewayId}', summary: 'Provider delivery receipts (signed by the provider; no API key)', request: { params: webhookParams }, responses: { 200: ok(z.object({ recorded: z.number(), unchanged: z.number() })), 401: problem('Signature does not match.'), 404: problem('Unknown gateway or message.') } });
   registry.registerPath({ method: 'get', path: '/webhooks/{channel}/{provider}/{gatewayId}', summary: 'A provider\'s webhook verification handshake (e.g. Meta\'s hub.challenge); 404 for providers without one', request: { params: webhookParams }, responses: { 200: { description: 'The challenge, as the provider expects it', content: { 'text/plain': { schema: z.string() } } }, 403: { description: 'Wrong verify token' }, 404: problem('Unknown gateway, or a provider without a handshake.') } });

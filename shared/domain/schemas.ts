@@ -202,6 +202,12 @@ export const GatewayInput = z
     provider: z.string().min(1),
     credentials: z.record(z.string(), z.unknown()).optional().describe('Secret fields for the provider; required on create, kept when omitted on update. Never returned.'),
     settings: z.record(z.string(), z.unknown()).default({}),
+    preset: z
+      .string()
+      .min(1)
+      .max(40)
+      .optional()
+      .describe('With provider "http": a preset id from GET /v1/gateway-presets; the preset supplies the settings but the sender, and names the credential fields.'),
     default: z.boolean().default(false).describe('Send this operator\'s SMS through this gateway.'),
   })
   .meta({ id: 'GatewayInput' });

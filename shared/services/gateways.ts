@@ -11,6 +11,7 @@ import { safeReason } from './error-text.js';
 import type { Deps } from '../deps.js';
 import type { ProviderContext, SmsProvider } from '../ports.js';
 import { zodFields } from '../domain/zod-fields.js';
+import { applyPreset, checkHttpGateway } from './presets.js';
 
 type D = Pick<Deps, 'gateways' | 'operators' | 'cipher' | 'clock' | 'publicBaseUrl'>;
 
@@ -36,9 +37,13 @@ function parseWith<T>(schema: { safeParse(v: unknown): { success: true; data: T 
 }
 
 /** Creates (no id) or replaces (id) a gateway. Credentials may be omitted on replace to keep the sealed ones. */
-export async function saveGateway(d: D, operator: Operator, input: GatewayInputT, id?: string) {
+export async function saveGateway(d: D, operator: Operator, given: GatewayInputT, id?: string) {
+  // A preset (provider http) supplies the settings but the sender.
+  const input = applyPreset(given);
   const provider = providerFor(input.provider);
   const settings = parseWith(provider.settings, input.settings, 'settings');
+  // A tenant's URL: checked by the outbound guard now (and again on every send).
+  if (provider.id === 'http') await checkHttpGateway(settings, input.credentials);
   const existing = id ? await d.gateways.get(id) : undefined;
   if (id && (!existing || existing.operatorId !== operator.id)) throw notFound(`Gateway "${id}"`);
   if (existing && existing.provider !== input.provider && input.credentials === undefined) {

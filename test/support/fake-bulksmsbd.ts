@@ -6,7 +6,7 @@
  * throttling reply (HTTP 429) for given numbers or the next N requests. It records every request.
  */
 import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './net.js';
 
 export interface FakeBulkSmsBdOptions {
   apiKey: string;
@@ -94,8 +94,7 @@ export async function startFakeBulkSmsBd(opts: FakeBulkSmsBdOptions): Promise<Fa
       res.end(body);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server);
 
   return {
     baseUrl: `http://127.0.0.1:${port}`,

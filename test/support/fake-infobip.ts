@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './net.js';
 
 export interface FakeInfobipRequest {
   method: string;
@@ -111,8 +111,7 @@ export async function startFakeInfobip(opts: { apiKey: string }): Promise<FakeIn
       record.replyStatus = await handle(req, res);
     })();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server);
 
   return {
     baseUrl: `http://127.0.0.1:${port}`,

@@ -12,8 +12,8 @@
  */
 import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { WebhookRequest } from '../../shared/ports.js';
+import { listenOnLoopback } from './net.js';
 
 export type MessageBirdFailure = 'invalid-recipient' | 'invalid-originator' | 'no-balance' | 'rate-limited' | 'server-error';
 
@@ -175,8 +175,7 @@ export async function startFakeMessageBird(opts: { accessKey: string; signingKey
       },
     );
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server);
 
   return {
     baseUrl: `http://127.0.0.1:${port}`,

@@ -13,8 +13,8 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { WebhookRequest } from '../../shared/ports.js';
+import { listenOnLoopback } from './net.js';
 
 /** How Meta answers one error code: HTTP status, Graph error type, message and details. */
 interface ErrorShape {
@@ -253,8 +253,7 @@ export async function startFakeMeta(opts: FakeMetaOptions): Promise<FakeMeta> {
       },
     );
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server);
 
   return {
     baseUrl: `http://127.0.0.1:${port}`,

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './net.js';
 
 export interface FakeSinchRequest {
   method: string;
@@ -115,8 +115,7 @@ export async function startFakeSinch(opts: { servicePlanId: string; apiToken: st
       record.replyStatus = handle(req, res, record);
     })();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server);
   return {
     baseUrl: `http://127.0.0.1:${port}`,
     requests,

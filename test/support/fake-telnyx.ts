@@ -11,8 +11,8 @@
  */
 import { generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { WebhookRequest } from '../../shared/ports.js';
+import { listenOnLoopback } from './net.js';
 
 /** What the fake can be told to answer. */
 export type TelnyxFailure = 'invalid-to' | 'blocked-stop' | 'invalid-from' | 'account-disabled' | 'rate-limited' | 'server-error';
@@ -156,8 +156,7 @@ export async function startFakeTelnyx(opts: { apiKey: string }): Promise<FakeTel
       },
     );
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server);
 
   return {
     baseUrl: `http://127.0.0.1:${port}`,

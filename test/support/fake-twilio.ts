@@ -12,8 +12,8 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { measureSms } from '../../shared/domain/segments.js';
+import { listenOnLoopback } from './net.js';
 
 export interface FakeTwilioOptions {
   accountSid: string;
@@ -393,8 +393,7 @@ export async function startFakeTwilio(opts: FakeTwilioOptions): Promise<FakeTwil
       },
     );
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server);
 
   return {
     baseUrl: `http://127.0.0.1:${port}`,

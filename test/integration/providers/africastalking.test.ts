@@ -1,5 +1,3 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   africasTalkingSms,
@@ -12,6 +10,7 @@ import type { OutboundSms, ProviderContext, WebhookRequest } from '../../../shar
 import { rejection } from '../../support/expect-error.js';
 import { startFakeAfricasTalking, type FakeAfricasTalking } from '../../support/fake-africastalking.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../support/webhook-receiver.js';
+import { freePortThatRefuses } from '../../support/net.js';
 
 const BASE_URL_VARIABLE = 'ISPNOTIFY_BASE_URL_AFRICASTALKING';
 const USERNAME = 'ispnet';
@@ -29,13 +28,6 @@ function sms(to: string, text = ENGLISH, statusCallbackUrl = ''): OutboundSms {
   return { messageId: '01JNMSG0000000000000000000', to, text, statusCallbackUrl };
 }
 
-async function freePortThatRefuses(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe("Africa's Talking SMS provider", () => {
   let fake: FakeAfricasTalking;

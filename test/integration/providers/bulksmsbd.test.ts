@@ -1,5 +1,3 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bulkSmsBdSms, type BulkSmsBdCredentials, type BulkSmsBdSettings } from '../../../shared/adapters/providers/sms/bulksmsbd.js';
 import { smsProvider } from '../../../shared/adapters/providers/sms/registry.js';
@@ -7,6 +5,7 @@ import { DomainError, GatewayFault, ProviderRejected, ProviderUnavailable } from
 import type { OutboundSms, ProviderContext, WebhookRequest } from '../../../shared/ports.js';
 import { rejection } from '../../support/expect-error.js';
 import { startFakeBulkSmsBd, type FakeBulkSmsBd } from '../../support/fake-bulksmsbd.js';
+import { freePortThatRefuses } from '../../support/net.js';
 
 const API_KEY = 'Bh6WCte0rmh9n0CCepCo';
 const WEBHOOK_SECRET = 'a-webhook-secret-of-32-characters';
@@ -18,13 +17,6 @@ const BANGLA = 'প্রিয় গ্রাহক, আপনার ইন্
 
 const sms = (to: string, text = 'Your bill of 500 BDT is due on 5 March.', statusCallbackUrl = ''): OutboundSms => ({ messageId: '01JNMSG0000000000000000000', to, text, statusCallbackUrl });
 
-async function freePortThatRefuses(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('BulkSMSBD SMS provider', () => {
   let fake: FakeBulkSmsBd;

@@ -1,6 +1,4 @@
 import { createHash } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   messageBirdSms,
@@ -12,6 +10,7 @@ import { DomainError, GatewayFault, ProviderRejected, ProviderUnavailable } from
 import type { OutboundSms, ProviderContext, WebhookRequest } from '../../../shared/ports.js';
 import { rejection } from '../../support/expect-error.js';
 import { signMessageBirdJwt, startFakeMessageBird, type FakeMessageBird } from '../../support/fake-messagebird.js';
+import { freePortThatRefuses } from '../../support/net.js';
 
 const ACCESS_KEY = 'live_abcdefghijklmnopqrstuvwx';
 const SIGNING_KEY = 'sk_0123456789abcdef0123456789abcdef';
@@ -28,13 +27,6 @@ function sms(to: string, text = 'Your bill of 500 BDT is due on 5 March.', statu
   return { messageId: MESSAGE_ID, to, text, statusCallbackUrl };
 }
 
-async function freePortThatRefuses(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('MessageBird SMS provider', () => {
   let fake: FakeMessageBird;

@@ -1,5 +1,3 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   META_DEFAULT_API_VERSION,
@@ -20,6 +18,7 @@ import {
   statusPayload,
   type FakeMeta,
 } from '../../support/fake-meta.js';
+import { freePortThatRefuses } from '../../support/net.js';
 
 const ACCESS_TOKEN = 'EAAG' + 'x1y2z3'.repeat(10);
 const APP_SECRET = '0123456789abcdef0123456789abcdef';
@@ -54,13 +53,6 @@ const template = (to: string, name = 'due_reminder', parameters = ['1,200', '5 D
   content: { kind: 'template', name, language, parameters },
 });
 
-async function freePortThatRefuses(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** A fetch that records each request and answers a successful send, sending nothing anywhere. */
 function recordingFetch() {

@@ -1,5 +1,3 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { msg91Sms, type Msg91Credentials, type Msg91Settings } from '../../../shared/adapters/providers/sms/msg91.js';
 import { smsProvider } from '../../../shared/adapters/providers/sms/registry.js';
@@ -8,6 +6,7 @@ import type { OutboundSms, ProviderContext, WebhookRequest } from '../../../shar
 import { rejection } from '../../support/expect-error.js';
 import { startFakeMsg91, type FakeMsg91 } from '../../support/fake-msg91.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../support/webhook-receiver.js';
+import { freePortThatRefuses } from '../../support/net.js';
 
 const BASE_URL_VARIABLE = 'ISPNOTIFY_BASE_URL_MSG91';
 const AUTH_KEY = '344558AVO73xXuTvj608924b4P1';
@@ -29,13 +28,6 @@ function sms(to: string, text = ENGLISH, statusCallbackUrl = ''): OutboundSms {
   return { messageId: '01JNMSG0000000000000000000', to, text, statusCallbackUrl };
 }
 
-async function freePortThatRefuses(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('MSG91 SMS provider', () => {
   let fake: FakeMsg91;

@@ -1,5 +1,3 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { plivoSms, plivoV3Signature, plivoV3SignedString, type PlivoCredentials, type PlivoSettings } from '../../../shared/adapters/providers/sms/plivo.js';
 import { smsProvider } from '../../../shared/adapters/providers/sms/registry.js';
@@ -8,6 +6,7 @@ import type { OutboundSms, ProviderContext, WebhookRequest } from '../../../shar
 import { rejection } from '../../support/expect-error.js';
 import { startFakePlivo, type FakePlivo } from '../../support/fake-plivo.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../support/webhook-receiver.js';
+import { freePortThatRefuses } from '../../support/net.js';
 
 const AUTH_ID = 'MAXXXXXXXXXXXXXXXX01';
 const AUTH_TOKEN = 'plivo-auth-token-0123456789abcdefghij';
@@ -22,13 +21,6 @@ function sms(to: string, text = GSM_TEXT, statusCallbackUrl = ''): OutboundSms {
   return { messageId: '01JNMSG0000000000000000000', to, text, statusCallbackUrl };
 }
 
-async function freePortThatRefuses(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('Plivo SMS provider', () => {
   let fake: FakePlivo;

@@ -1,5 +1,3 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { smsProvider } from '../../../shared/adapters/providers/sms/registry.js';
 import { csmsIdFor, sslWirelessSms, type SslWirelessCredentials, type SslWirelessSettings } from '../../../shared/adapters/providers/sms/sslwireless.js';
@@ -7,6 +5,7 @@ import { DomainError, GatewayFault, ProviderRejected, ProviderUnavailable } from
 import type { OutboundSms, ProviderContext, WebhookRequest } from '../../../shared/ports.js';
 import { rejection } from '../../support/expect-error.js';
 import { startFakeSslWireless, type FakeSslWireless } from '../../support/fake-sslwireless.js';
+import { freePortThatRefuses } from '../../support/net.js';
 
 const API_TOKEN = 'ispnet-1e22baee-51cd-4ad4-bf42-2cef5d0038c1';
 const WEBHOOK_SECRET = 'a-webhook-secret-of-32-characters';
@@ -19,13 +18,6 @@ const BANGLA = 'প্রিয় গ্রাহক, আপনার ইন্
 
 const sms = (to: string, text = 'Your bill of 500 BDT is due on 5 March.', statusCallbackUrl = ''): OutboundSms => ({ messageId: MESSAGE_ID, to, text, statusCallbackUrl });
 
-async function freePortThatRefuses(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('SSL Wireless SMS provider', () => {
   let fake: FakeSslWireless;

@@ -1,5 +1,3 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { smsProvider } from '../../../shared/adapters/providers/sms/registry.js';
 import { telnyxSms, TelnyxCredentials, TelnyxSettings } from '../../../shared/adapters/providers/sms/telnyx.js';
@@ -7,6 +5,7 @@ import { DomainError, GatewayFault, ProviderRejected, ProviderUnavailable } from
 import type { OutboundSms, ProviderContext } from '../../../shared/ports.js';
 import { rejection } from '../../support/expect-error.js';
 import { startFakeTelnyx, type FakeTelnyx } from '../../support/fake-telnyx.js';
+import { freePortThatRefuses } from '../../support/net.js';
 
 const API_KEY = 'KEY0186D5D4E1F5BD0E9F9BE0C2B7F2E4E6_AbCdEfGhIjKlMnOp';
 const PROFILE_ID = '16fd2706-8baf-433b-82eb-8c7fada847da';
@@ -21,13 +20,6 @@ function sms(to: string, text = 'Your bill of 500 BDT is due on 5 March.', statu
   return { messageId: '01JNMSG0000000000000000000', to, text, statusCallbackUrl };
 }
 
-async function freePortThatRefuses(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** A message.finalized (or message.sent) event as Telnyx posts it. */
 function event(eventType: string, id: string, status: string, errors: Array<{ code: string; title: string; detail?: string }> = []) {

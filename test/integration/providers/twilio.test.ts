@@ -16,6 +16,7 @@ import type { OutboundSms, ProviderContext, ProviderLookupQuery, WebhookRequest 
 import { startFakeTwilio, type FakeTwilio } from '../../support/fake-twilio.js';
 import { rejection } from '../../support/expect-error.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../support/webhook-receiver.js';
+import { freePortThatRefuses } from '../../support/net.js';
 
 const ACCOUNT_SID = `AC${'0123456789abcdef'.repeat(2)}`;
 const AUTH_TOKEN = 'c0ffee'.repeat(5) + 'ab';
@@ -52,13 +53,6 @@ function recordingFetch(reply: (method: string) => Response = queuedReply) {
   return { calls, ctx: { ...ctx, fetch: fetchStub } satisfies ProviderContext };
 }
 
-async function freePortThatRefuses(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function sms(to: string, statusCallbackUrl = ''): OutboundSms {
   return { messageId: '01JNMSG0000000000000000000', to, text: 'Your bill of 500 BDT is due on 5 March.', statusCallbackUrl };

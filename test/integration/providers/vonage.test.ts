@@ -1,5 +1,3 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { smsProvider } from '../../../shared/adapters/providers/sms/registry.js';
 import { vonageSignature, vonageSms, type VonageCredentials, type VonageSettings } from '../../../shared/adapters/providers/sms/vonage.js';
@@ -8,6 +6,7 @@ import type { OutboundSms, ProviderContext, WebhookRequest } from '../../../shar
 import { rejection } from '../../support/expect-error.js';
 import { startFakeVonage, type FakeVonage } from '../../support/fake-vonage.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../support/webhook-receiver.js';
+import { freePortThatRefuses } from '../../support/net.js';
 
 const API_KEY = 'a1b2c3d4';
 const API_SECRET = 'S3cr3tS3cr3tS3cr';
@@ -26,13 +25,6 @@ function sms(to: string, text = GSM_TEXT, statusCallbackUrl = ''): OutboundSms {
   return { messageId: '01JNMSG0000000000000000000', to, text, statusCallbackUrl };
 }
 
-async function freePortThatRefuses(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('Vonage SMS provider', () => {
   let fake: FakeVonage;

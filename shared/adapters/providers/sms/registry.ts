@@ -13,6 +13,7 @@ import { telnyxSms } from './telnyx.js';
 import { messageBirdSms } from './messagebird.js';
 import { sslWirelessSms } from './sslwireless.js';
 import { bulkSmsBdSms } from './bulksmsbd.js';
+import { httpGatewaySms } from './http-gateway.js';
 
 export const smsProviders: Record<string, SmsProvider<any, any>> = {
   [africasTalkingSms.id]: africasTalkingSms,
@@ -28,6 +29,7 @@ export const smsProviders: Record<string, SmsProvider<any, any>> = {
   [messageBirdSms.id]: messageBirdSms,
   [sslWirelessSms.id]: sslWirelessSms,
   [bulkSmsBdSms.id]: bulkSmsBdSms,
+  [httpGatewaySms.id]: httpGatewaySms,
 };
 
 export function smsProvider(id: string): SmsProvider<any, any> | undefined {

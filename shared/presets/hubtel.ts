@@ -1,0 +1,22 @@
+import type { GatewayPreset } from './preset.js';
+
+/** Hubtel Simple SEND SMS (GET): client id and secret as query parameters (URL authentication). */
+export const hubtel: GatewayPreset = {
+  id: 'hubtel',
+  name: 'Hubtel',
+  country: 'GH',
+  docs: 'https://businessdocs-developers.hubtel.com/docs/simple-messaging',
+  credentials: ['clientId', 'clientSecret'],
+  operatorSettings: ['sender'],
+  settings: {
+    request: {
+      method: 'GET',
+      url: 'https://sms.hubtel.com/v1/messages/send',
+      contentType: 'form',
+      query: { clientid: '{{credentials.clientId}}', clientsecret: '{{credentials.clientSecret}}', from: '{{sender}}', to: '{{to}}', content: '{{text}}' },
+    },
+    numberFormat: 'digits',
+    success: { statusCodes: [200, 201], jsonPath: '$.messageId' },
+    messageId: { jsonPath: '$.messageId' },
+  },
+};

@@ -1,0 +1,20 @@
+/** Every ready gateway preset for the generic HTTP provider, by id. One file per preset. */
+import { bulksmsbd } from './bulksmsbd.js';
+import { hubtel } from './hubtel.js';
+import { kaleyra } from './kaleyra.js';
+import { lox24 } from './lox24.js';
+import type { GatewayPreset } from './preset.js';
+import { sparrow } from './sparrow.js';
+import { termii } from './termii.js';
+import { textlocal } from './textlocal.js';
+import { unecast } from './unecast.js';
+import { unifonic } from './unifonic.js';
+import { zenvia } from './zenvia.js';
+
+export type { GatewayPreset } from './preset.js';
+
+export const gatewayPresets: readonly GatewayPreset[] = [bulksmsbd, hubtel, kaleyra, lox24, sparrow, termii, textlocal, unecast, unifonic, zenvia];
+
+export function gatewayPreset(id: string): GatewayPreset | undefined {
+  return gatewayPresets.find((preset) => preset.id === id);
+}
