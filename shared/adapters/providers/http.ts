@@ -140,6 +140,13 @@ export function verifyUrlToken(request: { url: string }, webhookSecret: string):
   return token !== null && webhookSecret.length > 0 && timingSafeEqualStrings(token, webhookSecret);
 }
 
+/** The first entry of an `errors` array in a JSON error reply (Telnyx, MessageBird, ...), if it is an object. */
+export function firstListedError<T extends object>(json: unknown): Partial<T> | undefined {
+  const errors = json !== null && typeof json === 'object' ? (json as { errors?: unknown }).errors : undefined;
+  const first = Array.isArray(errors) ? (errors[0] as unknown) : undefined;
+  return first !== null && typeof first === 'object' ? (first as Partial<T>) : undefined;
+}
+
 /** Constant-time comparison of two strings; different lengths compare unequal. */
 export function timingSafeEqualStrings(a: string, b: string): boolean {
   const left = Buffer.from(a, 'utf8');

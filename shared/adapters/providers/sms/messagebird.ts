@@ -17,7 +17,7 @@ import { measureSms } from '../../../domain/segments.js';
 import type { ProviderStatusUpdate, SmsProvider, WebhookRequest } from '../../../ports.js';
 import { safeExcerpt } from '../../outbound/excerpt.js';
 import { providerBaseUrl } from '../base-url.js';
-import { classifyHttpFailure, httpRequest, timingSafeEqualStrings, type HttpReply } from '../http.js';
+import { classifyHttpFailure, firstListedError, type HttpReply, httpRequest, timingSafeEqualStrings } from '../http.js';
 
 /** MessageBird's REST API origin. */
 export const MESSAGEBIRD_API_BASE_URL = 'https://rest.messagebird.com';
@@ -73,11 +73,7 @@ interface MessageBirdApiError {
   parameter?: unknown;
 }
 
-function firstError(json: unknown): MessageBirdApiError | undefined {
-  const errors = json !== null && typeof json === 'object' ? (json as { errors?: unknown }).errors : undefined;
-  const first = Array.isArray(errors) ? (errors[0] as unknown) : undefined;
-  return first !== null && typeof first === 'object' ? (first as MessageBirdApiError) : undefined;
-}
+const firstError = (json: unknown) => firstListedError<MessageBirdApiError>(json);
 
 /**
  * The error a failed MessageBird reply means. Its error codes: 2 request not allowed (access

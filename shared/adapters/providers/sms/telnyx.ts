@@ -13,7 +13,7 @@ import { GatewayFault, invalid, ProviderRejected, ProviderUnavailable } from '..
 import type { ProviderStatusUpdate, SmsProvider, WebhookRequest } from '../../../ports.js';
 import { safeExcerpt } from '../../outbound/excerpt.js';
 import { providerBaseUrl } from '../base-url.js';
-import { classifyHttpFailure, postJson, type HttpReply } from '../http.js';
+import { classifyHttpFailure, firstListedError, type HttpReply, postJson } from '../http.js';
 
 /** Telnyx's REST API origin. */
 export const TELNYX_API_BASE_URL = 'https://api.telnyx.com';
@@ -120,11 +120,7 @@ interface TelnyxApiError {
   detail?: unknown;
 }
 
-function firstError(json: unknown): TelnyxApiError | undefined {
-  const errors = json !== null && typeof json === 'object' ? (json as { errors?: unknown }).errors : undefined;
-  const first = Array.isArray(errors) ? (errors[0] as unknown) : undefined;
-  return first !== null && typeof first === 'object' ? (first as TelnyxApiError) : undefined;
-}
+const firstError = (json: unknown) => firstListedError<TelnyxApiError>(json);
 
 /** The error a failed Telnyx reply means. */
 function failure(reply: HttpReply): ProviderRejected | ProviderUnavailable | GatewayFault {
