@@ -296,7 +296,7 @@ export interface SmsProvider<Credentials = Record<string, unknown>, Settings = R
   /** Async where the check needs a fetch (e.g. an AWS SNS signing certificate, fetched through ctx.fetch). */
   verifySignature(request: WebhookRequest, gateway: { credentials: Credentials; settings: Settings }, ctx?: ProviderContext): boolean | Promise<boolean>;
   /** Maps the provider's receipt to our statuses; statuses we do not track (e.g. "sending") are dropped. */
-  parseWebhook(request: WebhookRequest): ProviderStatusUpdate[];
+  parseWebhook(request: WebhookRequest, gateway?: { settings: Settings }): ProviderStatusUpdate[];
   /**
    * Asks the provider about a message whose outcome we lost (a worker died during the call, or no
    * receipt came). Throws ProviderUnavailable when it cannot answer now. Providers that cannot be
@@ -305,8 +305,10 @@ export interface SmsProvider<Credentials = Record<string, unknown>, Settings = R
   lookup?(query: ProviderLookupQuery, gateway: { credentials: Credentials; settings: Settings }, ctx: ProviderContext): Promise<ProviderLookupResult>;
   /** How long after `sent` a receipt normally arrives; past it, the reconciler asks `lookup`. */
   receiptWindowSeconds?: number;
-  /** false: this gateway sends no delivery receipts, so `sent` is final (the reconciler does not wait for one). */
+  /** false: this provider sends no delivery receipts, so `sent` is final (the reconciler does not wait for one). */
   receipts?: false;
+  /** For providers where it depends on the gateway's settings (the generic HTTP gateway's receipt mapping). */
+  sendsReceipts?(settings: Settings): boolean;
 }
 
 // ---- WhatsApp (issue 6: adapters first; routing, fallback and the message record follow) ----

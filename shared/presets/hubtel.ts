@@ -16,7 +16,8 @@ export const hubtel: GatewayPreset = {
       query: { clientid: '{{credentials.clientId}}', clientsecret: '{{credentials.clientSecret}}', from: '{{sender}}', to: '{{to}}', content: '{{text}}' },
     },
     numberFormat: 'digits',
-    success: { statusCodes: [200, 201], jsonPath: '$.messageId' },
+    // The docs show messageId at the top level (and, on another page, under data): accept by status, id when found.
+    success: { statusCodes: [200, 201] },
     messageId: { jsonPath: '$.messageId' },
   },
 };

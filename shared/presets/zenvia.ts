@@ -17,7 +17,7 @@ export const zenvia: GatewayPreset = {
       body: { from: '{{sender}}', to: '{{to}}', contents: [{ type: 'text', text: '{{text}}' }] },
     },
     numberFormat: 'digits',
-    success: { statusCodes: [200], jsonPath: '$.id' },
+    success: { statusCodes: [200] },
     messageId: { jsonPath: '$.id' },
   },
 };

@@ -66,7 +66,7 @@ async function askAboutOverdue(d: D, pending: PendingMessage, now: Date): Promis
   const message = await d.messages.get(pending.operatorId, pending.messageId);
   if (!message || message.status !== 'sent') return 'not-due';
   const opened = await openGateway(d, message.gatewayId);
-  if (opened?.provider.receipts === false) {
+  if (opened && (opened.provider.receipts === false || opened.provider.sendsReceipts?.(opened.settings) === false)) {
     // This gateway never sends receipts: sent is its last word, nothing is overdue.
     await d.messages.stopReceiptChecks(message.operatorId, message.id);
     return 'not-due';

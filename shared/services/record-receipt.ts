@@ -40,7 +40,7 @@ export async function recordReceipt(d: D, channel: string, providerId: string, g
   }
   let updates;
   try {
-    updates = opened.provider.parseWebhook(request);
+    updates = opened.provider.parseWebhook(request, { settings: opened.settings });
   } catch (error) {
     if (error instanceof DomainError) throw error;
     throw invalid(`The ${providerId} receipt could not be read: ${error instanceof Error ? error.message : String(error)}`);

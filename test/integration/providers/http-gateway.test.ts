@@ -253,16 +253,19 @@ describe('http receipts', () => {
   });
 
   it('reads id and status from a JSON body, a form body or the query', () => {
-    const parse = (request: WebhookRequest) => (httpGatewaySms.parseWebhook as (r: WebhookRequest, g: { settings: HttpGatewaySettings }) => unknown)(request, { settings: s() });
+    const parse = (request: WebhookRequest) => httpGatewaySms.parseWebhook(request, { settings: s() });
     expect(parse(hook('', '{"msgid":"A1","status":"DELIVRD"}', 'application/json'))).toEqual([{ providerMessageId: 'A1', status: 'delivered', providerStatus: 'DELIVRD' }]);
     expect(parse(hook('', 'msgid=A2&status=UNDELIV', 'application/x-www-form-urlencoded'))).toMatchObject([{ providerMessageId: 'A2', status: 'failed', providerStatus: 'UNDELIV' }]);
     expect(parse(hook('&msgid=A3&status=delivered'))).toMatchObject([{ providerMessageId: 'A3', status: 'delivered' }]);
     expect(parse(hook('&msgid=A4&status=ENROUTE'))).toEqual([]);
   });
 
-  it('reads with the settings seen by verifySignature when only the request is passed', async () => {
+  it('refuses a receipt for a gateway without a receipt mapping, and says it sends none (sent is final)', () => {
+    const { receipt: _receipt, ...withoutMapping } = s();
     const request = hook('', '{"msgid":"B1","status":"REJECTD"}', 'application/json');
-    expect(await httpGatewaySms.verifySignature(request, { credentials, settings: s() })).toBe(true);
-    expect(httpGatewaySms.parseWebhook(request)).toMatchObject([{ providerMessageId: 'B1', status: 'failed' }]);
+    expect(() => httpGatewaySms.parseWebhook(request, { settings: withoutMapping as HttpGatewaySettings })).toThrow(/no receipt mapping/);
+    expect(httpGatewaySms.sendsReceipts?.(withoutMapping as HttpGatewaySettings)).toBe(false);
+    expect(httpGatewaySms.sendsReceipts?.(s())).toBe(true);
   });
+
 });

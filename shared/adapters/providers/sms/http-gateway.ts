@@ -184,6 +184,10 @@ function defaultKind(status: number): Kind {
   return 'gateway'; // 1xx/3xx: a redirect is not followed (secrets), the URL needs fixing
 }
 
+/** Tenant regexes only ever see the start of a reply, so a bad pattern's cost stays bounded. */
+const REGEX_INPUT = 16 * 1024;
+const regexInput = (body: string) => body.slice(0, REGEX_INPUT);
+
 function parseJson(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
@@ -201,7 +205,7 @@ function quote(body: string, secrets: string[]): string {
 
 function succeeded(settings: HttpGatewaySettings, reply: GuardedResponse, json: unknown): boolean {
   const { success } = settings;
-  if ('regex' in success) return reply.status >= 200 && reply.status < 300 && new RegExp(success.regex).test(reply.body);
+  if ('regex' in success) return reply.status >= 200 && reply.status < 300 && new RegExp(success.regex).test(regexInput(reply.body));
   if (!success.statusCodes.includes(reply.status)) return false;
   if (success.jsonPath === undefined) return true;
   const found = scalarText(readJsonPath(json, success.jsonPath));
@@ -212,7 +216,7 @@ function providerId(settings: HttpGatewaySettings, reply: GuardedResponse, json:
   const rule = settings.messageId;
   let id: string | undefined;
   if (rule && 'jsonPath' in rule) id = scalarText(readJsonPath(json, rule.jsonPath));
-  else if (rule) id = new RegExp(rule.regex).exec(reply.body)?.[1];
+  else if (rule) id = new RegExp(rule.regex).exec(regexInput(reply.body))?.[1];
   id = id?.trim();
   return id && id.length <= 200 ? id : fallback;
 }
@@ -258,9 +262,6 @@ export function buildRequest(
   return { url: url.href, method: request.method, headers, ...(body !== undefined ? { body } : {}) };
 }
 
-/** Settings handed over by verifySignature, for parseWebhook callers that pass only the request. */
-const receiptSettings = new WeakMap<WebhookRequest, HttpGatewaySettings>();
-
 function receiptFields(request: WebhookRequest): Record<string, unknown> {
   const fields: Record<string, unknown> = {};
   try {
@@ -285,6 +286,8 @@ export const httpGatewaySms: SmsProvider<HttpGatewayCredentials, HttpGatewaySett
   credentials: HttpGatewayCredentials,
   settings: HttpGatewaySettings,
   receiptWindowSeconds: 3600,
+  // Without a receipt mapping the gateway's receipts cannot be read: sent is final, never overdue.
+  sendsReceipts: (settings) => settings.receipt !== undefined,
 
   async send(message, { credentials, settings }, _ctx) {
     const to = formatNumber(message.to, settings.numberFormat);
@@ -304,21 +307,19 @@ export const httpGatewaySms: SmsProvider<HttpGatewayCredentials, HttpGatewaySett
     const said = quote(reply.body, Object.values(credentials));
     const detail = `The HTTP gateway answered HTTP ${reply.status}${said ? `: ${said}` : ''}`;
     const rule = settings.errors?.find(
-      (r) => (r.match.statusCode === undefined || r.match.statusCode === reply.status) && (r.match.regex === undefined || new RegExp(r.match.regex).test(reply.body)) && (r.match.statusCode !== undefined || r.match.regex !== undefined),
+      (r) => (r.match.statusCode === undefined || r.match.statusCode === reply.status) && (r.match.regex === undefined || new RegExp(r.match.regex).test(regexInput(reply.body))) && (r.match.statusCode !== undefined || r.match.regex !== undefined),
     );
     const kind = rule?.kind ?? defaultKind(reply.status);
     throw failure(kind, detail, reply.status === 429 ? 'throttled' : String(reply.status));
   },
 
   /** The gateway calls the webhook URL with ?token=<webhookSecret>. */
-  verifySignature(request, { credentials, settings }) {
-    receiptSettings.set(request, settings);
+  verifySignature(request, { credentials }) {
     return verifyUrlToken(request, credentials.webhookSecret ?? '');
   },
 
   parseWebhook(request: WebhookRequest, gateway?: { settings: HttpGatewaySettings }): ProviderStatusUpdate[] {
-    const settings = gateway?.settings ?? receiptSettings.get(request);
-    const receipt = settings?.receipt;
+    const receipt = gateway?.settings.receipt;
     if (!receipt) throw invalid('This HTTP gateway has no receipt mapping (settings.receipt).');
     const fields = receiptFields(request);
     const id = scalarText(fields[receipt.idField])?.trim();

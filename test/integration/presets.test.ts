@@ -1,0 +1,240 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { HttpGatewaySettings, httpGatewaySms, urlOriginPart } from '../../shared/adapters/providers/sms/http-gateway.js';
+import { gatewayPresets } from '../../shared/presets/index.js';
+import type { ProviderContext } from '../../shared/ports.js';
+import type { apiClient } from '../support/api-client.js';
+import { startDemoStack } from '../support/demo-stack.js';
+import type { startTestStack } from '../support/local-stack.js';
+
+// The test environment has no DNS: the presets' hosts resolve to a public address here (saving a
+// gateway checks its URL with the outbound guard; nothing is ever sent to them in this file).
+const presetHosts = vi.hoisted(() => new Set<string>());
+vi.mock('node:dns/promises', async (importOriginal) => {
+  const original = await importOriginal<typeof import('node:dns/promises')>();
+  const lookup = async (hostname: string, options?: unknown) =>
+    presetHosts.has(hostname) ? [{ address: '93.184.216.34', family: 4 }] : (original.lookup as (h: string, o?: unknown) => Promise<unknown>)(hostname, options);
+  return { ...original, default: { ...original, lookup }, lookup };
+});
+for (const preset of gatewayPresets) presetHosts.add(new URL(urlOriginPart(preset.settings.request.url)!).hostname);
+
+const ENV = 'ISPNOTIFY_ALLOW_PRIVATE_URLS';
+const ctx: ProviderContext = { fetch: globalThis.fetch, clock: { now: () => new Date('2025-03-01T10:00:00.000Z') } };
+const WEBHOOK_SECRET = 'a-webhook-secret-of-32-characters';
+const TEXT = 'Your bill of 500 is due & payable <today>';
+const MESSAGE_ID = '01JNMSG0000000000000000000';
+
+/** Per preset: a number of its country, how the preset must write it, and a success reply as its docs show it. */
+const CASES: Record<string, { to: string; number: string; status?: number; reply: unknown; id: string }> = {
+  bulksmsbd: { to: '+8801711223344', number: '8801711223344', reply: { response_code: 202, message_id: 75162, success_message: 'SMS Submitted Successfully 1', error_message: '' }, id: '75162' },
+  hubtel: { to: '+233241234567', number: '233241234567', status: 201, reply: { rate: 0.0309, messageId: '9c5f3edc-529e-4182-959b-aeb17b9ddad4', status: 0, networkId: '62001', statusDescription: 'request submitted successfully' }, id: '9c5f3edc-529e-4182-959b-aeb17b9ddad4' },
+  kaleyra: { to: '+919876543210', number: '+919876543210', status: 202, reply: { id: 'd2b4f1c8-0a1e-4b55-9c5e-2f3a4b5c6d7e', type: 'DEFAULT', total_count: 1 }, id: 'd2b4f1c8-0a1e-4b55-9c5e-2f3a4b5c6d7e' },
+  lox24: { to: '+4915112345678', number: '+4915112345678', status: 201, reply: { uuid: '7a1f0e8c-3d5b-4e2a-9f6c-8b7d6e5f4a3b', status_code: 100 }, id: '7a1f0e8c-3d5b-4e2a-9f6c-8b7d6e5f4a3b' },
+  sparrow: { to: '+9779841234567', number: '9841234567', reply: { count: 1, response_code: 200, response: '1 mesages has been queued for delivery' }, id: MESSAGE_ID },
+  termii: { to: '+2348031234567', number: '2348031234567', reply: { message_id: '9122821270554876574', message: 'Successfully Sent', balance: 9, user: 'Peter Mcleish' }, id: '9122821270554876574' },
+  textlocal: { to: '+919876543210', number: '919876543210', reply: { balance: 1162, batch_id: 123456789, cost: 1, num_messages: 1, messages: [{ id: '1151346216', recipient: 919876543210 }], status: 'success' }, id: '1151346216' },
+  unecast: { to: '+233241234567', number: '233241234567', reply: { status: 'success', data: [{ message_id: '1ff9c6c0000a1487af1c', message_count: 1 }] }, id: '1ff9c6c0000a1487af1c' },
+  unifonic: { to: '+966501234567', number: '966501234567', reply: { success: true, message: '', errorCode: 'ER-00', data: { MessageID: 42000348806924, Status: 'Sent' } }, id: '42000348806924' },
+  zenvia: { to: '+5511987654321', number: '5511987654321', reply: { id: '0b8e1d42-5c3a-4f6e-8d9b-1a2b3c4d5e6f', direction: 'OUT', channel: 'sms' }, id: '0b8e1d42-5c3a-4f6e-8d9b-1a2b3c4d5e6f' },
+};
+
+interface Seen {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+let server: Server;
+let base: string;
+let seen: Seen[] = [];
+let reply: { status: number; body: string } = { status: 200, body: '{}' };
+const envBefore = process.env[ENV];
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      seen.push({ method: req.method ?? '', path: url.pathname, query: url.searchParams, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+      res.writeHead(reply.status, { 'content-type': 'application/json' });
+      res.end(reply.body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+afterEach(() => {
+  if (envBefore === undefined) delete process.env[ENV];
+  else process.env[ENV] = envBefore;
+});
+
+/** Every value the gateway received: path, query, headers and body fields. */
+function receivedValues(req: Seen, contentType: string): string[] {
+  const values = [decodeURIComponent(req.path), ...req.query.values(), ...Object.values(req.headers).flat().map(String)];
+  if (contentType === 'json' && req.body) {
+    const walk = (v: unknown): string[] => (typeof v === 'string' ? [v] : Array.isArray(v) ? v.flatMap(walk) : v && typeof v === 'object' ? Object.values(v).flatMap(walk) : []);
+    values.push(...walk(JSON.parse(req.body)));
+  } else if (req.body) {
+    values.push(...new URLSearchParams(req.body).values());
+  }
+  return values;
+}
+
+describe('gateway presets', () => {
+  it('are at least 10, with unique ids, a country, https docs and valid http settings', () => {
+    expect(gatewayPresets.length).toBeGreaterThanOrEqual(10);
+    expect(new Set(gatewayPresets.map((p) => p.id)).size).toBe(gatewayPresets.length);
+    expect(Object.keys(CASES).sort()).toEqual(gatewayPresets.map((p) => p.id).sort());
+    for (const preset of gatewayPresets) {
+      expect(preset.country).toMatch(/^[A-Z]{2}$/);
+      expect(preset.docs).toMatch(/^https?:\/\//);
+      expect(preset.settings.request.url).toMatch(/^https:\/\//);
+      expect(HttpGatewaySettings.safeParse({ ...preset.settings, sender: 'MyISP' }).success).toBe(true);
+    }
+  });
+
+  it.each(gatewayPresets.map((p) => [p.id, p] as const))('%s: the adapter builds the request the preset describes', async (id, preset) => {
+    process.env[ENV] = '1';
+    const c = CASES[id]!;
+    const origin = urlOriginPart(preset.settings.request.url)!;
+    const settings = HttpGatewaySettings.parse({ ...preset.settings, sender: 'MyISP', request: { ...preset.settings.request, url: preset.settings.request.url.replace(origin, base) } });
+    const credentials: Record<string, string> = { webhookSecret: WEBHOOK_SECRET };
+    for (const name of preset.credentials) credentials[name] = `secret-${name}-0123`;
+    seen = [];
+    reply = { status: c.status ?? 200, body: JSON.stringify(c.reply) };
+
+    const result = await httpGatewaySms.send({ messageId: MESSAGE_ID, to: c.to, text: TEXT }, { credentials, settings }, ctx);
+    expect(result).toEqual({ providerMessageId: c.id });
+
+    expect(seen).toHaveLength(1);
+    const req = seen[0]!;
+    const expectedPath = new URL(preset.settings.request.url.replace(/\{\{credentials\.(\w+)\}\}/g, (_, name: string) => credentials[name]!)).pathname;
+    expect(req.method).toBe(preset.settings.request.method);
+    expect(req.path).toBe(expectedPath);
+    if (preset.settings.request.method === 'POST') {
+      expect(req.headers['content-type']).toBe(preset.settings.request.contentType === 'json' ? 'application/json' : 'application/x-www-form-urlencoded');
+    }
+    const values = receivedValues(req, preset.settings.request.contentType ?? 'form');
+    for (const name of preset.credentials) expect(values.some((v) => v.includes(credentials[name]!)), `credential ${name}`).toBe(true);
+    expect(values.some((v) => v.includes(WEBHOOK_SECRET))).toBe(false);
+    expect(values).toContain(c.number);
+    expect(values).toContain(TEXT);
+    expect(values).toContain('MyISP');
+  });
+});
+
+describe('presets through the API', () => {
+  let stack: Awaited<ReturnType<typeof startTestStack>>;
+  let api: ReturnType<typeof apiClient>;
+  const fields = (r: { body: { errors?: { field: string }[] } }) => (r.body.errors ?? []).map((e) => e.field).sort();
+
+  beforeAll(async () => {
+    ({ stack, api } = await startDemoStack('presets', { liftRateLimit: true }));
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+  beforeEach(() => {
+    delete process.env[ENV];
+  });
+
+  it('GET /v1/gateway-presets lists every preset with its credential fields and operator settings', async () => {
+    const r = await api.get('/v1/gateway-presets');
+    expect(r.status).toBe(200);
+    expect(r.body.items).toHaveLength(gatewayPresets.length);
+    const termii = r.body.items.find((p: { id: string }) => p.id === 'termii');
+    expect(termii).toEqual({
+      id: 'termii',
+      name: 'Termii',
+      country: 'NG',
+      docs: 'https://developers.termii.com/messaging-api',
+      provider: 'http',
+      credentials: ['apiKey', 'webhookSecret'],
+      settings: ['sender'],
+    });
+    expect((await fetch(`${stack.baseUrl}/v1/gateway-presets`)).status).toBe(401);
+  });
+
+  it('creates a gateway from a preset with only credentials and sender; GET shows the preset\'s settings', async () => {
+    const created = await api.post('/v1/gateways', {
+      name: 'Kaleyra',
+      provider: 'http',
+      preset: 'kaleyra',
+      credentials: { sid: 'HXAP16XXXXXX97IN', apiKey: 'Ac4XXXXX21f', webhookSecret: WEBHOOK_SECRET },
+      settings: { sender: 'KLRHXA' },
+    });
+    expect(created.status).toBe(201);
+    const got = await api.get(`/v1/gateways/${created.body.id}`);
+    expect(got.status).toBe(200);
+    expect(got.body).toMatchObject({ provider: 'http', credentials: { sid: '********', apiKey: '********', webhookSecret: '********' } });
+    const preset = gatewayPresets.find((p) => p.id === 'kaleyra')!;
+    expect(got.body.settings).toMatchObject({ sender: 'KLRHXA', request: preset.settings.request, numberFormat: 'e164', messageId: { jsonPath: '$.id' } });
+    expect(JSON.stringify(got.body)).not.toContain('Ac4XXXXX21f');
+  });
+
+  it('refuses wrong credential fields with a 400 naming the missing and unknown ones', async () => {
+    const r = await api.post('/v1/gateways', {
+      name: 'Termii',
+      provider: 'http',
+      preset: 'termii',
+      credentials: { api_key: 'x', webhookSecret: WEBHOOK_SECRET },
+      settings: { sender: 'MyISP' },
+    });
+    expect(r.status).toBe(400);
+    expect(fields(r)).toEqual(['credentials.apiKey', 'credentials.api_key']);
+  });
+
+  it('refuses settings the preset supplies, a missing sender and an unknown preset', async () => {
+    const base = { name: 'T', provider: 'http', credentials: { apiKey: 'x', webhookSecret: WEBHOOK_SECRET } };
+    const overriding = await api.post('/v1/gateways', { ...base, preset: 'termii', settings: { sender: 'A', numberFormat: 'e164' } });
+    expect(overriding.status).toBe(400);
+    expect(fields(overriding)).toEqual(['settings.numberFormat']);
+    const noSender = await api.post('/v1/gateways', { ...base, preset: 'termii', settings: {} });
+    expect(fields(noSender)).toEqual(['settings.sender']);
+    const unknown = await api.post('/v1/gateways', { ...base, preset: 'nope', settings: { sender: 'A' } });
+    expect(unknown.status).toBe(400);
+    expect(fields(unknown)).toEqual(['preset']);
+    const notHttp = await api.post('/v1/gateways', { ...base, provider: 'sandbox', preset: 'termii', settings: { sender: 'A' } });
+    expect(fields(notHttp)).toEqual(['provider']);
+  });
+
+  it('refuses an http gateway with a loopback URL without ISPNOTIFY_ALLOW_PRIVATE_URLS (400 naming settings.request.url)', async () => {
+    const r = await api.post('/v1/gateways', {
+      name: 'Local',
+      provider: 'http',
+      credentials: { apiKey: 'x', webhookSecret: WEBHOOK_SECRET },
+      settings: { sender: 'A', request: { method: 'POST', url: 'https://127.0.0.1:8443/send', body: { key: '{{credentials.apiKey}}', to: '{{to}}' } } },
+    });
+    expect(r.status).toBe(400);
+    expect(fields(r)).toEqual(['settings.request.url']);
+    expect(JSON.stringify(r.body)).toMatch(/loopback/);
+  });
+
+  it('refuses a templated host and a template credential the gateway does not have', async () => {
+    const templatedHost = await api.post('/v1/gateways', {
+      name: 'H',
+      provider: 'http',
+      credentials: { host: 'x', webhookSecret: WEBHOOK_SECRET },
+      settings: { request: { method: 'GET', url: 'https://{{credentials.host}}/send' } },
+    });
+    expect(templatedHost.status).toBe(400);
+    expect(fields(templatedHost)).toEqual(['settings.request.url']);
+    const missing = await api.post('/v1/gateways', {
+      name: 'M',
+      provider: 'http',
+      credentials: { apiKey: 'x', webhookSecret: WEBHOOK_SECRET },
+      settings: { request: { method: 'GET', url: 'https://api.kaleyra.io/send', query: { k: '{{credentials.token}}' } } },
+    });
+    expect(missing.status).toBe(400);
+    expect(fields(missing)).toEqual(['credentials.token']);
+  });
+});
