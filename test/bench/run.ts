@@ -83,7 +83,7 @@ async function benchPipeline() {
     const done = performance.now();
     latencies.sort((a, b) => a - b);
     console.log(`pipeline  POST /v1/messages: ${total} messages, concurrency ${concurrency}: ${(total / ((accepted - start) / 1000)).toFixed(0)} req/s, latency p50 ${percentile(latencies, 50).toFixed(1)} ms, p95 ${percentile(latencies, 95).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms`);
-    console.log(`pipeline  all ${total - pending.size}/${total} reached a final status ${((done - start) / 1000).toFixed(1)} s after the first request (${((total - pending.size) / ((done - start) / 1000)).toFixed(0)} messages/s end to end, sandbox receipt delay 500 ms)`);
+    console.log(`pipeline  all ${total - pending.size}/${total} reached a final status ${((done - start) / 1000).toFixed(1)} s after the first request (${((total - pending.size) / ((done - start) / 1000)).toFixed(0)} messages/s end to end, sandbox receipt delay 500 ms, scheduled on the queue in whole seconds)`);
   } finally {
     await runtime.stop();
   }
