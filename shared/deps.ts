@@ -2,6 +2,7 @@
 import { kmsCipher } from './adapters/crypto/kms-cipher.js';
 import { localCipher } from './adapters/crypto/local-cipher.js';
 import { dynamoCounterStore } from './adapters/dynamodb/counters.js';
+import { dynamoGatewayCircuits } from './adapters/dynamodb/circuits.js';
 import { dynamoCustomerStore } from './adapters/dynamodb/customers.js';
 import { dynamoErasureStore } from './adapters/dynamodb/erasure.js';
 import { dynamoGatewayStore } from './adapters/dynamodb/gateways.js';
@@ -17,6 +18,7 @@ import type {
   CredentialsCipher,
   CustomerStore,
   ErasureStore,
+  GatewayCircuits,
   GatewayStore,
   MessageStore,
   OperatorStore,
@@ -30,6 +32,7 @@ export interface Deps {
   customers: CustomerStore;
   templates: TemplateStore;
   gateways: GatewayStore;
+  circuits: GatewayCircuits;
   messages: MessageStore;
   /** Daily message limits (shared/services/send-limits.ts). */
   counters: CounterStore;
@@ -54,6 +57,7 @@ export function deps(): Deps {
     customers: dynamoCustomerStore,
     templates: dynamoTemplateStore,
     gateways: dynamoGatewayStore,
+    circuits: dynamoGatewayCircuits,
     messages: dynamoMessageStore,
     counters: dynamoCounterStore,
     erasure: dynamoErasureStore,

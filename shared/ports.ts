@@ -155,6 +155,11 @@ export interface MessageStore {
    * (`expiredUntil`): one worker reconciles it. Returns the message, or undefined if another moved first.
    */
   takeOverClaim(operatorId: string, id: string, expiredUntil: string, until: string, now: string): Promise<Message | undefined>;
+  /**
+   * While this worker holds the claim (`claimedUntil`): notes a gateway fault in `tries` and moves the
+   * message to the next gateway. Returns false when the claim is no longer this worker's.
+   */
+  failOver(operatorId: string, id: string, claimedUntil: string, tried: GatewayTry, next: { gatewayId: string; provider: string }): Promise<boolean>;
   /** Gives the claim back after a retryable failure, noting the attempt and the error. */
   release(operatorId: string, id: string, error: string, now: string, tried?: GatewayTry): Promise<void>;
   /**
@@ -179,6 +184,14 @@ export interface MessageStore {
    * a page at a time, read from a sparse index: the cost follows the pending messages, not the history.
    */
   pending(status: 'queued' | 'sent', before: string): AsyncIterable<PendingMessage[]>;
+}
+
+/** A circuit breaker per gateway, shared by every worker: repeated gateway faults make it skipped for a cool-down. */
+export interface GatewayCircuits {
+  /** The gateways among these whose circuit is open at `now` (ISO), with when it closes. */
+  openUntil(gatewayIds: string[], now: string): Promise<Map<string, string>>;
+  /** Counts a gateway fault; returns when the circuit closes again if this fault opened it. */
+  recordFault(gatewayId: string, now: string): Promise<string | undefined>;
 }
 
 export interface PendingMessage {

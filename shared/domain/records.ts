@@ -62,6 +62,10 @@ export interface Gateway {
   sealedCredentials: string;
   /** Names of the credential fields that were set, so the API can show them masked. */
   credentialFields: string[];
+  /** Absent on gateways saved before priorities: enabled, priority 1. */
+  enabled?: boolean;
+  /** 1 is tried first. */
+  priority?: number;
   createdAt: string;
   updatedAt: string;
 }

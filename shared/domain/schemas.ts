@@ -208,7 +208,15 @@ export const GatewayInput = z
       .max(40)
       .optional()
       .describe('With provider "http": a preset id from GET /v1/gateway-presets; the preset supplies the settings but the sender, and names the credential fields.'),
-    default: z.boolean().default(false).describe('Send this operator\'s SMS through this gateway.'),
+    default: z.boolean().default(false).describe('Send this operator\'s SMS through this gateway (first among gateways of the same priority).'),
+    enabled: z.boolean().default(true).describe('A disabled gateway is never used, nor failed over to.'),
+    priority: z
+      .number()
+      .int('must be a whole number')
+      .min(1, 'must be at least 1')
+      .max(100, 'must be at most 100')
+      .default(1)
+      .describe('1 is tried first. A send that fails because of the gateway (credentials, balance, blocked sender) moves to the next enabled gateway at once.'),
   })
   .meta({ id: 'GatewayInput' });
 
@@ -222,6 +230,9 @@ export const GatewayView = z
     credentials: z.record(z.string(), z.string()).describe('Which secret fields are set, masked.'),
     webhookUrl: z.string().describe('Give this URL to the provider for delivery receipts.'),
     default: z.boolean(),
+    enabled: z.boolean(),
+    priority: z.number().int(),
+    circuitOpenUntil: z.string().optional().describe('Set while the gateway is skipped after repeated gateway faults (a circuit breaker); it is tried again after this time.'),
     createdAt: z.string(),
     updatedAt: z.string(),
   })

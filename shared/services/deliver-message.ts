@@ -1,4 +1,5 @@
 import { GatewayFault, ProviderRejected } from '../domain/errors.js';
+import { gatewayOrder, nextGateway } from '../domain/gateway-order.js';
 import type { GatewayTry, Message } from '../domain/records.js';
 import type { Deps } from '../deps.js';
 import type { SendTask } from '../ports.js';
@@ -6,7 +7,7 @@ import { safeReason } from './error-text.js';
 import { openGateway, providerContext, webhookUrl } from './gateways.js';
 import { receiptDueAt, recordSent, withStorageRetries } from './record-outcome.js';
 
-type D = Pick<Deps, 'messages' | 'gateways' | 'cipher' | 'clock' | 'fetch' | 'publicBaseUrl' | 'queue' | 'journal'>;
+type D = Pick<Deps, 'messages' | 'gateways' | 'operators' | 'circuits' | 'cipher' | 'clock' | 'fetch' | 'publicBaseUrl' | 'queue' | 'journal'>;
 
 /** Thrown to have SQS deliver the task again later (reported as a batch item failure). */
 export class RetryLater extends Error {
@@ -117,7 +118,8 @@ async function reconcileLostSend(d: D, message: Message, attempt: Attempt): Prom
   return 'reconciled';
 }
 
-async function sendClaimed(d: D, message: Message, attempt: Attempt): Promise<DeliveryOutcome> {
+async function sendClaimed(d: D, claimed: Message, attempt: Attempt): Promise<DeliveryOutcome> {
+  let message = claimed;
   let accepted: { providerMessageId: string; gatewayId: string; receiptDueAt: string; provider: string };
   // Recorded on the message with the outcome: which gateway was tried and what it said.
   const tried = (outcome: GatewayTry['outcome'], error: unknown): GatewayTry => ({
@@ -127,26 +129,51 @@ async function sendClaimed(d: D, message: Message, attempt: Attempt): Promise<De
     at: d.clock.now().toISOString(),
     detail: safeReason(error),
   });
-  try {
-    const opened = await openGateway(d, message.gatewayId);
-    if (!opened) throw new ProviderRejected(`Gateway ${message.gatewayId} no longer exists.`);
-    const reply = await opened.provider.send(
-      { messageId: message.id, to: message.to, text: message.text, statusCallbackUrl: webhookUrl(d.publicBaseUrl, opened.gateway) },
-      { credentials: opened.credentials, settings: opened.settings },
-      providerContext(d, opened.gateway.id),
-    );
-    accepted = {
-      providerMessageId: reply.providerMessageId,
-      gatewayId: opened.gateway.id,
-      provider: opened.gateway.provider,
-      receiptDueAt: receiptDueAt(opened.provider, d.clock.now()),
-    };
-  } catch (error) {
-    if (error instanceof ProviderRejected) {
-      await fail(d, message, error.message, error.code, tried('rejected', error));
-      return 'rejected';
+  const failover = await failoverPlan(d, message);
+  const skipTo = failover.skipIfOpen(message.gatewayId);
+  if (skipTo && message.claimedUntil) {
+    // Its gateway is cooling down after repeated faults, and another one is open: go there without calling it.
+    const skipped = tried('gateway-fault', new Error(`Skipped: the gateway's circuit is open until ${skipTo.openUntil}`));
+    if (await d.messages.failOver(message.operatorId, message.id, message.claimedUntil, skipped, { gatewayId: skipTo.gateway.id, provider: skipTo.gateway.provider })) {
+      message = { ...message, gatewayId: skipTo.gateway.id, provider: skipTo.gateway.provider };
     }
-    return retryOrGiveUp(d, message, attempt, error, 'sending', { tried: tried(error instanceof GatewayFault ? 'gateway-fault' : 'unavailable', error) });
+  }
+  for (;;) {
+    try {
+      const opened = await openGateway(d, message.gatewayId);
+      if (!opened) throw new ProviderRejected(`Gateway ${message.gatewayId} no longer exists.`);
+      const reply = await opened.provider.send(
+        { messageId: message.id, to: message.to, text: message.text, statusCallbackUrl: webhookUrl(d.publicBaseUrl, opened.gateway) },
+        { credentials: opened.credentials, settings: opened.settings },
+        providerContext(d, opened.gateway.id),
+      );
+      accepted = {
+        providerMessageId: reply.providerMessageId,
+        gatewayId: opened.gateway.id,
+        provider: opened.gateway.provider,
+        receiptDueAt: receiptDueAt(opened.provider, d.clock.now()),
+      };
+      break;
+    } catch (error) {
+      if (error instanceof ProviderRejected) {
+        await fail(d, message, error.message, error.code, tried('rejected', error));
+        return 'rejected';
+      }
+      if (error instanceof GatewayFault) {
+        // The gateway, not the message: count it against the gateway, and move on to the next one at once.
+        await d.circuits.recordFault(message.gatewayId, d.clock.now().toISOString()).catch(() => undefined);
+        const next = failover.next(message.gatewayId);
+        if (next && message.claimedUntil) {
+          const moved = await withStorageRetries(() =>
+            d.messages.failOver(message.operatorId, message.id, message.claimedUntil!, tried('gateway-fault', error), { gatewayId: next.id, provider: next.provider }),
+          );
+          if (!moved) throw new RetryLater(`Message ${message.id} is no longer held by this worker`);
+          message = { ...message, gatewayId: next.id, provider: next.provider };
+          continue;
+        }
+      }
+      return retryOrGiveUp(d, message, attempt, error, 'sending', { tried: tried(error instanceof GatewayFault ? 'gateway-fault' : 'unavailable', error) });
+    }
   }
   // The provider has it. From here on, no error may lead to another provider call.
   const at = d.clock.now().toISOString();
@@ -164,6 +191,32 @@ async function sendClaimed(d: D, message: Message, attempt: Attempt): Promise<De
       throw storageError;
     }
   }
+}
+
+/**
+ * Where a send may fail over to: the operator's other enabled gateways of the channel, in order,
+ * skipping those whose circuit is open (repeated gateway faults; shared by every worker).
+ */
+async function failoverPlan(d: D, message: Message) {
+  const [operator, gateways] = await Promise.all([d.operators.get(message.operatorId), d.gateways.list(message.operatorId)]);
+  const ordered = gatewayOrder(gateways, message.channel, operator?.smsGatewayId);
+  const open = await d.circuits.openUntil(ordered.map((g) => g.id), d.clock.now().toISOString()).catch(() => new Map<string, string>());
+  const tried = new Set<string>();
+  return {
+    next(current: string) {
+      tried.add(current);
+      return nextGateway(ordered, tried, (id) => open.has(id));
+    },
+    /** When `current`'s circuit is open and another gateway's is not: that one. */
+    skipIfOpen(current: string) {
+      const openUntil = open.get(current);
+      if (!openUntil) return undefined;
+      const gateway = nextGateway(ordered, new Set([current]), (id) => open.has(id));
+      if (!gateway) return undefined;
+      tried.add(current);
+      return { gateway, openUntil };
+    },
+  };
 }
 
 /** A temporary failure: the message goes back for a retry, or, at its last attempt, is failed. */

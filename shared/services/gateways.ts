@@ -13,7 +13,7 @@ import type { ProviderContext, SmsProvider } from '../ports.js';
 import { zodFields } from '../domain/zod-fields.js';
 import { applyPreset, checkHttpGateway } from './presets.js';
 
-type D = Pick<Deps, 'gateways' | 'operators' | 'cipher' | 'clock' | 'publicBaseUrl'>;
+type D = Pick<Deps, 'gateways' | 'operators' | 'circuits' | 'cipher' | 'clock' | 'publicBaseUrl'>;
 
 /** The encryption context binds sealed credentials to their gateway and operator. */
 export const credentialsContext = (gateway: Pick<Gateway, 'id' | 'operatorId'>) => ({ gatewayId: gateway.id, operatorId: gateway.operatorId });
@@ -37,7 +37,10 @@ function parseWith<T>(schema: { safeParse(v: unknown): { success: true; data: T 
 }
 
 /** Creates (no id) or replaces (id) a gateway. Credentials may be omitted on replace to keep the sealed ones. */
-export async function saveGateway(d: D, operator: Operator, given: GatewayInputT, id?: string) {
+/** The API's input; callers in code may leave out what has a default there. */
+type SaveGatewayInput = Omit<GatewayInputT, 'enabled' | 'priority'> & Partial<Pick<GatewayInputT, 'enabled' | 'priority'>>;
+
+export async function saveGateway(d: D, operator: Operator, given: SaveGatewayInput, id?: string) {
   // A preset (provider http) supplies the settings but the sender.
   const input = applyPreset(given);
   const provider = providerFor(input.provider);
@@ -70,6 +73,8 @@ export async function saveGateway(d: D, operator: Operator, given: GatewayInputT
     settings: settings as Record<string, unknown>,
     sealedCredentials,
     credentialFields,
+    enabled: input.enabled ?? true,
+    priority: input.priority ?? 1,
     createdAt: existing?.createdAt ?? now,
     updatedAt: now,
   };
@@ -86,12 +91,14 @@ export async function saveGateway(d: D, operator: Operator, given: GatewayInputT
 
 export async function getGateway(d: D, operator: Operator, id: string) {
   const gateway = await ownGateway(d, operator, id);
-  return gatewayView(d.publicBaseUrl, gateway, operator.smsGatewayId);
+  const open = await d.circuits.openUntil([gateway.id], d.clock.now().toISOString());
+  return gatewayView(d.publicBaseUrl, gateway, operator.smsGatewayId, open.get(gateway.id));
 }
 
 export async function listGateways(d: D, operator: Operator) {
   const gateways = await d.gateways.list(operator.id);
-  return gateways.map((g) => gatewayView(d.publicBaseUrl, g, operator.smsGatewayId));
+  const open = await d.circuits.openUntil(gateways.map((g) => g.id), d.clock.now().toISOString());
+  return gateways.map((g) => gatewayView(d.publicBaseUrl, g, operator.smsGatewayId, open.get(g.id)));
 }
 
 async function ownGateway(d: Pick<Deps, 'gateways'>, operator: Operator, id: string): Promise<Gateway> {
@@ -168,7 +175,7 @@ export async function testGateway(
 }
 
 /** The API's view: credentials appear only as masked field names. */
-export function gatewayView(publicBaseUrl: string, gateway: Gateway, defaultGatewayId: string | undefined) {
+export function gatewayView(publicBaseUrl: string, gateway: Gateway, defaultGatewayId: string | undefined, circuitOpenUntil?: string) {
   return {
     id: gateway.id,
     name: gateway.name,
@@ -178,6 +185,9 @@ export function gatewayView(publicBaseUrl: string, gateway: Gateway, defaultGate
     credentials: Object.fromEntries(gateway.credentialFields.map((field) => [field, '********'])),
     webhookUrl: webhookUrl(publicBaseUrl, gateway),
     default: gateway.id === defaultGatewayId,
+    enabled: gateway.enabled !== false,
+    priority: gateway.priority ?? 1,
+    ...(circuitOpenUntil ? { circuitOpenUntil } : {}),
     createdAt: gateway.createdAt,
     updatedAt: gateway.updatedAt,
   };

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { assertDestination } from '../domain/destination.js';
 import { conflict, DomainError, invalid, notFound } from '../domain/errors.js';
+import { gatewayOrder } from '../domain/gateway-order.js';
 import { newId } from '../domain/ids.js';
 import { normalizeMobile } from '../domain/phone.js';
 import type { Customer, Message, Operator } from '../domain/records.js';
@@ -120,9 +121,10 @@ async function newMessage(
   operator: Operator,
   fields: { to: string; text: string; customerId?: string; templateId?: string; resendOf?: string },
 ): Promise<Message> {
-  const gateway = operator.smsGatewayId ? await d.gateways.get(operator.smsGatewayId) : undefined;
+  // The first enabled gateway by priority (the default first among equals); the sender fails over from it.
+  const [gateway] = gatewayOrder(await d.gateways.list(operator.id), 'sms', operator.smsGatewayId);
   if (!gateway) {
-    throw conflict('This operator has no SMS gateway to send through; add one with POST /v1/gateways (with "default": true).');
+    throw conflict('This operator has no enabled SMS gateway to send through; add one with POST /v1/gateways (or enable one).');
   }
   const now = d.clock.now();
   const at = now.toISOString();

@@ -46,7 +46,7 @@ export function listGatewayPresets(): GatewayPresetViewT[] {
  * the preset's operator settings (the sender); credentials, when given, must be exactly the
  * preset's fields plus webhookSecret.
  */
-export function applyPreset(input: GatewayInputT): GatewayInputT {
+export function applyPreset<T extends Pick<GatewayInputT, 'preset' | 'provider' | 'settings' | 'credentials'>>(input: T): T {
   if (input.preset === undefined) return input;
   const preset = gatewayPreset(input.preset);
   if (!preset) {

@@ -199,6 +199,33 @@ export const dynamoMessageStore: MessageStore = {
     }
   },
 
+  async failOver(operatorId, id, claimedUntil, tried, next) {
+    try {
+      await documentClient().send(
+        new UpdateCommand({
+          TableName: config().TABLE_NAME,
+          Key: key.message(operatorId, id),
+          UpdateExpression: 'SET gatewayId = :gw, provider = :provider, updatedAt = :at, tries = list_append(if_not_exists(tries, :none), :tried)',
+          ConditionExpression: '#status = :queued AND claimedUntil = :mine',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':gw': next.gatewayId,
+            ':provider': next.provider,
+            ':at': tried.at,
+            ':tried': [tried],
+            ':none': [],
+            ':queued': 'queued',
+            ':mine': claimedUntil,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  },
+
   async release(operatorId, id, error, now, tried) {
     try {
       await documentClient().send(

@@ -14,6 +14,7 @@
  *   provider id     PMID#<gw>#<pid>    #PMID            (strongly consistent webhook lookup)
  *   idempotency     OP#<op>            IDEM#<scope>#<key>  (ttl)
  *   provider record PJ#<gw>            <provider's key>    (ttl; the sandbox's "what did I accept")
+ *   gateway circuit GW#<ulid>          #CIRCUIT            (gateway faults in a row; open until)
  */
 export const tableDefinition = {
   partitionKey: 'pk',

@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deps, type Deps } from '../../shared/deps.js';
+import type { Operator } from '../../shared/domain/records.js';
+import { deliverMessage } from '../../shared/services/deliver-message.js';
+import { saveGateway } from '../../shared/services/gateways.js';
+import { sendMessage } from '../../shared/services/messages.js';
+import { startDemoStack, type DemoStack } from '../support/demo-stack.js';
+import { startFakeTwilio, type FakeTwilio } from '../support/fake-twilio.js';
+
+let demo: DemoStack;
+let d: Deps;
+let operator: Operator;
+let twilio: FakeTwilio;
+let twilioGatewayId: string;
+let sandboxGatewayId: string;
+
+const accountSid = `AC${'b2'.repeat(16)}`;
+const attempt = { receiveCount: 1, maxReceiveCount: 5, maxAttempts: 5, claimMs: 30_000 };
+const twilioCalls = () => twilio.requests.filter((r) => r.path.endsWith('/Messages.json') && r.method === 'POST').length;
+
+beforeAll(async () => {
+  // No workers: this file drives the sender itself.
+  demo = await startDemoStack('failover', { workers: false, liftRateLimit: true });
+  d = deps();
+  twilio = await startFakeTwilio({ accountSid, authToken: 'the-real-token-0123456789' });
+  process.env.ISPNOTIFY_BASE_URL_TWILIO = twilio.baseUrl;
+  operator = (await d.operators.get('demo'))!;
+  const sandbox = (await d.gateways.list('demo')).find((g) => g.provider === 'sandbox')!;
+  sandboxGatewayId = sandbox.id;
+  // The sandbox becomes the second choice; a Twilio gateway with a wrong token the first.
+  await saveGateway(d, operator, { name: sandbox.name, channel: 'sms', provider: 'sandbox', settings: sandbox.settings, default: true, priority: 2 }, sandbox.id);
+  const { view } = await saveGateway(d, operator, {
+    name: 'Twilio (token revoked)',
+    channel: 'sms',
+    provider: 'twilio',
+    credentials: { accountSid, authToken: 'a-revoked-token-0123456789' },
+    settings: { from: '+15005550006' },
+    default: false,
+    priority: 1,
+  });
+  twilioGatewayId = view.id;
+  operator = (await d.operators.get('demo'))!;
+});
+
+afterAll(async () => {
+  delete process.env.ISPNOTIFY_BASE_URL_TWILIO;
+  await twilio?.close();
+  await demo?.stack.stop();
+});
+
+describe('gateway priorities and failover', () => {
+  it('sends through the gateway of priority 1, and when the gateway itself fails moves to the next at once', async () => {
+    const message = await sendMessage(d, operator, { mobile: '01711225501', text: 'failover', variables: {} });
+    expect(message.gatewayId).toBe(twilioGatewayId);
+    expect(await deliverMessage(d, { operatorId: 'demo', messageId: message.id }, attempt)).toBe('sent');
+    const stored = (await d.messages.get('demo', message.id))!;
+    expect(stored).toMatchObject({ status: 'sent', gatewayId: sandboxGatewayId, provider: 'sandbox', attempts: 1 });
+    expect(stored.tries?.map((t) => [t.provider, t.outcome])).toEqual([
+      ['twilio', 'gateway-fault'],
+      ['sandbox', 'accepted'],
+    ]);
+    expect(stored.tries?.[0]?.detail).toMatch(/credentials/);
+  });
+
+  it('opens the circuit after repeated gateway faults: the failing gateway is skipped, then tried again after the cool-down', async () => {
+    // Two more faults (three in all, within five minutes) open Twilio's circuit.
+    for (const mobile of ['01711225502', '01711225503']) {
+      const message = await sendMessage(d, operator, { mobile, text: 'failover', variables: {} });
+      expect(await deliverMessage(d, { operatorId: 'demo', messageId: message.id }, attempt)).toBe('sent');
+    }
+    const callsBefore = twilioCalls();
+    const gateway = (await demo.api.get(`/v1/gateways/${twilioGatewayId}`)).body;
+    expect(gateway).toMatchObject({ priority: 1, enabled: true, circuitOpenUntil: expect.any(String) });
+
+    const skipped = await sendMessage(d, operator, { mobile: '01711225504', text: 'failover', variables: {} });
+    expect(await deliverMessage(d, { operatorId: 'demo', messageId: skipped.id }, attempt)).toBe('sent');
+    expect(twilioCalls()).toBe(callsBefore); // not called while its circuit is open
+    const stored = (await d.messages.get('demo', skipped.id))!;
+    expect(stored.gatewayId).toBe(sandboxGatewayId);
+    expect(stored.tries?.[0]?.detail).toMatch(/circuit is open/);
+
+    const afterCoolDown = { ...d, clock: { now: () => new Date(Date.now() + 6 * 60_000) } };
+    const later = await sendMessage(afterCoolDown, operator, { mobile: '01711225505', text: 'failover', variables: {} });
+    expect(await deliverMessage(afterCoolDown, { operatorId: 'demo', messageId: later.id }, attempt)).toBe('sent');
+    expect(twilioCalls()).toBe(callsBefore + 1); // tried again, faulted, failed over
+  });
+
+  it('never uses a disabled gateway, nor fails over to one', async () => {
+    const sandbox = (await d.gateways.get(sandboxGatewayId))!;
+    await saveGateway(d, operator, { name: sandbox.name, channel: 'sms', provider: 'sandbox', settings: sandbox.settings, default: true, priority: 2, enabled: false }, sandboxGatewayId);
+    const message = await sendMessage(d, operator, { mobile: '01711225506', text: 'nowhere to go', variables: {} });
+    await expect(deliverMessage(d, { operatorId: 'demo', messageId: message.id }, attempt)).rejects.toMatchObject({ name: 'RetryLater', gatewayFault: true });
+    const stored = (await d.messages.get('demo', message.id))!;
+    expect(stored).toMatchObject({ status: 'queued', gatewayId: twilioGatewayId });
+    expect(stored.tries?.map((t) => t.provider)).toEqual(['twilio']);
+  });
+});
