@@ -129,8 +129,11 @@ async function sendClaimed(d: D, claimed: Message, attempt: Attempt): Promise<De
     at: d.clock.now().toISOString(),
     detail: safeReason(error),
   });
-  const failover = await failoverPlan(d, message);
-  const skipTo = failover.skipIfOpen(message.gatewayId);
+  // The failover plan costs reads (operator, gateways, circuits): made only when a send needs it.
+  let plan: Promise<Awaited<ReturnType<typeof failoverPlan>>> | undefined;
+  const failover = () => (plan ??= failoverPlan(d, message));
+  const ownCircuit = await d.circuits.openUntil([message.gatewayId], d.clock.now().toISOString()).catch(() => new Map<string, string>());
+  const skipTo = ownCircuit.has(message.gatewayId) ? (await failover()).skipIfOpen(message.gatewayId) : undefined;
   if (skipTo && message.claimedUntil) {
     // Its gateway is cooling down after repeated faults, and another one is open: go there without calling it.
     const skipped = tried('gateway-fault', new Error(`Skipped: the gateway's circuit is open until ${skipTo.openUntil}`));
@@ -162,7 +165,7 @@ async function sendClaimed(d: D, claimed: Message, attempt: Attempt): Promise<De
       if (error instanceof GatewayFault) {
         // The gateway, not the message: count it against the gateway, and move on to the next one at once.
         await d.circuits.recordFault(message.gatewayId, d.clock.now().toISOString()).catch(() => undefined);
-        const next = failover.next(message.gatewayId);
+        const next = (await failover()).next(message.gatewayId);
         if (next && message.claimedUntil) {
           const moved = await withStorageRetries(() =>
             d.messages.failOver(message.operatorId, message.id, message.claimedUntil!, tried('gateway-fault', error), { gatewayId: next.id, provider: next.provider }),
