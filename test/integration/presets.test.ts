@@ -27,12 +27,19 @@ const MESSAGE_ID = '01JNMSG0000000000000000000';
 
 /** Per preset: a number of its country, how the preset must write it, and a success reply as its docs show it. */
 const CASES: Record<string, { to: string; number: string; status?: number; reply: unknown; id: string }> = {
+  africastalking: { to: '+254711223344', number: '+254711223344', status: 201, reply: { SMSMessageData: { Message: 'Sent to 1/1 Total Cost: KES 0.8000', Recipients: [{ statusCode: 101, number: '+254711223344', status: 'Success', cost: 'KES 0.8000', messageId: 'ATXid_fabd5d394a3ca5c081d451d2bea93665' }] } }, id: 'ATXid_fabd5d394a3ca5c081d451d2bea93665' },
+  bulkgate: { to: '+420777123456', number: '420777123456', reply: { data: { status: 'accepted', number: '420777123456' } }, id: MESSAGE_ID },
   bulksmsbd: { to: '+8801711223344', number: '8801711223344', reply: { response_code: 202, message_id: 75162, success_message: 'SMS Submitted Successfully 1', error_message: '' }, id: '75162' },
   hubtel: { to: '+233241234567', number: '233241234567', status: 201, reply: { rate: 0.0309, messageId: '9c5f3edc-529e-4182-959b-aeb17b9ddad4', status: 0, networkId: '62001', statusDescription: 'request submitted successfully' }, id: '9c5f3edc-529e-4182-959b-aeb17b9ddad4' },
   kaleyra: { to: '+919876543210', number: '+919876543210', status: 202, reply: { id: 'd2b4f1c8-0a1e-4b55-9c5e-2f3a4b5c6d7e', type: 'DEFAULT', total_count: 1 }, id: 'd2b4f1c8-0a1e-4b55-9c5e-2f3a4b5c6d7e' },
   lox24: { to: '+4915112345678', number: '+4915112345678', status: 201, reply: { uuid: '7a1f0e8c-3d5b-4e2a-9f6c-8b7d6e5f4a3b', status_code: 100 }, id: '7a1f0e8c-3d5b-4e2a-9f6c-8b7d6e5f4a3b' },
+  notifylk: { to: '+94711234567', number: '94711234567', reply: { status: 'success', data: 'Sent' }, id: MESSAGE_ID },
+  semaphore: { to: '+639171234567', number: '09171234567', reply: [{ message_id: 1234567, recipient: '09171234567', message: TEXT, sender_name: 'MyISP', network: 'Globe', status: 'Queued', type: 'Single', source: 'Api' }], id: '1234567' },
+  smsapi: { to: '+48500100200', number: '48500100200', reply: { count: 1, list: [{ id: '5A4E7E5C3535E5A25A4E7E5C', points: 0.16, number: '48500100200', status: 'QUEUE' }] }, id: '5A4E7E5C3535E5A25A4E7E5C' },
   sparrow: { to: '+9779841234567', number: '9841234567', reply: { count: 1, response_code: 200, response: '1 mesages has been queued for delivery' }, id: MESSAGE_ID },
   termii: { to: '+2348031234567', number: '2348031234567', reply: { message_id: '9122821270554876574', message: 'Successfully Sent', balance: 9, user: 'Peter Mcleish' }, id: '9122821270554876574' },
+  textbelt: { to: '+12025550123', number: '+12025550123', reply: { success: true, textId: '2861516228856794', quotaRemaining: 249 }, id: '2861516228856794' },
+  textlk: { to: '+94771234567', number: '94771234567', reply: { status: 'success', data: 'sms reports with all details' }, id: MESSAGE_ID },
   textlocal: { to: '+919876543210', number: '919876543210', reply: { balance: 1162, batch_id: 123456789, cost: 1, num_messages: 1, messages: [{ id: '1151346216', recipient: 919876543210 }], status: 'success' }, id: '1151346216' },
   unecast: { to: '+233241234567', number: '233241234567', reply: { status: 'success', data: [{ message_id: '1ff9c6c0000a1487af1c', message_count: 1 }] }, id: '1ff9c6c0000a1487af1c' },
   unifonic: { to: '+966501234567', number: '966501234567', reply: { success: true, message: '', errorCode: 'ER-00', data: { MessageID: 42000348806924, Status: 'Sent' } }, id: '42000348806924' },
