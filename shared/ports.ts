@@ -161,7 +161,8 @@ export interface MessageStore {
    */
   failOver(operatorId: string, id: string, claimedUntil: string, tried: GatewayTry, next: { gatewayId: string; provider: string }): Promise<boolean>;
   /** Gives the claim back after a retryable failure, noting the attempt and the error. */
-  release(operatorId: string, id: string, error: string, now: string, tried?: GatewayTry): Promise<void>;
+  /** `spent: false`: the attempt does not count (the provider throttled us), so `attempts` goes back down. */
+  release(operatorId: string, id: string, error: string, now: string, tried?: GatewayTry, options?: { spent?: boolean }): Promise<void>;
   /**
    * Records a status change only if the current status is one of allowedPredecessors(change.status).
    * Returns false (and writes nothing) when the message has already moved past it.

@@ -41,6 +41,7 @@ const outcomeMetric: Record<DeliveryOutcome, string> = {
   'outcome-unknown': 'SmsOutcomeUnknown',
   reconciled: 'SmsReconciled',
   deferred: 'SmsSendDeferred',
+  throttled: 'SmsSendThrottled',
   'outcome-queued': 'SmsOutcomeQueued',
 };
 

@@ -60,3 +60,14 @@ export class GatewayFault extends Error {
     super(message);
   }
 }
+
+/**
+ * The provider is throttling us (HTTP 429 or its own rate-limit code): not the message's fault nor
+ * the gateway's. The send waits and goes again without spending one of the message's attempts.
+ */
+export class ProviderThrottled extends ProviderUnavailable {
+  override name = 'ProviderThrottled';
+  constructor(message: string, code?: string, readonly retryAfterSeconds?: number) {
+    super(message, code);
+  }
+}

@@ -1,4 +1,4 @@
-import { GatewayFault, ProviderRejected } from '../domain/errors.js';
+import { GatewayFault, ProviderRejected, ProviderThrottled } from '../domain/errors.js';
 import { gatewayOrder, nextGateway } from '../domain/gateway-order.js';
 import type { GatewayTry, Message } from '../domain/records.js';
 import type { Deps } from '../deps.js';
@@ -22,7 +22,7 @@ export class RetryLater extends Error {
 }
 
 /** What one delivery did, for metrics; retries are thrown as RetryLater. */
-export type DeliveryOutcome = 'sent' | 'rejected' | 'duplicate' | 'deferred' | 'outcome-unknown' | 'reconciled' | 'outcome-queued';
+export type DeliveryOutcome = 'sent' | 'rejected' | 'duplicate' | 'deferred' | 'throttled' | 'outcome-unknown' | 'reconciled' | 'outcome-queued';
 
 export interface Attempt {
   /** SQS ApproximateReceiveCount of this delivery: only tells whether this is the task's last delivery. */
@@ -162,6 +162,7 @@ async function sendClaimed(d: D, claimed: Message, attempt: Attempt): Promise<De
         await fail(d, message, error.message, error.code, tried('rejected', error));
         return 'rejected';
       }
+      if (error instanceof ProviderThrottled) return waitForThrottle(d, message, error, tried('unavailable', error));
       if (error instanceof GatewayFault) {
         // The gateway, not the message: count it against the gateway, and move on to the next one at once.
         await d.circuits.recordFault(message.gatewayId, d.clock.now().toISOString()).catch(() => undefined);
@@ -220,6 +221,21 @@ async function failoverPlan(d: D, message: Message) {
       return { gateway, openUntil };
     },
   };
+}
+
+/** Seconds a throttled send waits before it goes again, when the provider does not say. */
+const THROTTLE_WAIT_SECONDS = 5;
+
+/**
+ * The provider throttled us: the message goes back, its attempt given back, with a fresh task that
+ * waits (the provider's Retry-After, else a few seconds). It never fails for that, nor spends the
+ * queue's receives.
+ */
+async function waitForThrottle(d: D, message: Message, error: ProviderThrottled, tried: GatewayTry): Promise<DeliveryOutcome> {
+  const waitSeconds = Math.min(Math.max(error.retryAfterSeconds ?? THROTTLE_WAIT_SECONDS, 1), 900);
+  await withStorageRetries(() => d.messages.release(message.operatorId, message.id, safeReason(error), d.clock.now().toISOString(), tried, { spent: false }));
+  await d.queue.enqueue('send-sms', [{ operatorId: message.operatorId, messageId: message.id }], { delaySeconds: waitSeconds });
+  return 'throttled';
 }
 
 /** A temporary failure: the message goes back for a retry, or, at its last attempt, is failed. */

@@ -95,3 +95,34 @@ describe('gateway priorities and failover', () => {
     expect(stored.tries?.map((t) => t.provider)).toEqual(['twilio']);
   });
 });
+
+describe('a provider that throttles', () => {
+  it('makes the send wait and go again, without spending an attempt or failing the message', async () => {
+    const revoked = (await d.gateways.get(twilioGatewayId))!;
+    await saveGateway(d, operator, { name: revoked.name, channel: 'sms', provider: 'twilio', settings: revoked.settings, default: false, priority: 1, enabled: false }, twilioGatewayId);
+    await saveGateway(d, operator, {
+      name: 'Twilio',
+      channel: 'sms',
+      provider: 'twilio',
+      credentials: { accountSid, authToken: 'the-real-token-0123456789' },
+      settings: { from: '+15005550006' },
+      default: true,
+      priority: 1,
+    });
+    operator = (await d.operators.get('demo'))!;
+    const message = await sendMessage(d, operator, { mobile: '01711225507', text: 'slow down', variables: {} });
+    twilio.failNext(1, 429);
+    const queued: { tasks: object[]; delaySeconds?: number }[] = [];
+    const spy = { ...d, queue: { enqueue: async (_q: string, tasks: object[], options?: { delaySeconds?: number }) => void queued.push({ tasks, ...options }) } };
+    expect(await deliverMessage(spy, { operatorId: 'demo', messageId: message.id }, attempt)).toBe('throttled');
+    const waiting = (await d.messages.get('demo', message.id))!;
+    expect(waiting).toMatchObject({ status: 'queued', attempts: 0 });
+    expect(waiting.claimedUntil).toBeUndefined();
+    expect(waiting.tries?.at(-1)).toMatchObject({ provider: 'twilio', outcome: 'unavailable' });
+    expect(queued).toEqual([{ tasks: [{ operatorId: 'demo', messageId: message.id }], delaySeconds: expect.any(Number) }]);
+    expect(queued[0]!.delaySeconds).toBeGreaterThanOrEqual(1);
+
+    expect(await deliverMessage(d, { operatorId: 'demo', messageId: message.id }, attempt)).toBe('sent');
+    expect((await d.messages.get('demo', message.id))).toMatchObject({ status: 'sent', attempts: 1 });
+  });
+});

@@ -226,16 +226,25 @@ export const dynamoMessageStore: MessageStore = {
     }
   },
 
-  async release(operatorId, id, error, now, tried) {
+  async release(operatorId, id, error, now, tried, options = {}) {
+    const sets = ['lastError = :error', 'updatedAt = :now'];
+    if (tried) sets.push('tries = list_append(if_not_exists(tries, :none), :tried)');
+    if (options.spent === false) sets.push('attempts = attempts - :one');
     try {
       await documentClient().send(
         new UpdateCommand({
           TableName: config().TABLE_NAME,
           Key: key.message(operatorId, id),
-          UpdateExpression: `REMOVE claimedUntil, claimedAt SET lastError = :error, updatedAt = :now${tried ? ', tries = list_append(if_not_exists(tries, :none), :tried)' : ''}`,
+          UpdateExpression: `REMOVE claimedUntil, claimedAt SET ${sets.join(', ')}`,
           ConditionExpression: '#status = :queued',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':error': error, ':now': now, ':queued': 'queued', ...(tried ? { ':tried': [tried], ':none': [] } : {}) },
+          ExpressionAttributeValues: {
+            ':error': error,
+            ':now': now,
+            ':queued': 'queued',
+            ...(tried ? { ':tried': [tried], ':none': [] } : {}),
+            ...(options.spent === false ? { ':one': 1 } : {}),
+          },
         }),
       );
     } catch (e) {

@@ -4,7 +4,7 @@
  * a constant-time string comparison for webhook signatures.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { ProviderRejected, ProviderUnavailable } from '../../domain/errors.js';
+import { ProviderRejected, ProviderThrottled, ProviderUnavailable } from '../../domain/errors.js';
 import type { ProviderContext } from '../../ports.js';
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -119,8 +119,9 @@ export function postJson(ctx: ProviderContext, url: string, body: unknown, optio
  * The usual meaning of a failed HTTP status: timeouts, "too early", rate limits and server errors
  * may pass (retry later); any other 4xx means this request will never succeed as it is.
  */
-export function classifyHttpFailure(status: number, detail: string, code?: string): ProviderRejected | ProviderUnavailable {
-  if (status === 408 || status === 425 || status === 429 || status >= 500) return new ProviderUnavailable(detail, code);
+export function classifyHttpFailure(status: number, detail: string, code?: string): ProviderRejected | ProviderUnavailable | ProviderThrottled {
+  if (status === 429) return new ProviderThrottled(detail, code);
+  if (status === 408 || status === 425 || status >= 500) return new ProviderUnavailable(detail, code);
   if (status >= 400) return new ProviderRejected(detail, code);
   // 1xx/3xx where a final 2xx was expected: treat as a transient oddity of the path to the provider.
   return new ProviderUnavailable(detail, code);
