@@ -3,6 +3,7 @@ import { kmsCipher } from './adapters/crypto/kms-cipher.js';
 import { localCipher } from './adapters/crypto/local-cipher.js';
 import { dynamoCounterStore } from './adapters/dynamodb/counters.js';
 import { dynamoGatewayCircuits } from './adapters/dynamodb/circuits.js';
+import { dynamoGatewayRate } from './adapters/dynamodb/gateway-rate.js';
 import { dynamoCustomerStore } from './adapters/dynamodb/customers.js';
 import { dynamoErasureStore } from './adapters/dynamodb/erasure.js';
 import { dynamoGatewayStore } from './adapters/dynamodb/gateways.js';
@@ -19,6 +20,7 @@ import type {
   CustomerStore,
   ErasureStore,
   GatewayCircuits,
+  GatewayRate,
   GatewayStore,
   MessageStore,
   OperatorStore,
@@ -33,6 +35,7 @@ export interface Deps {
   templates: TemplateStore;
   gateways: GatewayStore;
   circuits: GatewayCircuits;
+  gatewayRate: GatewayRate;
   messages: MessageStore;
   /** Daily message limits (shared/services/send-limits.ts). */
   counters: CounterStore;
@@ -58,6 +61,7 @@ export function deps(): Deps {
     templates: dynamoTemplateStore,
     gateways: dynamoGatewayStore,
     circuits: dynamoGatewayCircuits,
+    gatewayRate: dynamoGatewayRate,
     messages: dynamoMessageStore,
     counters: dynamoCounterStore,
     erasure: dynamoErasureStore,

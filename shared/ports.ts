@@ -195,6 +195,12 @@ export interface GatewayCircuits {
   recordFault(gatewayId: string, now: string): Promise<string | undefined>;
 }
 
+/** Each gateway's messages-per-second limit, shared by every worker. */
+export interface GatewayRate {
+  /** Takes one send in the current second; false when the gateway's second is full. */
+  take(gatewayId: string, maxPerSecond: number, now: Date): Promise<boolean>;
+}
+
 export interface PendingMessage {
   operatorId: string;
   messageId: string;
@@ -319,6 +325,8 @@ export interface SmsProvider<Credentials = Record<string, unknown>, Settings = R
   lookup?(query: ProviderLookupQuery, gateway: { credentials: Credentials; settings: Settings }, ctx: ProviderContext): Promise<ProviderLookupResult>;
   /** How long after `sent` a receipt normally arrives; past it, the reconciler asks `lookup`. */
   receiptWindowSeconds?: number;
+  /** The provider's documented sending rate, the default of a gateway's `maxPerSecond`. */
+  defaultMaxPerSecond?: number;
   /** false: this provider sends no delivery receipts, so `sent` is final (the reconciler does not wait for one). */
   receipts?: false;
   /** For providers where it depends on the gateway's settings (the generic HTTP gateway's receipt mapping). */

@@ -66,6 +66,8 @@ export interface Gateway {
   enabled?: boolean;
   /** 1 is tried first. */
   priority?: number;
+  /** Messages per second through this gateway, all workers together; absent: the provider's default. */
+  maxPerSecond?: number;
   createdAt: string;
   updatedAt: string;
 }

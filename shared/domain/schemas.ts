@@ -217,6 +217,13 @@ export const GatewayInput = z
       .max(100, 'must be at most 100')
       .default(1)
       .describe('1 is tried first. A send that fails because of the gateway (credentials, balance, blocked sender) moves to the next enabled gateway at once.'),
+    maxPerSecond: z
+      .number()
+      .int('must be a whole number')
+      .min(1, 'must be at least 1')
+      .max(10_000, 'must be at most 10000')
+      .optional()
+      .describe('Messages per second through this gateway, all workers together (default: the provider\'s documented rate, else 30). A send over it waits for the next second without spending an attempt.'),
   })
   .meta({ id: 'GatewayInput' });
 
@@ -232,6 +239,7 @@ export const GatewayView = z
     default: z.boolean(),
     enabled: z.boolean(),
     priority: z.number().int(),
+    maxPerSecond: z.number().int(),
     circuitOpenUntil: z.string().optional().describe('Set while the gateway is skipped after repeated gateway faults (a circuit breaker); it is tried again after this time.'),
     createdAt: z.string(),
     updatedAt: z.string(),

@@ -4,10 +4,10 @@ import type { GatewayTry, Message } from '../domain/records.js';
 import type { Deps } from '../deps.js';
 import type { SendTask } from '../ports.js';
 import { safeReason } from './error-text.js';
-import { openGateway, providerContext, webhookUrl } from './gateways.js';
+import { gatewayMaxPerSecond, openGateway, providerContext, webhookUrl } from './gateways.js';
 import { receiptDueAt, recordSent, withStorageRetries } from './record-outcome.js';
 
-type D = Pick<Deps, 'messages' | 'gateways' | 'operators' | 'circuits' | 'cipher' | 'clock' | 'fetch' | 'publicBaseUrl' | 'queue' | 'journal'>;
+type D = Pick<Deps, 'messages' | 'gateways' | 'operators' | 'circuits' | 'gatewayRate' | 'cipher' | 'clock' | 'fetch' | 'publicBaseUrl' | 'queue' | 'journal'>;
 
 /** Thrown to have SQS deliver the task again later (reported as a batch item failure). */
 export class RetryLater extends Error {
@@ -145,6 +145,10 @@ async function sendClaimed(d: D, claimed: Message, attempt: Attempt): Promise<De
     try {
       const opened = await openGateway(d, message.gatewayId);
       if (!opened) throw new ProviderRejected(`Gateway ${message.gatewayId} no longer exists.`);
+      // The gateway's messages per second, all workers together: over it, wait for the next second.
+      if (!(await d.gatewayRate.take(opened.gateway.id, gatewayMaxPerSecond(opened.gateway), d.clock.now()))) {
+        return waitAndGoAgain(d, message, `Gateway ${opened.gateway.id} is at its limit of ${gatewayMaxPerSecond(opened.gateway)} messages a second`, 1);
+      }
       const reply = await opened.provider.send(
         { messageId: message.id, to: message.to, text: message.text, statusCallbackUrl: webhookUrl(d.publicBaseUrl, opened.gateway) },
         { credentials: opened.credentials, settings: opened.settings },
@@ -162,7 +166,9 @@ async function sendClaimed(d: D, claimed: Message, attempt: Attempt): Promise<De
         await fail(d, message, error.message, error.code, tried('rejected', error));
         return 'rejected';
       }
-      if (error instanceof ProviderThrottled) return waitForThrottle(d, message, error, tried('unavailable', error));
+      if (error instanceof ProviderThrottled) {
+        return waitAndGoAgain(d, message, safeReason(error), error.retryAfterSeconds ?? THROTTLE_WAIT_SECONDS, tried('unavailable', error));
+      }
       if (error instanceof GatewayFault) {
         // The gateway, not the message: count it against the gateway, and move on to the next one at once.
         await d.circuits.recordFault(message.gatewayId, d.clock.now().toISOString()).catch(() => undefined);
@@ -227,14 +233,14 @@ async function failoverPlan(d: D, message: Message) {
 const THROTTLE_WAIT_SECONDS = 5;
 
 /**
- * The provider throttled us: the message goes back, its attempt given back, with a fresh task that
- * waits (the provider's Retry-After, else a few seconds). It never fails for that, nor spends the
+ * Too fast for the gateway (its own limit, or the provider throttled us): the message goes back,
+ * its attempt given back, with a fresh task that waits. It never fails for that, nor spends the
  * queue's receives.
  */
-async function waitForThrottle(d: D, message: Message, error: ProviderThrottled, tried: GatewayTry): Promise<DeliveryOutcome> {
-  const waitSeconds = Math.min(Math.max(error.retryAfterSeconds ?? THROTTLE_WAIT_SECONDS, 1), 900);
-  await withStorageRetries(() => d.messages.release(message.operatorId, message.id, safeReason(error), d.clock.now().toISOString(), tried, { spent: false }));
-  await d.queue.enqueue('send-sms', [{ operatorId: message.operatorId, messageId: message.id }], { delaySeconds: waitSeconds });
+async function waitAndGoAgain(d: D, message: Message, reason: string, waitSeconds: number, tried?: GatewayTry): Promise<DeliveryOutcome> {
+  const delaySeconds = Math.min(Math.max(Math.ceil(waitSeconds), 1), 900);
+  await withStorageRetries(() => d.messages.release(message.operatorId, message.id, reason, d.clock.now().toISOString(), tried, { spent: false }));
+  await d.queue.enqueue('send-sms', [{ operatorId: message.operatorId, messageId: message.id }], { delaySeconds });
   return 'throttled';
 }
 

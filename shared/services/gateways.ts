@@ -75,6 +75,7 @@ export async function saveGateway(d: D, operator: Operator, given: SaveGatewayIn
     credentialFields,
     enabled: input.enabled ?? true,
     priority: input.priority ?? 1,
+    ...(input.maxPerSecond !== undefined ? { maxPerSecond: input.maxPerSecond } : {}),
     createdAt: existing?.createdAt ?? now,
     updatedAt: now,
   };
@@ -174,6 +175,14 @@ export async function testGateway(
   }
 }
 
+/** Provider rates are documented per account or number; without one, a rate most gateways accept. */
+const FALLBACK_MAX_PER_SECOND = 30;
+
+/** A gateway's messages-per-second limit: its own, else its provider's documented rate, else 30. */
+export function gatewayMaxPerSecond(gateway: Gateway): number {
+  return gateway.maxPerSecond ?? smsProvider(gateway.provider)?.defaultMaxPerSecond ?? FALLBACK_MAX_PER_SECOND;
+}
+
 /** The API's view: credentials appear only as masked field names. */
 export function gatewayView(publicBaseUrl: string, gateway: Gateway, defaultGatewayId: string | undefined, circuitOpenUntil?: string) {
   return {
@@ -187,6 +196,7 @@ export function gatewayView(publicBaseUrl: string, gateway: Gateway, defaultGate
     default: gateway.id === defaultGatewayId,
     enabled: gateway.enabled !== false,
     priority: gateway.priority ?? 1,
+    maxPerSecond: gatewayMaxPerSecond(gateway),
     ...(circuitOpenUntil ? { circuitOpenUntil } : {}),
     createdAt: gateway.createdAt,
     updatedAt: gateway.updatedAt,

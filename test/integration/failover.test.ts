@@ -126,3 +126,25 @@ describe('a provider that throttles', () => {
     expect((await d.messages.get('demo', message.id))).toMatchObject({ status: 'sent', attempts: 1 });
   });
 });
+
+describe("a gateway's messages-per-second limit", () => {
+  it('holds for every worker together: a send over it waits for the next second, without an attempt or a provider call', async () => {
+    const good = (await d.gateways.list('demo')).find((g) => g.name === 'Twilio')!;
+    await saveGateway(d, operator, { name: good.name, channel: 'sms', provider: 'twilio', settings: good.settings, default: true, priority: 1, maxPerSecond: 2 }, good.id);
+    expect((await demo.api.get(`/v1/gateways/${good.id}`)).body.maxPerSecond).toBe(2);
+    // One fixed second, so the test does not depend on when it runs.
+    const second = new Date(Math.ceil(Date.now() / 1000) * 1000 + 5_000);
+    const inSecond = { ...d, clock: { now: () => second }, queue: { enqueue: async () => {} } };
+    const messages = [];
+    for (const mobile of ['01711225601', '01711225602', '01711225603']) messages.push(await sendMessage(d, operator, { mobile, text: 'rate', variables: {} }));
+    const calls = twilioCalls();
+    const outcomes = await Promise.all(messages.map((m) => deliverMessage(inSecond, { operatorId: 'demo', messageId: m.id }, attempt)));
+    expect(outcomes.filter((o) => o === 'sent')).toHaveLength(2);
+    expect(outcomes.filter((o) => o === 'throttled')).toHaveLength(1);
+    expect(twilioCalls()).toBe(calls + 2);
+    const waiting = messages[outcomes.indexOf('throttled')]!;
+    expect(await d.messages.get('demo', waiting.id)).toMatchObject({ status: 'queued', attempts: 0 });
+    const nextSecond = { ...inSecond, clock: { now: () => new Date(second.getTime() + 1_000) } };
+    expect(await deliverMessage(nextSecond, { operatorId: 'demo', messageId: waiting.id }, attempt)).toBe('sent');
+  });
+});
