@@ -6,7 +6,9 @@
  *      → provider → signed receipt → webhook).
  *   3. start-up requeue and the history's status filter against the size of the history: both read
  *      a key (the pending index, the status index), so their time must not grow with it.
- * Options: BENCH_MESSAGES (default 300), BENCH_CONCURRENCY (default 10), BENCH_HISTORY (default 20000).
+ *   4. rate-limit adherence of a gateway's maxPerSecond (test/bench/gateway-rate.ts).
+ * Options: BENCH_MESSAGES (default 300), BENCH_CONCURRENCY (default 10), BENCH_HISTORY (default 20000),
+ * BENCH_RATE_LIMIT (default 20), BENCH_RATE_MESSAGES (default 600).
  * DynamoDB Local runs in memory here (about 4k written items/s; on disk, as npm start runs it, 400-600/s).
  */
 import { performance } from 'node:perf_hooks';
@@ -18,6 +20,7 @@ import { requeueStrandedMessages } from '../../shared/local/requeue-stranded.js'
 import { seedDemo } from '../../shared/local/seed.js';
 import { listMessages } from '../../shared/services/messages.js';
 import { startLocalRuntime } from '../../shared/local/runtime.js';
+import { benchGatewayRate } from './gateway-rate.js';
 
 const total = Number(process.env.BENCH_MESSAGES ?? 300);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 10);
@@ -135,3 +138,4 @@ async function benchHistory() {
 benchSegments();
 await benchPipeline();
 await benchHistory();
+await benchGatewayRate();
