@@ -144,6 +144,8 @@ export interface MessageStore {
    */
   createResend(original: Pick<Message, 'operatorId' | 'id'>, message: Message): Promise<CreateOutcome>;
   get(operatorId: string, id: string): Promise<Message | undefined>;
+  /** BatchGetItem in chunks of 100 (strongly consistent); missing messages are absent. */
+  getMany(keys: PendingMessage[]): Promise<Message[]>;
   list(operatorId: string, filter: MessageFilter, limit: number, cursor?: string): Promise<Page<Message>>;
   /**
    * Takes the right to call the provider: succeeds only if the message is queued and no

@@ -1,16 +1,12 @@
+import { safeExcerpt } from '../adapters/outbound/excerpt.js';
+
 /**
  * Reasons stored in a message's history are shown to operators and come partly from providers'
- * replies: keep them short, one line, and free of control characters and markup.
+ * replies: the one excerpt rule (short, one line, no control characters or markup), a little longer
+ * than a quoted reply since our own words come first.
  */
 const MAX_REASON = 300;
 
 export function safeReason(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  const clean = text
-    .replace(/<[^>]{0,200}>/g, ' ')
-    // C0/C1 controls and lone surrogates: never stored.
-    .replace(/[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-  return clean.length > MAX_REASON ? `${clean.slice(0, MAX_REASON - 1)}…` : clean || 'unknown error';
+  return safeExcerpt(error instanceof Error ? error.message : String(error), MAX_REASON) || 'unknown error';
 }

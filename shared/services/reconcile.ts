@@ -9,8 +9,6 @@ type D = Pick<Deps, 'messages' | 'gateways' | 'cipher' | 'clock' | 'fetch' | 'qu
 
 /** A queued message untouched this long has no live send task (SQS retries end well before: 5 x 180 s). */
 export const STRANDED_AFTER_MS = 20 * 60 * 1000;
-/** Messages re-read at once while sweeping. */
-const READ_CONCURRENCY = 25;
 
 export interface ReconcileReport {
   /** Queued messages with no send task, put back on the send queue. */
@@ -48,13 +46,10 @@ export async function requeueStranded(d: Pick<D, 'messages' | 'queue'>, before: 
   let requeued = 0;
   for await (const page of d.messages.pending('queued', before.toISOString())) {
     const tasks: SendTask[] = [];
-    for (let start = 0; start < page.length; start += READ_CONCURRENCY) {
-      const messages = await Promise.all(page.slice(start, start + READ_CONCURRENCY).map((p) => d.messages.get(p.operatorId, p.messageId)));
-      for (const message of messages) {
-        // Re-read: a message touched since (claimed, retried) still has its task.
-        if (!message || message.status !== 'queued' || message.updatedAt >= before.toISOString()) continue;
-        tasks.push({ operatorId: message.operatorId, messageId: message.id });
-      }
+    // Re-read (a batch read per page): a message touched since (claimed, retried) still has its task.
+    for (const message of await d.messages.getMany(page)) {
+      if (message.status !== 'queued' || message.updatedAt >= before.toISOString()) continue;
+      tasks.push({ operatorId: message.operatorId, messageId: message.id });
     }
     if (tasks.length > 0) await d.queue.enqueue('send-sms', tasks);
     requeued += tasks.length;

@@ -1,7 +1,8 @@
-import { BatchGetCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../../config.js';
 import type { Customer } from '../../domain/records.js';
 import type { CustomerFilter, CustomerStore } from '../../ports.js';
+import { batchGet } from './batch-get.js';
 import { batchPut } from './batch-write.js';
 import { documentClient } from './client.js';
 import { queryPage, stripKeys } from './query-page.js';
@@ -31,22 +32,8 @@ export const dynamoCustomerStore: CustomerStore = {
   },
 
   async getMany(operatorId, ids) {
-    const found = new Map<string, Customer>();
-    const table = config().TABLE_NAME;
-    for (let start = 0; start < ids.length; start += 100) {
-      let keys: Record<string, unknown>[] = ids.slice(start, start + 100).map((id) => key.customer(operatorId, id));
-      for (let round = 0; keys.length > 0; round++) {
-        if (round === 8) throw new Error(`DynamoDB left ${keys.length} customer reads unprocessed`);
-        if (round > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** round));
-        const reply = await documentClient().send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys } } }));
-        for (const item of reply.Responses?.[table] ?? []) {
-          const customer = fromItem(item);
-          found.set(customer.id, customer);
-        }
-        keys = reply.UnprocessedKeys?.[table]?.Keys ?? [];
-      }
-    }
-    return found;
+    const items = await batchGet(ids.map((id) => key.customer(operatorId, id)));
+    return new Map(items.map((item) => fromItem(item)).map((customer) => [customer.id, customer]));
   },
 
   async put(operatorId, customer) {

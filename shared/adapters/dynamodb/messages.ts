@@ -5,6 +5,7 @@ import { config } from '../../config.js';
 import { idRange } from '../../domain/ids.js';
 import { allowedPredecessors, type Message, type MessageStatus } from '../../domain/records.js';
 import type { MessageStore, PendingMessage } from '../../ports.js';
+import { batchGet } from './batch-get.js';
 import { documentClient } from './client.js';
 import { queryPage, stripKeys } from './query-page.js';
 import { key, PENDING_SHARDS, pendingShard } from './table.js';
@@ -35,6 +36,17 @@ function toItem(message: Message) {
 }
 
 const fromItem = (item: Record<string, unknown>) => stripKeys<Message>(item);
+
+/** An UpdateItem whose condition may not hold: the new item, or undefined when the message has moved on. */
+async function updateIfStill(input: Omit<UpdateCommandInput, 'TableName'>): Promise<Record<string, unknown> | undefined> {
+  try {
+    const reply = await documentClient().send(new UpdateCommand({ TableName: config().TABLE_NAME, ...input }));
+    return reply.Attributes ?? {};
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return undefined;
+    throw error;
+  }
+}
 
 const isConditionFailure = (error: unknown) =>
   error instanceof ConditionalCheckFailedException ||
@@ -116,6 +128,11 @@ export const dynamoMessageStore: MessageStore = {
     return reply.Item ? fromItem(reply.Item) : undefined;
   },
 
+  async getMany(keys) {
+    const items = await batchGet(keys.map((k) => key.message(k.operatorId, k.messageId)));
+    return items.map(fromItem);
+  },
+
   async list(operatorId, filter, limit, cursor) {
     const { min, max } = idRange(filter.from ? new Date(filter.from) : undefined, filter.to ? new Date(filter.to) : undefined);
     // A customer's messages are few: their index, status filtered. Otherwise a status is its own key range.
@@ -179,77 +196,55 @@ export const dynamoMessageStore: MessageStore = {
   },
 
   async takeOverClaim(operatorId, id, expiredUntil, until, now) {
-    try {
-      const reply = await documentClient().send(
-        new UpdateCommand({
-          TableName: config().TABLE_NAME,
-          Key: key.message(operatorId, id),
-          // claimedAt is kept: it is when the lost provider call may have started.
-          UpdateExpression: 'SET claimedUntil = :until, attempts = attempts + :one, updatedAt = :now',
-          ConditionExpression: '#status = :queued AND claimedUntil = :expired',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':until': until, ':now': now, ':one': 1, ':queued': 'queued', ':expired': expiredUntil },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return fromItem(reply.Attributes!);
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
-      throw error;
-    }
+    const taken = await updateIfStill({
+      Key: key.message(operatorId, id),
+      // claimedAt is kept: it is when the lost provider call may have started.
+      UpdateExpression: 'SET claimedUntil = :until, attempts = attempts + :one, updatedAt = :now',
+      ConditionExpression: '#status = :queued AND claimedUntil = :expired',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':until': until, ':now': now, ':one': 1, ':queued': 'queued', ':expired': expiredUntil },
+      ReturnValues: 'ALL_NEW',
+    });
+    return taken && fromItem(taken);
   },
 
   async failOver(operatorId, id, claimedUntil, tried, next) {
-    try {
-      await documentClient().send(
-        new UpdateCommand({
-          TableName: config().TABLE_NAME,
-          Key: key.message(operatorId, id),
-          UpdateExpression: 'SET gatewayId = :gw, provider = :provider, updatedAt = :at, tries = list_append(if_not_exists(tries, :none), :tried)',
-          ConditionExpression: '#status = :queued AND claimedUntil = :mine',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':gw': next.gatewayId,
-            ':provider': next.provider,
-            ':at': tried.at,
-            ':tried': [tried],
-            ':none': [],
-            ':queued': 'queued',
-            ':mine': claimedUntil,
-          },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    const moved = await updateIfStill({
+      Key: key.message(operatorId, id),
+      UpdateExpression: 'SET gatewayId = :gw, provider = :provider, updatedAt = :at, tries = list_append(if_not_exists(tries, :none), :tried)',
+      ConditionExpression: '#status = :queued AND claimedUntil = :mine',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':gw': next.gatewayId,
+        ':provider': next.provider,
+        ':at': tried.at,
+        ':tried': [tried],
+        ':none': [],
+        ':queued': 'queued',
+        ':mine': claimedUntil,
+      },
+    });
+    return moved !== undefined;
   },
 
   async release(operatorId, id, error, now, tried, options = {}) {
     const sets = ['lastError = :error', 'updatedAt = :now'];
     if (tried) sets.push('tries = list_append(if_not_exists(tries, :none), :tried)');
     if (options.spent === false) sets.push('attempts = attempts - :one');
-    try {
-      await documentClient().send(
-        new UpdateCommand({
-          TableName: config().TABLE_NAME,
-          Key: key.message(operatorId, id),
-          UpdateExpression: `REMOVE claimedUntil, claimedAt SET ${sets.join(', ')}`,
-          ConditionExpression: '#status = :queued',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':error': error,
-            ':now': now,
-            ':queued': 'queued',
-            ...(tried ? { ':tried': [tried], ':none': [] } : {}),
-            ...(options.spent === false ? { ':one': 1 } : {}),
-          },
-        }),
-      );
-    } catch (e) {
-      if (!(e instanceof ConditionalCheckFailedException)) throw e;
-    }
+    // Not queued any more (a receipt overtook it, or it was failed): nothing to give back.
+    await updateIfStill({
+      Key: key.message(operatorId, id),
+      UpdateExpression: `REMOVE claimedUntil, claimedAt SET ${sets.join(', ')}`,
+      ConditionExpression: '#status = :queued',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':error': error,
+        ':now': now,
+        ':queued': 'queued',
+        ...(tried ? { ':tried': [tried], ':none': [] } : {}),
+        ...(options.spent === false ? { ':one': 1 } : {}),
+      },
+    });
   },
 
   async transition(operatorId, id, change, extra = {}) {
@@ -321,37 +316,24 @@ export const dynamoMessageStore: MessageStore = {
   },
 
   async postponeReceiptCheck(operatorId, id, dueAt) {
-    try {
-      await documentClient().send(
-        new UpdateCommand({
-          TableName: config().TABLE_NAME,
-          Key: key.message(operatorId, id),
-          UpdateExpression: 'SET gsi3sk = :sk',
-          ConditionExpression: '#status = :sent',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':sk': key.pendingSort(dueAt, operatorId, id), ':sent': 'sent' },
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error; // it moved on meanwhile: nothing to check
-    }
+    // It moved on meanwhile (a receipt came): nothing to check any more.
+    await updateIfStill({
+      Key: key.message(operatorId, id),
+      UpdateExpression: 'SET gsi3sk = :sk',
+      ConditionExpression: '#status = :sent',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':sk': key.pendingSort(dueAt, operatorId, id), ':sent': 'sent' },
+    });
   },
 
   async stopReceiptChecks(operatorId, id) {
-    try {
-      await documentClient().send(
-        new UpdateCommand({
-          TableName: config().TABLE_NAME,
-          Key: key.message(operatorId, id),
-          UpdateExpression: 'REMOVE gsi3pk, gsi3sk',
-          ConditionExpression: '#status = :sent',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':sent': 'sent' },
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+    await updateIfStill({
+      Key: key.message(operatorId, id),
+      UpdateExpression: 'REMOVE gsi3pk, gsi3sk',
+      ConditionExpression: '#status = :sent',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':sent': 'sent' },
+    });
   },
 
   async findByProviderId(gatewayId, providerMessageId) {

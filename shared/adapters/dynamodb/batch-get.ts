@@ -1,0 +1,23 @@
+import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
+import { config } from '../../config.js';
+import { documentClient } from './client.js';
+
+const BATCH_SIZE = 100;
+const MAX_ROUNDS = 8;
+
+/** Reads items 100 keys to a request (strongly consistent), retrying unprocessed keys with backoff; missing items are absent. */
+export async function batchGet(keys: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
+  const table = config().TABLE_NAME;
+  const found: Record<string, unknown>[] = [];
+  for (let start = 0; start < keys.length; start += BATCH_SIZE) {
+    let pending = keys.slice(start, start + BATCH_SIZE);
+    for (let round = 0; pending.length > 0; round++) {
+      if (round === MAX_ROUNDS) throw new Error(`DynamoDB left ${pending.length} reads unprocessed after ${MAX_ROUNDS} tries`);
+      if (round > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** round));
+      const reply = await documentClient().send(new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } }));
+      found.push(...(reply.Responses?.[table] ?? []));
+      pending = reply.UnprocessedKeys?.[table]?.Keys ?? [];
+    }
+  }
+  return found;
+}
