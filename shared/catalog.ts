@@ -3,7 +3,18 @@
  * runtime (shared/local/) both read this file, so the two runtimes cannot drift apart.
  */
 
-export type QueueName = 'send-sms' | 'provider-callbacks';
+import type { Channel, Lane } from './domain/records.js';
+
+export type QueueName = 'send-sms' | 'send-whatsapp' | 'send-priority' | 'provider-callbacks';
+
+/** The send queues: one per channel for bulk traffic, and one for OTPs and single sends of any channel. */
+export const sendQueues = ['send-sms', 'send-whatsapp', 'send-priority'] as const satisfies readonly QueueName[];
+
+/** The queue a message's send tasks go on: a password or a receipt never waits behind a broadcast. */
+export function sendQueue(message: { channel: Channel; lane?: Lane }): (typeof sendQueues)[number] {
+  if (message.lane === 'priority') return 'send-priority';
+  return message.channel === 'whatsapp' ? 'send-whatsapp' : 'send-sms';
+}
 
 export interface QueueDefinition {
   name: QueueName;
@@ -17,6 +28,8 @@ export interface QueueDefinition {
 
 export const queues: Record<QueueName, QueueDefinition> = {
   'send-sms': { name: 'send-sms', maxReceiveCount: 5, visibilityTimeoutSeconds: 180, urlEnv: 'SEND_SMS_QUEUE_URL' },
+  'send-whatsapp': { name: 'send-whatsapp', maxReceiveCount: 5, visibilityTimeoutSeconds: 180, urlEnv: 'SEND_WHATSAPP_QUEUE_URL' },
+  'send-priority': { name: 'send-priority', maxReceiveCount: 5, visibilityTimeoutSeconds: 180, urlEnv: 'SEND_PRIORITY_QUEUE_URL' },
   // Callbacks a provider owes us later (the sandbox's delivery receipts): durable, retried, never a timer.
   'provider-callbacks': { name: 'provider-callbacks', maxReceiveCount: 10, visibilityTimeoutSeconds: 60, urlEnv: 'PROVIDER_CALLBACKS_QUEUE_URL' },
 };
@@ -66,7 +79,7 @@ export const scheduledFunctions: ScheduledFunction[] = [
     entry: 'functions/scheduled/reconcile.ts',
     schedule: 'rate(5 minutes)',
     timeoutSeconds: 300,
-    needsQueue: ['send-sms'],
+    needsQueue: [...sendQueues],
   },
 ];
 
@@ -89,7 +102,15 @@ export const httpFunctions: HttpFunction[] = [
       'POST /v1/messages/preview',
     ],
     timeoutSeconds: 29,
-    needsQueue: ['send-sms'],
+    needsQueue: [...sendQueues],
+  },
+  {
+    // One-time passwords: sent on the priority queue, verified against a keyed hash.
+    id: 'OtpApi',
+    entry: 'functions/api/otp.ts',
+    routes: ['POST /v1/otp', 'POST /v1/otp/verify'],
+    timeoutSeconds: 10,
+    needsQueue: ['send-priority'],
   },
   {
     // The operator's own settings: name, country, time zone, send limits, destination countries.
@@ -141,11 +162,17 @@ export const httpFunctions: HttpFunction[] = [
     timeoutSeconds: 10,
     // Receipts come in bursts after a broadcast; they have their own limit, apart from tenants' API calls.
     throttle: { rateLimit: 1000, burstLimit: 2000 },
+    // A failed WhatsApp message's SMS fallback is created (and queued) where its failure receipt lands.
+    needsQueue: [...sendQueues],
   },
 ];
 
 export const workerFunctions: WorkerFunction[] = [
-  // needsQueue: an outcome that could not be stored is queued for recording; the sandbox queues its receipts.
-  { id: 'SendSmsWorker', entry: 'functions/workers/send-sms.ts', queue: 'send-sms', batchSize: 10, maxConcurrency: 10, timeoutSeconds: 30, needsQueue: ['send-sms', 'provider-callbacks'] },
+  // needsQueue: an outcome that could not be stored is queued for recording; the sandbox queues its receipts;
+  // a WhatsApp failure queues its SMS fallback. One handler serves every send queue (functions/workers/send.ts).
+  { id: 'SendSmsWorker', entry: 'functions/workers/send-sms.ts', queue: 'send-sms', batchSize: 10, maxConcurrency: 10, timeoutSeconds: 30, needsQueue: [...sendQueues, 'provider-callbacks'] },
+  { id: 'SendWhatsAppWorker', entry: 'functions/workers/send-whatsapp.ts', queue: 'send-whatsapp', batchSize: 10, maxConcurrency: 10, timeoutSeconds: 30, needsQueue: [...sendQueues, 'provider-callbacks'] },
+  // Small batches and its own concurrency: an OTP is picked up at once, whatever the bulk queues hold.
+  { id: 'SendPriorityWorker', entry: 'functions/workers/send-priority.ts', queue: 'send-priority', batchSize: 1, maxConcurrency: 5, timeoutSeconds: 30, needsQueue: [...sendQueues, 'provider-callbacks'] },
   { id: 'ProviderCallbacksWorker', entry: 'functions/workers/provider-callbacks.ts', queue: 'provider-callbacks', batchSize: 10, maxConcurrency: 2, timeoutSeconds: 10 },
 ];

@@ -1,4 +1,5 @@
 /** The composition root: the real adapters behind the ports, built once per process. */
+import { otpKey } from './adapters/crypto/cursor-key.js';
 import { kmsCipher } from './adapters/crypto/kms-cipher.js';
 import { localCipher } from './adapters/crypto/local-cipher.js';
 import { dynamoCounterStore } from './adapters/dynamodb/counters.js';
@@ -9,6 +10,7 @@ import { dynamoErasureStore } from './adapters/dynamodb/erasure.js';
 import { dynamoGatewayStore } from './adapters/dynamodb/gateways.js';
 import { dynamoMessageStore } from './adapters/dynamodb/messages.js';
 import { dynamoOperatorStore } from './adapters/dynamodb/operators.js';
+import { dynamoOtpStore } from './adapters/dynamodb/otps.js';
 import { dynamoProviderJournal } from './adapters/dynamodb/provider-journal.js';
 import { dynamoTemplateStore } from './adapters/dynamodb/templates.js';
 import { sqsTaskQueue } from './adapters/sqs/task-queue.js';
@@ -24,6 +26,7 @@ import type {
   GatewayStore,
   MessageStore,
   OperatorStore,
+  OtpStore,
   ProviderJournal,
   TaskQueue,
   TemplateStore,
@@ -41,6 +44,10 @@ export interface Deps {
   counters: CounterStore;
   /** Customer erasure (shared/services/erase-customer.ts). */
   erasure: ErasureStore;
+  /** One-time passwords (shared/services/otp.ts). */
+  otps: OtpStore;
+  /** The key OTP codes are hashed with. */
+  otpKey: () => Promise<Buffer>;
   queue: TaskQueue;
   cipher: CredentialsCipher;
   clock: Clock;
@@ -65,6 +72,8 @@ export function deps(): Deps {
     messages: dynamoMessageStore,
     counters: dynamoCounterStore,
     erasure: dynamoErasureStore,
+    otps: dynamoOtpStore,
+    otpKey: () => otpKey(),
     queue: sqsTaskQueue,
     cipher: env.CREDENTIALS_KMS_KEY_ID ? kmsCipher(env.CREDENTIALS_KMS_KEY_ID) : localCipher(env.CREDENTIALS_LOCAL_KEY!),
     clock: { now: () => new Date() },

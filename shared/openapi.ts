@@ -11,6 +11,10 @@ import {
   GatewayView,
   MessageQuery,
   MessageView,
+  OtpCreated,
+  OtpRequest,
+  OtpVerified,
+  OtpVerify,
   Preview,
   PreviewMessage,
   Problem,
@@ -51,7 +55,9 @@ export function openApiDocument(serverUrl?: string) {
   route({ method: 'delete', path: '/v1/customers/{id}', summary: 'Erase a customer\'s personal data: the customer is deleted, its messages keep their statuses and counts with the number masked and the text "[erased]". A repeat answers 204 too', request: { params: idPath }, responses: { 204: { description: 'Erased' }, ...errors } });
   route({ method: 'get', path: '/v1/customers', summary: 'List customers (filters, text search, cursor paging)', request: { query: CustomerQuery }, responses: { 200: ok(page(Customer)), ...errors } });
   route({ method: 'post', path: '/v1/customers/import', summary: 'Import up to 1,000 customers; valid rows are kept, invalid rows reported', request: { body: { content: { 'application/json': { schema: CustomerImport } } } }, responses: { 200: ok(z.object({ received: z.number(), imported: z.number(), failed: z.array(z.object({ index: z.number(), id: z.string().optional(), errors: z.array(z.object({ field: z.string(), message: z.string() })) })) })), ...errors } });
-  route({ method: 'post', path: '/v1/messages', summary: 'Send one SMS to a customer or a number', request: { headers: idempotencyHeader, body: { content: { 'application/json': { schema: SendMessage } } } }, responses: { 202: ok(MessageView, 'Accepted: queued for sending'), 409: problem('No SMS gateway configured.'), ...errors } });
+  route({ method: 'post', path: '/v1/otp', summary: 'Send a one-time code (WhatsApp authentication template or SMS, on the priority queue)', request: { body: { content: { 'application/json': { schema: OtpRequest } } } }, responses: { 202: ok(OtpCreated, 'Accepted: the code is on its way'), 409: problem('No gateway for the channel, or WhatsApp asked for without an authentication template.'), ...errors } });
+  route({ method: 'post', path: '/v1/otp/verify', summary: 'Check a code: valid once, 5 wrong tries or 5 minutes end it', request: { body: { content: { 'application/json': { schema: OtpVerify } } } }, responses: { 200: ok(OtpVerified), ...errors } });
+  route({ method: 'post', path: '/v1/messages', summary: 'Send one message (SMS or WhatsApp, routed by `channel`) to a customer or a number', request: { headers: idempotencyHeader, body: { content: { 'application/json': { schema: SendMessage } } } }, responses: { 202: ok(MessageView, 'Accepted: queued for sending'), 409: problem('No enabled gateway for the channel.'), ...errors } });
   route({ method: 'post', path: '/v1/messages/preview', summary: 'Render a text and count its encoding, characters and segments', request: { body: { content: { 'application/json': { schema: PreviewMessage } } } }, responses: { 200: ok(Preview), ...errors } });
   route({ method: 'get', path: '/v1/messages', summary: 'Message history, newest first', request: { query: MessageQuery }, responses: { 200: ok(page(MessageView)), ...errors } });
   route({ method: 'get', path: '/v1/messages/{id}', summary: 'A message with its status history', request: { params: idPath }, responses: { 200: ok(MessageView), ...errors } });

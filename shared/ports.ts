@@ -37,7 +37,7 @@ export interface OperatorStore {
    * hold those values. Returns the operator as it is after, or undefined when there is no such
    * operator (or `expected` did not hold).
    */
-  update(operatorId: string, changes: OperatorChanges, expected?: Partial<Pick<Operator, 'smsGatewayId'>>): Promise<Operator | undefined>;
+  update(operatorId: string, changes: OperatorChanges, expected?: Partial<Pick<Operator, 'smsGatewayId' | 'whatsappGatewayId'>>): Promise<Operator | undefined>;
   /** Resolves a hashed API key to its operator id. */
   operatorIdForKey(keyHash: string): Promise<string | undefined>;
   putApiKey(keyHash: string, operatorId: string, label: string): Promise<void>;
@@ -138,11 +138,6 @@ export interface MessageStore {
    * writes nothing and returns the id of the message the first request created.
    */
   create(message: Message, idempotency?: IdempotencyKey): Promise<CreateOutcome>;
-  /**
-   * Writes the one resend of a failed message and marks the original with it, in one transaction.
-   * When the original was already resent, writes nothing and returns that resend's id.
-   */
-  createResend(original: Pick<Message, 'operatorId' | 'id'>, message: Message): Promise<CreateOutcome>;
   get(operatorId: string, id: string): Promise<Message | undefined>;
   /** BatchGetItem in chunks of 100 (strongly consistent); missing messages are absent. */
   getMany(keys: PendingMessage[]): Promise<Message[]>;
@@ -174,7 +169,7 @@ export interface MessageStore {
     id: string,
     change: StatusChange,
     /** `receiptDueAt`, with `sent`: when the reconciler should ask about a receipt that has not come (ISO). */
-    extra?: { providerMessageId?: string; gatewayId?: string; receiptDueAt?: string; tried?: GatewayTry },
+    extra?: { providerMessageId?: string; gatewayId?: string; receiptDueAt?: string; tried?: GatewayTry; awaitingFallback?: boolean },
   ): Promise<boolean>;
   /** Moves a sent message's next receipt check to `dueAt` (the reconciler asked and has no final answer yet). */
   postponeReceiptCheck(operatorId: string, id: string, dueAt: string): Promise<void>;
@@ -186,7 +181,52 @@ export interface MessageStore {
    * Messages of every operator still `queued` (since before `before`, ISO) or `sent` (with a receipt due before it),
    * a page at a time, read from a sparse index: the cost follows the pending messages, not the history.
    */
-  pending(status: 'queued' | 'sent', before: string): AsyncIterable<PendingMessage[]>;
+  pending(status: PendingKind, before: string): AsyncIterable<PendingMessage[]>;
+  /**
+   * Writes `message` linked to `original` in one transaction: the original gets `link` = message.id,
+   * only if it has none yet and its status is one of `originalStatuses`. When it already has one,
+   * writes nothing and returns that message's id (a resend or a fallback is made once).
+   */
+  createLinked(original: Pick<Message, 'operatorId' | 'id'>, message: Message, link: 'resentAs' | 'fallbackMessageId', originalStatuses: MessageStatus[]): Promise<CreateOutcome>;
+  /** Takes a failed message out of the fallback part of the pending index (no fallback is wanted). */
+  clearPending(operatorId: string, id: string): Promise<void>;
+  /** Appends a receipt that did not change the status (late or repeated) to the history; bounded. */
+  noteLateReceipt(operatorId: string, id: string, change: StatusChange): Promise<void>;
+  /**
+   * Records a customer's inbound message once per (gateway, provider id): false when it was
+   * recorded before (providers retry webhooks).
+   */
+  createInbound(message: Message, gatewayId: string, providerMessageId: string): Promise<boolean>;
+}
+
+/** A one-time password as stored: the code only as a keyed hash. */
+export interface OtpRecord {
+  id: string;
+  operatorId: string;
+  /** The customer's mobile or the number given (the message's own `to` may be its WhatsApp number). */
+  to: string;
+  /** The message that carries the code (it says which channel was used). */
+  messageId: string;
+  /** HMAC-SHA256 (hex) of the code under the OTP key, bound to operator and id. */
+  codeHash: string;
+  expiresAt: string;
+  attemptsLeft: number;
+  consumedAt?: string;
+  createdAt: string;
+}
+
+export interface OtpStore {
+  put(record: OtpRecord): Promise<void>;
+  get(operatorId: string, id: string): Promise<OtpRecord | undefined>;
+  /** Marks it used, only if unused, unexpired at `now` and with attempts left: true for exactly one caller. */
+  consume(operatorId: string, id: string, now: string): Promise<boolean>;
+  /** Spends one attempt, only while some are left and it is unused: the attempts left after, or undefined when none were. */
+  spendAttempt(operatorId: string, id: string): Promise<number | undefined>;
+  /**
+   * Notes a code sent to `to` at `now` if fewer than `limit` were sent in the `windowMs` before;
+   * else answers when the oldest of them leaves the window (ISO). Exact across processes.
+   */
+  noteSend(operatorId: string, to: string, now: Date, limit: number, windowMs: number): Promise<{ ok: true } | { ok: false; retryAt: string }>;
 }
 
 /** A circuit breaker per gateway, shared by every worker: repeated gateway faults make it skipped for a cool-down. */
@@ -203,6 +243,9 @@ export interface GatewayRate {
   take(gatewayId: string, maxPerSecond: number, now: Date): Promise<boolean>;
 }
 
+/** The pending index's parts: queued with no live task, sent with a receipt due, failed WhatsApp awaiting its SMS fallback. */
+export type PendingKind = 'queued' | 'sent' | 'fallback';
+
 export interface PendingMessage {
   operatorId: string;
   messageId: string;
@@ -215,6 +258,11 @@ export type ClaimResult =
 export interface SendTask {
   operatorId: string;
   messageId: string;
+  /**
+   * Not a send: check whether this WhatsApp message was delivered by now, and fall back to SMS if
+   * not (the operator's fallbackAfterSeconds). `dueAt`: when the check is due (tasks wait at most 15 minutes).
+   */
+  fallbackCheck?: { dueAt: string };
   /**
    * Set when the provider accepted the message but its `sent` could not be stored: this task only
    * records that outcome (with its own retries) and never calls the provider again.
@@ -389,4 +437,12 @@ export interface WhatsAppProvider<Credentials = Record<string, unknown>, Setting
   handshake?(request: WebhookRequest, gateway: { credentials: Credentials; settings: Settings }): HandshakeReply;
   lookup?(query: ProviderLookupQuery, gateway: { credentials: Credentials; settings: Settings }, ctx: ProviderContext): Promise<ProviderLookupResult>;
   receiptWindowSeconds?: number;
+  defaultMaxPerSecond?: number;
+  /** true: the provider sends free-form text only (an unofficial bridge): template messages go as their rendered text. */
+  textOnly?: boolean;
+  receipts?: false;
+  sendsReceipts?(settings: Settings): boolean;
 }
+
+/** A provider of any channel: what the gateway registry, the sender and the webhooks work with. */
+export type ChannelProvider = SmsProvider<any, any> | WhatsAppProvider<any, any>;

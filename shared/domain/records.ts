@@ -1,7 +1,17 @@
 /** What is stored. API shapes live in schemas.ts; these are the records the services work with. */
 import type { SmsEncoding } from './segments.js';
 
-export type Channel = 'sms';
+export type Channel = 'sms' | 'whatsapp';
+
+/** Which send queue a message waits on: OTPs and single sends never wait behind bulk traffic. */
+export type Lane = 'priority' | 'bulk';
+
+/** A WhatsApp approved template, rendered for one message: its body parameters in order. */
+export interface WhatsAppTemplateContent {
+  name: string;
+  language: string;
+  parameters: string[];
+}
 
 export interface Operator {
   id: string;
@@ -9,8 +19,20 @@ export interface Operator {
   /** ISO 3166 alpha-2; local numbers are read as this country's. */
   defaultCountry: string;
   timezone: string;
-  /** The gateway SMS go out through. */
+  /** The gateway SMS go out through (first among equal priorities). */
   smsGatewayId?: string;
+  /** The same for WhatsApp. */
+  whatsappGatewayId?: string;
+  /** Routing (GET/PATCH /v1/settings): `auto` may use a customer's mobile number on WhatsApp. Default false. */
+  whatsappUsesMobile?: boolean;
+  /** A WhatsApp message that fails for good is sent again by SMS. Default true. */
+  fallbackToSms?: boolean;
+  /** Also fall back when a WhatsApp message is not delivered within this many seconds. Absent: never. */
+  fallbackAfterSeconds?: number;
+  /** The approved WhatsApp authentication template OTPs use (its one body parameter is the code). */
+  otpWhatsappTemplate?: { name: string; language: string };
+  /** The SMS text of an OTP: Mustache with {{code}} (and {{operator.name}}, {{minutes}}). */
+  otpSmsText?: string;
   /**
    * Settings (GET/PATCH /v1/settings), one attribute each so a PATCH updates only what it names.
    * Absent means the default: limits in shared/domain/rate-limit.ts, destinations in destination.ts.
@@ -45,6 +67,8 @@ export interface Template {
   name: string;
   channel: Channel;
   body: string;
+  /** The approved WhatsApp template this one maps to; each parameter is a Mustache string. */
+  whatsapp?: { name: string; language: string; parameters: string[] };
   variables: string[];
   createdAt: string;
   updatedAt: string;
@@ -76,7 +100,7 @@ export interface Gateway {
  * queued → sent → delivered → read; failed is final. Status only moves forward; the store
  * enforces it with a condition on the current status (see allowedPredecessors).
  */
-export type MessageStatus = 'queued' | 'sent' | 'delivered' | 'read' | 'failed';
+export type MessageStatus = 'queued' | 'sent' | 'delivered' | 'read' | 'failed' | 'cancelled';
 
 export interface StatusChange {
   status: MessageStatus;
@@ -85,6 +109,8 @@ export interface StatusChange {
   reason?: string;
   /** The provider's own status or error code, as received. */
   providerStatus?: string;
+  /** A receipt that came after the message had moved past it (out of order, or repeated): kept, status unchanged. */
+  late?: boolean;
 }
 
 /** One provider call for a message. */
@@ -102,12 +128,32 @@ export interface Message {
   id: string;
   operatorId: string;
   channel: Channel;
+  /** Absent or "out": we send it. "in": a customer wrote to us (recorded from a provider's webhook). */
+  direction?: 'out' | 'in';
   customerId?: string;
+  /** E.164 of the recipient; for an inbound message, the gateway's name. */
   to: string;
+  /** Inbound only: the customer's number (E.164). */
+  from?: string;
+  /** What the message says (for a WhatsApp template, its text as rendered for SMS and the history). */
   text: string;
-  encoding: SmsEncoding;
-  characters: number;
-  segments: number;
+  /** SMS only. */
+  encoding?: SmsEncoding;
+  characters?: number;
+  segments?: number;
+  /** WhatsApp only: sent as this approved template rather than free-form text. */
+  whatsappTemplate?: WhatsAppTemplateContent;
+  /**
+   * Content that must not be stored readable (an OTP's code): sealed by the CredentialsCipher; `text`
+   * holds it masked. The sender opens it; it is removed once the message leaves the queue.
+   */
+  sealedContent?: string;
+  /** Which queue it waits on; absent: bulk. */
+  lane?: Lane;
+  /** Why this channel was chosen, in words (routing `auto`). */
+  routing?: string;
+  /** "otp": the message carries a one-time code. */
+  kind?: 'otp';
   templateId?: string;
   gatewayId: string;
   provider: string;
@@ -128,6 +174,10 @@ export interface Message {
   resentAs?: string;
   /** Every provider call for this message: which gateway, and what came of it. */
   tries?: GatewayTry[];
+  /** This SMS was sent because WhatsApp message `fallbackOf` failed. */
+  fallbackOf?: string;
+  /** The one SMS sent instead of this WhatsApp message. */
+  fallbackMessageId?: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -138,6 +188,7 @@ const predecessors: Record<MessageStatus, MessageStatus[]> = {
   delivered: ['queued', 'sent'],
   read: ['queued', 'sent', 'delivered'],
   failed: ['queued', 'sent'],
+  cancelled: ['queued'],
 };
 
 /** The statuses a message may be in for `next` to be recorded: late or repeated updates never move it back. */

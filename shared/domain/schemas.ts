@@ -94,17 +94,23 @@ const oneOf = (a: string, b: string) => (value: Record<string, unknown>, ctx: z.
   }
 };
 
+export const RequestedChannel = z
+  .enum(['auto', 'sms', 'whatsapp'])
+  .default('auto')
+  .describe('auto: WhatsApp when the operator has an enabled WhatsApp gateway and the customer a WhatsApp number (or its mobile, with the setting whatsappUsesMobile), else SMS. The reply\'s `routing` says why.');
+
 export const SendMessage = z
   .strictObject({
     customerId: ResourceId.optional(),
     mobile: shortText(32).optional(),
+    channel: RequestedChannel,
     ...MessageContent,
   })
   .superRefine(oneOf('customerId', 'mobile'))
   .superRefine(oneOf('text', 'templateId'))
   .meta({
     id: 'SendMessage',
-    description: `Send one SMS. The rendered text may be at most ${MAX_SMS_SEGMENTS} segments (1,530 GSM-7 or 670 UCS-2 characters).`,
+    description: `Send one message, by SMS or WhatsApp. By SMS, the rendered text may be at most ${MAX_SMS_SEGMENTS} segments (1,530 GSM-7 or 670 UCS-2 characters).`,
   });
 
 export const PreviewMessage = z
@@ -122,8 +128,8 @@ export const Preview = z
   })
   .meta({ id: 'Preview' });
 
-export const MessageStatus = z.enum(['queued', 'sent', 'delivered', 'read', 'failed']);
-export const Channel = z.enum(['sms']);
+export const MessageStatus = z.enum(['queued', 'sent', 'delivered', 'read', 'failed', 'cancelled']);
+export const Channel = z.enum(['sms', 'whatsapp']);
 
 export const MessageQuery = z.strictObject({
   from: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }).optional(),
@@ -140,18 +146,26 @@ export const StatusChange = z.object({
   at: z.string(),
   reason: z.string().optional(),
   providerStatus: z.string().optional(),
+  late: z.boolean().optional().describe('A receipt that came after the message had moved past it (out of order or repeated): kept here, the status unchanged.'),
 });
+
+const WhatsAppTemplateContent = z.object({ name: z.string(), language: z.string(), parameters: z.array(z.string()) });
 
 export const MessageView = z
   .object({
     id: z.string(),
     channel: Channel,
+    direction: z.enum(['out', 'in']).default('out').describe('in: a customer wrote to us (from a provider\'s webhook).'),
     customerId: z.string().optional(),
-    to: z.string(),
-    text: z.string(),
-    encoding: z.enum(['GSM-7', 'UCS-2']),
-    characters: z.number().int(),
-    segments: z.number().int(),
+    to: z.string().describe('E.164; for an inbound message, the name of the gateway that received it.'),
+    from: z.string().optional().describe('Inbound messages: the customer\'s number.'),
+    text: z.string().describe('For a one-time password, with the code masked.'),
+    encoding: z.enum(['GSM-7', 'UCS-2']).optional().describe('SMS only.'),
+    characters: z.number().int().optional().describe('SMS only.'),
+    segments: z.number().int().optional().describe('SMS only.'),
+    whatsappTemplate: WhatsAppTemplateContent.optional().describe('WhatsApp: sent as this approved template, its body parameters rendered in order.'),
+    routing: z.string().optional().describe('Why this channel was chosen.'),
+    kind: z.enum(['otp']).optional(),
     templateId: z.string().optional(),
     gatewayId: z.string(),
     provider: z.string(),
@@ -161,6 +175,8 @@ export const MessageView = z
     lastError: z.string().optional().describe('The last temporary error while the message is being retried.'),
     resendOf: z.string().optional(),
     resentAs: z.string().optional().describe('The one resend of this failed message.'),
+    fallbackOf: z.string().optional().describe('This SMS was sent because that WhatsApp message failed.'),
+    fallbackMessageId: z.string().optional().describe('The SMS sent instead of this failed WhatsApp message.'),
     tries: z
       .array(
         z.object({
@@ -180,11 +196,28 @@ export const MessageView = z
   })
   .meta({ id: 'Message' });
 
+export const WhatsAppLanguage = z
+  .string()
+  .trim()
+  .regex(/^[a-z]{2,3}(_[A-Z]{2})?$/, 'must be a WhatsApp template language code such as bn, en or en_US');
+
 export const TemplateInput = z
   .strictObject({
     name: shortText(200),
     channel: Channel.default('sms'),
-    body: safeText(z.string().min(1, 'must not be empty').max(MAX_TEXT, `must be at most ${MAX_TEXT} characters`)).describe('Mustache: {{customer.name}}, {{amount}}, ...'),
+    body: safeText(z.string().min(1, 'must not be empty').max(MAX_TEXT, `must be at most ${MAX_TEXT} characters`)).describe('Mustache: {{customer.name}}, {{amount}}, ... The text of SMS and of free-form WhatsApp.'),
+    whatsapp: z
+      .strictObject({
+        name: z
+          .string()
+          .trim()
+          .regex(/^[a-z0-9_]{1,512}$/, 'must be an approved template name: lower-case letters, digits and "_"')
+          .or(z.string().regex(/^HX[0-9a-f]{32}$/, 'must be a template name or a Twilio Content SID')),
+        language: WhatsAppLanguage,
+        parameters: z.array(safeText(z.string().min(1, 'must not be empty').max(1000))).max(20, 'must hold at most 20 parameters').default([]),
+      })
+      .optional()
+      .describe('The approved WhatsApp template this one sends as: each parameter is Mustache ({{customer.name}}, {{amount}}), rendered per message into the template\'s body parameters, in order.'),
   })
   .meta({ id: 'TemplateInput' });
 
@@ -241,6 +274,10 @@ export const GatewayView = z
     priority: z.number().int(),
     maxPerSecond: z.number().int(),
     circuitOpenUntil: z.string().optional().describe('Set while the gateway is skipped after repeated gateway faults (a circuit breaker); it is tried again after this time.'),
+    generatedCredentials: z
+      .record(z.string(), z.string())
+      .optional()
+      .describe('Secrets made for you (Meta\'s webhook verify token), shown once in the reply that created them: give them to the provider with webhookUrl.'),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -282,7 +319,7 @@ export const Problem = z
     detail: z.string(),
     errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
     limit: z
-      .object({ name: z.enum(['requestsPerSecond', 'messagesPerDay']), value: z.number().int() })
+      .object({ name: z.enum(['requestsPerSecond', 'messagesPerDay', 'otpPerNumber']), value: z.number().int() })
       .optional()
       .describe('On a 429: the limit that was reached and its value (see GET /v1/settings).'),
     retryAfterSeconds: z.number().int().optional().describe('On a 429: the same as the Retry-After header.'),
@@ -326,6 +363,32 @@ export const SettingsLimits = z
   })
   .meta({ id: 'SettingsLimits' });
 
+export const RoutingSettingsPatch = z
+  .strictObject({
+    whatsappUsesMobile: z.boolean().nullable().optional().describe('auto routing may send by WhatsApp to a mobile number when the customer has no WhatsApp number. Default false.'),
+    fallbackToSms: z.boolean().nullable().optional().describe('A WhatsApp message that fails for good is sent again by SMS. Default true.'),
+    fallbackAfterSeconds: wholeNumber(60, 86_400)
+      .nullable()
+      .optional()
+      .describe('Also fall back when a WhatsApp message is not delivered this many seconds after it was created. Default: never (null).'),
+  })
+  .meta({ id: 'RoutingSettingsPatch' });
+
+export const OtpSettingsPatch = z
+  .strictObject({
+    whatsappTemplate: z
+      .strictObject({ name: z.string().trim().regex(/^[a-z0-9_]{1,512}$/, 'must be an approved template name'), language: WhatsAppLanguage })
+      .nullable()
+      .optional()
+      .describe('The approved WhatsApp authentication template OTPs use; its one body parameter is the code. Without one, OTPs go by SMS.'),
+    smsText: safeText(z.string().min(1).max(320))
+      .refine((text) => text.includes('{{code}}'), 'must contain {{code}}')
+      .nullable()
+      .optional()
+      .describe('The SMS text of an OTP: Mustache with {{code}}, {{minutes}} and {{operator.name}}. Default: "{{code}} is your {{operator.name}} code. It expires in {{minutes}} minutes."'),
+  })
+  .meta({ id: 'OtpSettingsPatch' });
+
 /** Every field optional: a PATCH changes only what it names. New settings are new optional fields here. */
 export const SettingsPatch = z
   .strictObject({
@@ -341,6 +404,8 @@ export const SettingsPatch = z
       .nullable()
       .optional()
       .describe('ISO 3166-1 alpha-2 countries SMS may be sent to (against SMS pumping). Default: [defaultCountry]; null restores it.'),
+    routing: RoutingSettingsPatch.optional(),
+    otp: OtpSettingsPatch.optional(),
   })
   .meta({ id: 'SettingsPatch' });
 
@@ -352,10 +417,36 @@ export const Settings = z
     timezone: z.string(),
     limits: z.object({ requestsPerSecond: z.number().int(), messagesPerDay: z.number().int() }),
     destinationCountries: z.array(z.string()),
+    routing: z.object({ whatsappUsesMobile: z.boolean(), fallbackToSms: z.boolean(), fallbackAfterSeconds: z.number().int().nullable() }),
+    otp: z.object({ whatsappTemplate: z.object({ name: z.string(), language: z.string() }).nullable(), smsText: z.string() }),
     createdAt: z.string(),
     updatedAt: z.string().optional(),
   })
   .meta({ id: 'Settings', description: 'The operator\'s settings, defaults filled in.' });
+
+// ---- one-time passwords ----
+
+export const OtpRequest = z
+  .strictObject({
+    customerId: ResourceId.optional(),
+    mobile: shortText(32).optional(),
+    channel: RequestedChannel,
+    length: z.number().int('must be a whole number').min(4, 'must be at least 4').max(8, 'must be at most 8').default(6),
+  })
+  .superRefine(oneOf('customerId', 'mobile'))
+  .meta({ id: 'OtpRequest', description: 'Sends a one-time code on the priority queue; the code is stored only as a keyed hash.' });
+
+export const OtpCreated = z
+  .object({ id: z.string(), channel: Channel, expiresAt: z.string(), messageId: z.string(), routing: z.string() })
+  .meta({ id: 'OtpCreated' });
+
+export const OtpVerify = z
+  .strictObject({ id: z.string().min(1).max(64), code: z.string().trim().regex(/^\d{4,8}$/, 'must be the 4-8 digit code') })
+  .meta({ id: 'OtpVerify' });
+
+export const OtpVerified = z
+  .object({ valid: z.boolean(), attemptsLeft: z.number().int().optional(), reason: z.string().optional() })
+  .meta({ id: 'OtpVerified' });
 
 export type SendMessageInput = z.infer<typeof SendMessage>;
 export type PreviewMessageInput = z.infer<typeof PreviewMessage>;
@@ -363,3 +454,4 @@ export type CustomerInputT = z.infer<typeof CustomerInput>;
 export type GatewayInputT = z.infer<typeof GatewayInput>;
 export type GatewayTestT = z.infer<typeof GatewayTest>;
 export type SettingsPatchT = z.infer<typeof SettingsPatch>;
+export type OtpRequestT = z.infer<typeof OtpRequest>;

@@ -34,7 +34,17 @@ function demoCustomers() {
 }
 
 /**
- * On an empty database: the demo operator, its API key, a sandbox SMS gateway, a template and
+ * Two customers with WhatsApp numbers for the tour: wa-0001 gets WhatsApp (delivered, then read);
+ * wa-0002's WhatsApp number ends 0000, which the WhatsApp sandbox reports as not on WhatsApp, so its
+ * messages fall back to SMS on its mobile.
+ */
+const whatsappCustomers = [
+  { id: 'wa-0001', name: 'Jamal Uddin', mobile: '01711552211', whatsapp: '01819990123', status: 'active' as const, zone: 'Mirpur', package: 'Home 20 Mbps' },
+  { id: 'wa-0002', name: 'Rupa Das', mobile: '01711552233', whatsapp: '01819990000', status: 'active' as const, zone: 'Uttara', package: 'Home 40 Mbps' },
+];
+
+/**
+ * On an empty database: the demo operator, its API key, sandbox SMS and WhatsApp gateways, a template and
  * demo customers. The key is stored only hashed; locally its plain text is kept in
  * <dataDir>/demo-api-key so `npm start` can print it again after a restart.
  */
@@ -55,6 +65,8 @@ export async function seedDemo(opts: { dataDir?: string } = {}): Promise<{ opera
       name: 'Demo ISP',
       defaultCountry: 'BD',
       timezone: 'Asia/Dhaka',
+      // OTPs by WhatsApp use this authentication template (the WhatsApp sandbox accepts any name).
+      otpWhatsappTemplate: { name: 'otp_code', language: 'en' },
       createdAt: d.clock.now().toISOString(),
     };
     await d.operators.put(operator);
@@ -66,13 +78,23 @@ export async function seedDemo(opts: { dataDir?: string } = {}): Promise<{ opera
       settings: { senderId: 'DemoISP', deliveryDelayMs: 500 },
       default: true,
     });
+    await saveGateway(d, (await d.operators.get(DEMO_OPERATOR_ID))!, {
+      name: 'Sandbox WhatsApp',
+      channel: 'whatsapp',
+      provider: 'sandbox',
+      credentials: { webhookSecret: randomBytes(24).toString('base64url') },
+      settings: { deliveryDelayMs: 500, readDelayMs: 1500 },
+      default: true,
+    });
     const withGateway = (await d.operators.get(DEMO_OPERATOR_ID))!;
     await putTemplate(d, withGateway, 'due-reminder', {
       name: 'Due-date reminder',
       channel: 'sms',
       body: 'Dear {{customer.name}}, your {{customer.package}} bill of BDT {{amount}} is due on {{dueDate}}. Pay: {{payLink}}',
+      // The same reminder as an approved WhatsApp template (the sandbox accepts any name).
+      whatsapp: { name: 'due_reminder', language: 'en', parameters: ['{{customer.name}}', '{{amount}}', '{{dueDate}}', '{{payLink}}'] },
     });
-    await importCustomers(d, withGateway, demoCustomers());
+    await importCustomers(d, withGateway, [...demoCustomers(), ...whatsappCustomers]);
   }
   await d.operators.putApiKey(hashApiKey(apiKey), DEMO_OPERATOR_ID, 'demo key');
   if (keyFile && opts.dataDir) {

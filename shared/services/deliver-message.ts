@@ -4,10 +4,17 @@ import type { GatewayTry, Message } from '../domain/records.js';
 import type { Deps } from '../deps.js';
 import type { SendTask } from '../ports.js';
 import { safeReason } from './error-text.js';
-import { gatewayMaxPerSecond, openGateway, providerContext, webhookUrl } from './gateways.js';
+import { sendQueue } from '../catalog.js';
+import { fallBackToSms, recordStatus } from './fallback.js';
+import { defaultGatewayField, gatewayMaxPerSecond, openGateway, providerContext, webhookUrl } from './gateways.js';
+import { MAX_TASK_DELAY_SECONDS, sendableContent } from './messages.js';
+import { sendThrough } from './provider-send.js';
 import { receiptDueAt, recordSent, withStorageRetries } from './record-outcome.js';
 
-type D = Pick<Deps, 'messages' | 'gateways' | 'operators' | 'circuits' | 'gatewayRate' | 'cipher' | 'clock' | 'fetch' | 'publicBaseUrl' | 'queue' | 'journal'>;
+type D = Pick<
+  Deps,
+  'messages' | 'gateways' | 'operators' | 'circuits' | 'gatewayRate' | 'cipher' | 'clock' | 'fetch' | 'publicBaseUrl' | 'queue' | 'journal' | 'customers' | 'templates' | 'counters'
+>;
 
 /** Thrown to have SQS deliver the task again later (reported as a batch item failure). */
 export class RetryLater extends Error {
@@ -22,7 +29,7 @@ export class RetryLater extends Error {
 }
 
 /** What one delivery did, for metrics; retries are thrown as RetryLater. */
-export type DeliveryOutcome = 'sent' | 'rejected' | 'duplicate' | 'deferred' | 'throttled' | 'outcome-unknown' | 'reconciled' | 'outcome-queued';
+export type DeliveryOutcome = 'sent' | 'rejected' | 'duplicate' | 'deferred' | 'throttled' | 'outcome-unknown' | 'reconciled' | 'outcome-queued' | 'fallback-checked';
 
 export interface Attempt {
   /** SQS ApproximateReceiveCount of this delivery: only tells whether this is the task's last delivery. */
@@ -52,6 +59,7 @@ export async function deliverMessage(d: D, task: SendTask, attempt: Attempt): Pr
     await recordSent(d, task.operatorId, task.messageId, task.accepted);
     return 'sent';
   }
+  if (task.fallbackCheck) return checkFallback(d, task, task.fallbackCheck.dueAt);
   const now = d.clock.now();
   const until = new Date(now.getTime() + attempt.claimMs).toISOString();
   const claim = await d.messages.claim(task.operatorId, task.messageId, until, now.toISOString());
@@ -64,7 +72,7 @@ export async function deliverMessage(d: D, task: SendTask, attempt: Attempt): Pr
       // Someone holds it (a duplicate delivery, or a worker that died moments ago). Come back when the
       // claim ends, with a fresh task, rather than spend this task's receives and land in the DLQ.
       const waitSeconds = Math.ceil((Date.parse(claim.message!.claimedUntil!) - now.getTime()) / 1000) + 1;
-      await d.queue.enqueue('send-sms', [{ operatorId: task.operatorId, messageId: task.messageId }], { delaySeconds: waitSeconds });
+      await d.queue.enqueue(sendQueue(claim.message!), [{ operatorId: task.operatorId, messageId: task.messageId }], { delaySeconds: waitSeconds });
       return 'deferred';
     }
     case 'claim-expired': {
@@ -83,7 +91,7 @@ export async function deliverMessage(d: D, task: SendTask, attempt: Attempt): Pr
 async function reconcileLostSend(d: D, message: Message, attempt: Attempt): Promise<DeliveryOutcome> {
   const opened = await openGateway(d, message.gatewayId);
   if (!opened?.provider.lookup) {
-    await fail(d, message, OUTCOME_UNKNOWN);
+    await fail(d, message, OUTCOME_UNKNOWN, undefined, undefined, { fallback: false });
     return 'outcome-unknown';
   }
   let answer;
@@ -106,14 +114,8 @@ async function reconcileLostSend(d: D, message: Message, attempt: Attempt): Prom
     receiptDueAt: receiptDueAt(opened.provider, now),
   });
   if (answer.status && answer.status.status !== 'sent') {
-    await withStorageRetries(() =>
-      d.messages.transition(message.operatorId, message.id, {
-        status: answer.status!.status,
-        at: d.clock.now().toISOString(),
-        reason: answer.status!.reason,
-        providerStatus: answer.status!.providerStatus,
-      }),
-    );
+    const { status, reason, providerStatus } = answer.status;
+    await recordStatus(d, message, { status, at: d.clock.now().toISOString(), reason, providerStatus });
   }
   return 'reconciled';
 }
@@ -149,9 +151,10 @@ async function sendClaimed(d: D, claimed: Message, attempt: Attempt): Promise<De
       if (!(await d.gatewayRate.take(opened.gateway.id, gatewayMaxPerSecond(opened.gateway), d.clock.now()))) {
         return waitAndGoAgain(d, message, `Gateway ${opened.gateway.id} is at its limit of ${gatewayMaxPerSecond(opened.gateway)} messages a second`, 1);
       }
-      const reply = await opened.provider.send(
-        { messageId: message.id, to: message.to, text: message.text, statusCallbackUrl: webhookUrl(d.publicBaseUrl, opened.gateway) },
-        { credentials: opened.credentials, settings: opened.settings },
+      const content = await sendableContent(d, message);
+      const reply = await sendThrough(
+        opened,
+        { messageId: message.id, to: message.to, ...content, statusCallbackUrl: webhookUrl(d.publicBaseUrl, opened.gateway) },
         providerContext(d, opened.gateway.id),
       );
       accepted = {
@@ -194,7 +197,7 @@ async function sendClaimed(d: D, claimed: Message, attempt: Attempt): Promise<De
     // Storage keeps failing: hand the outcome to the queue, a separate service, to record later.
     try {
       const task: SendTask = { operatorId: message.operatorId, messageId: message.id, accepted: { ...accepted, at } };
-      await d.queue.enqueue('send-sms', [task]);
+      await d.queue.enqueue(sendQueue(message), [task]);
       return 'outcome-queued';
     } catch {
       // Neither could take it. The claim stays (never released): the next delivery finds it expired and asks the provider.
@@ -209,7 +212,7 @@ async function sendClaimed(d: D, claimed: Message, attempt: Attempt): Promise<De
  */
 async function failoverPlan(d: D, message: Message) {
   const [operator, gateways] = await Promise.all([d.operators.get(message.operatorId), d.gateways.list(message.operatorId)]);
-  const ordered = gatewayOrder(gateways, message.channel, operator?.smsGatewayId);
+  const ordered = gatewayOrder(gateways, message.channel, operator?.[defaultGatewayField(message.channel)]);
   const open = await d.circuits.openUntil(ordered.map((g) => g.id), d.clock.now().toISOString()).catch(() => new Map<string, string>());
   const tried = new Set<string>();
   return {
@@ -240,7 +243,7 @@ const THROTTLE_WAIT_SECONDS = 5;
 async function waitAndGoAgain(d: D, message: Message, reason: string, waitSeconds: number, tried?: GatewayTry): Promise<DeliveryOutcome> {
   const delaySeconds = Math.min(Math.max(Math.ceil(waitSeconds), 1), 900);
   await withStorageRetries(() => d.messages.release(message.operatorId, message.id, reason, d.clock.now().toISOString(), tried, { spent: false }));
-  await d.queue.enqueue('send-sms', [{ operatorId: message.operatorId, messageId: message.id }], { delaySeconds });
+  await d.queue.enqueue(sendQueue(message), [{ operatorId: message.operatorId, messageId: message.id }], { delaySeconds });
   return 'throttled';
 }
 
@@ -257,7 +260,7 @@ async function retryOrGiveUp(
   if (message.attempts >= attempt.maxAttempts || attempt.receiveCount >= attempt.maxReceiveCount) {
     const unknown = options.keepClaim ? '. The send outcome is unknown: resend it if it did not arrive.' : '';
     const context = doing === 'sending' ? '' : ` (${doing})`;
-    await fail(d, message, `Gave up after ${message.attempts} attempts${context}: ${reason}${unknown}`, undefined, options.tried);
+    await fail(d, message, `Gave up after ${message.attempts} attempts${context}: ${reason}${unknown}`, undefined, options.tried, { fallback: !options.keepClaim });
     throw new RetryLater(reason, true, error instanceof GatewayFault); // also lands in the DLQ, for the operator's alarm
   }
   if (!options.keepClaim) await withStorageRetries(() => d.messages.release(message.operatorId, message.id, reason, d.clock.now().toISOString(), options.tried));
@@ -265,13 +268,23 @@ async function retryOrGiveUp(
   throw new RetryLater(reason, false, error instanceof GatewayFault);
 }
 
-async function fail(d: D, message: Message, reason: string, providerStatus?: string, tried?: GatewayTry) {
-  await withStorageRetries(() =>
-    d.messages.transition(
-      message.operatorId,
-      message.id,
-      { status: 'failed', at: d.clock.now().toISOString(), reason: safeReason(reason), providerStatus },
-      { tried },
-    ),
-  );
+/** `fallback: false`: the outcome is unknown, so an SMS might duplicate a WhatsApp message that arrived. */
+async function fail(d: D, message: Message, reason: string, providerStatus?: string, tried?: GatewayTry, options: { fallback?: boolean } = {}) {
+  await recordStatus(d, message, { status: 'failed', at: d.clock.now().toISOString(), reason: safeReason(reason), providerStatus }, { tried }, options);
+}
+
+/**
+ * The operator's fallbackAfterSeconds: a WhatsApp message not delivered (nor read, nor failed) by
+ * `dueAt` falls back to SMS. A check due later than a task can wait goes round again.
+ */
+async function checkFallback(d: D, task: SendTask, dueAt: string): Promise<DeliveryOutcome> {
+  const waitMs = Date.parse(dueAt) - d.clock.now().getTime();
+  if (waitMs > 1000) {
+    const message = await d.messages.get(task.operatorId, task.messageId);
+    if (!message || (message.status !== 'queued' && message.status !== 'sent')) return 'fallback-checked';
+    await d.queue.enqueue(sendQueue(message), [task], { delaySeconds: Math.min(Math.ceil(waitMs / 1000), MAX_TASK_DELAY_SECONDS) });
+    return 'fallback-checked';
+  }
+  await fallBackToSms(d, task.operatorId, task.messageId, ['queued', 'sent']);
+  return 'fallback-checked';
 }

@@ -1,17 +1,20 @@
-import { smsProvider, smsProviders } from '../adapters/providers/sms/registry.js';
+import { randomBytes } from 'node:crypto';
+import { providerFor, providersByChannel } from '../adapters/providers/registry.js';
 import { assertDestination } from '../domain/destination.js';
 import { conflict, GatewayFault, invalid, notFound, ProviderRejected, ProviderUnavailable } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import { normalizeMobile } from '../domain/phone.js';
-import type { Gateway, Operator } from '../domain/records.js';
+import type { Channel, Gateway, Operator } from '../domain/records.js';
 import type { GatewayInputT, GatewayTestT } from '../domain/schemas.js';
 import { assertWithinMaxSegments } from '../domain/segments.js';
 import { assertSendableText } from '../domain/text.js';
 import { safeReason } from './error-text.js';
 import type { Deps } from '../deps.js';
-import type { ProviderContext, SmsProvider } from '../ports.js';
+import type { ChannelProvider, ProviderContext } from '../ports.js';
 import { zodFields } from '../domain/zod-fields.js';
+import { checkWahaGateway } from '../adapters/providers/whatsapp/waha.js';
 import { applyPreset, checkHttpGateway } from './presets.js';
+import { sendThrough } from './provider-send.js';
 
 type D = Pick<Deps, 'gateways' | 'operators' | 'circuits' | 'cipher' | 'clock' | 'publicBaseUrl'>;
 
@@ -22,13 +25,24 @@ export function webhookUrl(publicBaseUrl: string, gateway: Pick<Gateway, 'id' | 
   return `${publicBaseUrl}/webhooks/${gateway.channel}/${gateway.provider}/${gateway.id}`;
 }
 
-function providerFor(id: string): SmsProvider<any, any> {
-  const provider = smsProvider(id);
+function knownProvider(channel: Channel, id: string): ChannelProvider {
+  const provider = providerFor(channel, id);
   if (!provider) {
-    throw invalid(`Unknown SMS provider "${id}".`, [{ field: 'provider', message: `must be one of: ${Object.keys(smsProviders).join(', ')}` }]);
+    throw invalid(`Unknown ${channel} provider "${id}".`, [
+      { field: 'provider', message: `must be one of: ${Object.keys(providersByChannel[channel]).join(', ')}` },
+    ]);
   }
   return provider;
 }
+
+/** The operator field that names a channel's default gateway (first among gateways of equal priority). */
+export const defaultGatewayField = (channel: Channel) => (channel === 'whatsapp' ? 'whatsappGatewayId' : 'smsGatewayId') as 'smsGatewayId' | 'whatsappGatewayId';
+
+/**
+ * Secrets we make for the operator rather than ask for: Meta's webhook verify token is any string the
+ * operator types into Meta's dashboard, so it is generated, sealed, and shown once with the webhook URL.
+ */
+const GENERATED_SECRETS: Readonly<Record<string, readonly string[]>> = { 'whatsapp/meta': ['verifyToken'] };
 
 function parseWith<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: any } }, value: unknown, field: string): T {
   const parsed = schema.safeParse(value);
@@ -43,12 +57,16 @@ type SaveGatewayInput = Omit<GatewayInputT, 'enabled' | 'priority'> & Partial<Pi
 export async function saveGateway(d: D, operator: Operator, given: SaveGatewayInput, id?: string) {
   // A preset (provider http) supplies the settings but the sender.
   const input = applyPreset(given);
-  const provider = providerFor(input.provider);
+  const provider = knownProvider(input.channel, input.provider);
   const settings = parseWith(provider.settings, input.settings, 'settings');
   // A tenant's URL: checked by the outbound guard now (and again on every send).
-  if (provider.id === 'http') await checkHttpGateway(settings, input.credentials);
+  if (provider.channel === 'sms' && provider.id === 'http') await checkHttpGateway(settings, input.credentials);
+  if (provider.channel === 'whatsapp' && provider.id === 'waha') await checkWahaGateway(settings);
   const existing = id ? await d.gateways.get(id) : undefined;
   if (id && (!existing || existing.operatorId !== operator.id)) throw notFound(`Gateway "${id}"`);
+  if (existing && existing.channel !== input.channel) {
+    throw invalid('A gateway\'s channel cannot change; add a gateway for the other channel.', [{ field: 'channel', message: `must stay "${existing.channel}"` }]);
+  }
   if (existing && existing.provider !== input.provider && input.credentials === undefined) {
     throw invalid('Changing the provider needs the new provider\'s credentials.', [{ field: 'credentials', message: 'is required when the provider changes' }]);
   }
@@ -59,8 +77,13 @@ export async function saveGateway(d: D, operator: Operator, given: SaveGatewayIn
   const gatewayId = existing?.id ?? newId(d.clock.now());
   let sealedCredentials = existing?.sealedCredentials ?? '';
   let credentialFields = existing?.credentialFields ?? [];
+  const generated: Record<string, string> = {};
   if (input.credentials !== undefined) {
-    const credentials = parseWith(provider.credentials, input.credentials, 'credentials') as Record<string, unknown>;
+    const given = { ...input.credentials };
+    for (const field of GENERATED_SECRETS[`${provider.channel}/${provider.id}`] ?? []) {
+      if (given[field] === undefined) given[field] = generated[field] = randomBytes(24).toString('base64url');
+    }
+    const credentials = parseWith(provider.credentials, given, 'credentials') as Record<string, unknown>;
     sealedCredentials = await d.cipher.seal(JSON.stringify(credentials), credentialsContext({ id: gatewayId, operatorId: operator.id }));
     credentialFields = Object.keys(credentials).filter((k) => credentials[k] !== undefined);
   }
@@ -80,26 +103,29 @@ export async function saveGateway(d: D, operator: Operator, given: SaveGatewayIn
     updatedAt: now,
   };
   await d.gateways.put(gateway);
-  let defaultGatewayId = operator.smsGatewayId;
-  if (input.default || !operator.smsGatewayId) {
+  const field = defaultGatewayField(gateway.channel);
+  let defaultGatewayId = operator[field];
+  if (input.default || !operator[field]) {
     defaultGatewayId = gateway.id;
     // Only this field: the operator record this request loaded may be stale (a settings PATCH in between).
-    const updated = await d.operators.update(operator.id, { smsGatewayId: gateway.id, updatedAt: now });
+    const updated = await d.operators.update(operator.id, { [field]: gateway.id, updatedAt: now });
     if (!updated) throw notFound(`Operator "${operator.id}"`);
   }
-  return { view: gatewayView(d.publicBaseUrl, gateway, defaultGatewayId), created: !existing };
+  const view = gatewayView(d.publicBaseUrl, gateway, defaultGatewayId);
+  // Shown once: give it to the provider with the webhook URL; it is never returned again.
+  return { view: Object.keys(generated).length > 0 ? { ...view, generatedCredentials: generated } : view, created: !existing };
 }
 
 export async function getGateway(d: D, operator: Operator, id: string) {
   const gateway = await ownGateway(d, operator, id);
   const open = await d.circuits.openUntil([gateway.id], d.clock.now().toISOString());
-  return gatewayView(d.publicBaseUrl, gateway, operator.smsGatewayId, open.get(gateway.id));
+  return gatewayView(d.publicBaseUrl, gateway, operator[defaultGatewayField(gateway.channel)], open.get(gateway.id));
 }
 
 export async function listGateways(d: D, operator: Operator) {
   const gateways = await d.gateways.list(operator.id);
   const open = await d.circuits.openUntil(gateways.map((g) => g.id), d.clock.now().toISOString());
-  return gateways.map((g) => gatewayView(d.publicBaseUrl, g, operator.smsGatewayId, open.get(g.id)));
+  return gateways.map((g) => gatewayView(d.publicBaseUrl, g, operator[defaultGatewayField(g.channel)], open.get(g.id)));
 }
 
 async function ownGateway(d: Pick<Deps, 'gateways'>, operator: Operator, id: string): Promise<Gateway> {
@@ -117,16 +143,17 @@ export async function deleteGateway(d: D, operator: Operator, id: string): Promi
   const gateway = await ownGateway(d, operator, id);
   // The operator this request loaded may be stale: read the default as it is now.
   const current = (await d.operators.get(operator.id)) ?? operator;
-  if (current.smsGatewayId === gateway.id) {
-    const others = (await d.gateways.list(operator.id)).filter((g) => g.id !== gateway.id);
+  const field = defaultGatewayField(gateway.channel);
+  if (current[field] === gateway.id) {
+    const others = (await d.gateways.list(operator.id)).filter((g) => g.id !== gateway.id && g.channel === gateway.channel);
     if (others.length > 0) {
       throw conflict(
-        `Gateway "${gateway.id}" is this operator's default SMS gateway; make another gateway the default first ` +
+        `Gateway "${gateway.id}" is this operator's default ${gateway.channel} gateway; make another gateway the default first ` +
           '(PUT /v1/gateways/{id} with "default": true), then delete this one.',
       );
     }
     // Only while it is still this one: a gateway made default meanwhile keeps its place.
-    await d.operators.update(operator.id, { smsGatewayId: null, updatedAt: d.clock.now().toISOString() }, { smsGatewayId: gateway.id });
+    await d.operators.update(operator.id, { [field]: null, updatedAt: d.clock.now().toISOString() }, { [field]: gateway.id });
   }
   await d.gateways.delete(gateway.id);
 }
@@ -151,16 +178,12 @@ export async function testGateway(
   const to = normalizeMobile(input.to, operator.defaultCountry, 'to');
   assertDestination(to, operator, 'to', `to ${to}`);
   assertSendableText(input.text, 'text');
-  assertWithinMaxSegments(input.text, 'text');
+  if (gateway.channel === 'sms') assertWithinMaxSegments(input.text, 'text');
   const opened = await openGateway(d, gateway.id);
   if (!opened) throw notFound(`Gateway "${id}"`);
   const testId = `test-${newId(d.clock.now())}`;
   try {
-    const reply = await opened.provider.send(
-      { messageId: testId, to, text: input.text },
-      { credentials: opened.credentials, settings: opened.settings },
-      providerContext(d, opened.gateway.id),
-    );
+    const reply = await sendThrough(opened, { messageId: testId, to, text: input.text }, providerContext(d, opened.gateway.id));
     return {
       ok: true,
       providerMessageId: reply.providerMessageId,
@@ -180,7 +203,7 @@ const FALLBACK_MAX_PER_SECOND = 30;
 
 /** A gateway's messages-per-second limit: its own, else its provider's documented rate, else 30. */
 export function gatewayMaxPerSecond(gateway: Gateway): number {
-  return gateway.maxPerSecond ?? smsProvider(gateway.provider)?.defaultMaxPerSecond ?? FALLBACK_MAX_PER_SECOND;
+  return gateway.maxPerSecond ?? providerFor(gateway.channel, gateway.provider)?.defaultMaxPerSecond ?? FALLBACK_MAX_PER_SECOND;
 }
 
 /** The API's view: credentials appear only as masked field names. */
@@ -214,8 +237,8 @@ const MAX_CACHED_GATEWAYS = 100;
 export async function openGateway(d: Pick<Deps, 'gateways' | 'cipher'>, gatewayId: string) {
   const gateway = await d.gateways.get(gatewayId);
   if (!gateway) return undefined;
-  const provider = smsProvider(gateway.provider);
-  if (!provider) throw conflict(`Gateway ${gateway.id} uses provider "${gateway.provider}", which this version does not know.`);
+  const provider = providerFor(gateway.channel, gateway.provider);
+  if (!provider) throw conflict(`Gateway ${gateway.id} uses ${gateway.channel} provider "${gateway.provider}", which this version does not know.`);
   const version = `${gateway.id}:${gateway.sealedCredentials}`;
   let credentials = openedCredentials.get(version);
   if (!credentials) {

@@ -4,7 +4,11 @@ import { conflict, DomainError, invalid, notFound } from '../domain/errors.js';
 import { gatewayOrder } from '../domain/gateway-order.js';
 import { newId } from '../domain/ids.js';
 import { normalizeMobile } from '../domain/phone.js';
-import type { Customer, Message, Operator } from '../domain/records.js';
+import type { Channel, Customer, Lane, Message, MessageStatus, Operator, WhatsAppTemplateContent } from '../domain/records.js';
+import { chooseRoute, type RequestedChannel } from '../domain/routing.js';
+import { sendQueue } from '../catalog.js';
+import { logger } from '../logger.js';
+import { defaultGatewayField } from './gateways.js';
 import { MessageView, type PreviewMessageInput, type SendMessageInput } from '../domain/schemas.js';
 import { assertWithinMaxSegments, MAX_SMS_SEGMENTS, measureSms } from '../domain/segments.js';
 import { renderTemplate } from '../domain/template.js';
@@ -16,7 +20,7 @@ import { getCustomer } from './customers.js';
 import { takeDailyMessage, type TakenMessage } from './send-limits.js';
 import { getTemplate } from './templates.js';
 
-type D = Pick<Deps, 'customers' | 'templates' | 'gateways' | 'messages' | 'counters' | 'queue' | 'clock'>;
+type D = Pick<Deps, 'customers' | 'templates' | 'gateways' | 'messages' | 'counters' | 'queue' | 'clock' | 'cipher'>;
 
 /** The variables every template gets for free. */
 function builtInVariables(operator: Operator, customer: Customer | undefined) {
@@ -37,16 +41,31 @@ function builtInVariables(operator: Operator, customer: Customer | undefined) {
   };
 }
 
-async function renderText(d: D, operator: Operator, input: PreviewMessageInput, customer: Customer | undefined): Promise<string> {
+/** A template's text and, when it has a WhatsApp part, its rendered parameters; or the text given. */
+export interface RenderedContent {
+  text: string;
+  whatsappTemplate?: WhatsAppTemplateContent;
+}
+
+async function renderContent(d: D, operator: Operator, input: PreviewMessageInput, customer: Customer | undefined): Promise<RenderedContent> {
   if (input.text !== undefined) {
     assertSendableText(input.text, 'text');
-    return input.text;
+    return { text: input.text };
   }
   const template = await getTemplate(d, operator, input.templateId!, 'templateId');
-  const text = renderTemplate(template.body, { ...input.variables, ...builtInVariables(operator, customer) });
-  // Blank, or a control character from a stored customer field: nothing an SMS should carry.
+  const variables = { ...input.variables, ...builtInVariables(operator, customer) };
+  const text = renderTemplate(template.body, variables);
+  // Blank, or a control character from a stored customer field: nothing a message should carry.
   assertSendableText(text, 'templateId');
-  return text;
+  if (!template.whatsapp) return { text };
+  const parameters = template.whatsapp.parameters.map((parameter, i) => {
+    const value = renderTemplate(parameter, variables);
+    // WhatsApp refuses an empty parameter (132000): say so now, not after the provider call.
+    if (value.trim() === '') throw invalid(`WhatsApp parameter ${i + 1} of template "${template.id}" renders empty.`, [{ field: `variables`, message: `parameter ${i + 1} ("${parameter}") is empty` }]);
+    assertSendableText(value, 'templateId');
+    return value;
+  });
+  return { text, whatsappTemplate: { name: template.whatsapp.name, language: template.whatsapp.language, parameters } };
 }
 
 const findCustomer = (d: D, operator: Operator, customerId: string | undefined) =>
@@ -54,7 +73,7 @@ const findCustomer = (d: D, operator: Operator, customerId: string | undefined) 
 
 export async function previewMessage(d: D, operator: Operator, input: PreviewMessageInput) {
   const customer = await findCustomer(d, operator, input.customerId);
-  const text = await renderText(d, operator, input, customer);
+  const { text } = await renderContent(d, operator, input, customer);
   return { text, ...measureSms(text), maxSegments: MAX_SMS_SEGMENTS };
 }
 
@@ -88,24 +107,105 @@ async function withDailyQuota(
   return { outcome, quota };
 }
 
-async function queueMessage(d: D, operator: Operator, message: Message, idempotencyKey?: IdempotencyKey): Promise<Message> {
-  const claim = idempotencyKey && `send:${idempotencyKey.key}`;
-  const { outcome, quota } = await withDailyQuota(d, operator, claim, () => d.messages.create(message, idempotencyKey));
-  if (!outcome.created) {
-    if (!outcome.sameRequest) {
-      throw conflict(`The Idempotency-Key "${idempotencyKey!.key}" was already used for a different request; use a new key for a new message.`);
-    }
-    // A repeated request with the same Idempotency-Key: the first one's message, nothing new.
-    return (await d.messages.get(message.operatorId, outcome.existingMessageId))!;
-  }
-  await enqueueNew(d, message, quota);
-  return message;
+/** What a message says and where it goes, before routing picks the channel. */
+export interface MessageDraft {
+  /** A message id made by the caller (an OTP names its message before the message exists). */
+  id?: string;
+  channel: RequestedChannel;
+  customer?: Customer;
+  /** E.164, when there is no customer. */
+  number?: string;
+  /** With `number`: the customer the message is for, kept on the message (a resend). */
+  customerId?: string;
+  /** How the recipient is named in errors, e.g. `customer "c1"'s mobile`; default: the recipient field. */
+  recipientWords?: string;
+  content: RenderedContent;
+  /** Content to send but not store readable (an OTP's code): `content` then holds it masked. */
+  secret?: RenderedContent;
+  templateId?: string;
+  lane: Lane;
+  kind?: 'otp';
+  /** Names of the request's fields, for errors. */
+  fields: { recipient: string; content: string };
 }
 
-/** Puts a just-stored message on the send queue; if the queue refuses, the message is failed with the reason. */
+export interface CreateOptions {
+  idempotency?: IdempotencyKey;
+  /** A resend or a fallback: written with the original's link in one transaction, once. */
+  link?: { original: Message; field: 'resentAs' | 'fallbackMessageId'; originalStatuses: MessageStatus[] };
+  /** The daily message limit: taken with this claim key (undefined: no key), or not at all (false: a fallback replaces a message already counted). */
+  quota: { claimKey?: string } | false;
+}
+
+/**
+ * The one way a message comes to be: the API, resends, fallbacks, OTPs (and later broadcasts,
+ * reminders and event rules) all call it, so routing, destinations, limits and queues live here.
+ * Routes the draft, checks it, stores it (with its daily unit, idempotency key or link) and queues it.
+ */
+export async function createMessage(d: D, operator: Operator, draft: MessageDraft, options: CreateOptions): Promise<{ message: Message; created: boolean }> {
+  const gateways = await d.gateways.list(operator.id);
+  const enabled = (channel: Channel) => gatewayOrder(gateways, channel, operator[defaultGatewayField(channel)]);
+  const route = chooseRoute(draft.channel, operator, { customer: draft.customer, number: draft.number }, enabled('whatsapp').length > 0);
+  // Against SMS pumping: numbers of the operator's destination countries only, on every channel.
+  const words = draft.customer
+    ? `customer "${draft.customer.id}"'s ${route.channel === 'whatsapp' && route.to !== draft.customer.mobile ? 'WhatsApp number' : 'mobile'} ${route.to}`
+    : (draft.recipientWords ?? `${draft.fields.recipient} ${route.to}`);
+  assertDestination(route.to, operator, draft.fields.recipient, words);
+  const sendable = draft.secret ?? draft.content;
+  if (route.channel === 'sms') assertWithinMaxSegments(sendable.text, draft.fields.content);
+  // The first enabled gateway by priority (the default first among equals); the sender fails over from it.
+  const [gateway] = enabled(route.channel);
+  if (!gateway) {
+    throw conflict(`This operator has no enabled ${route.channel === 'sms' ? 'SMS' : 'WhatsApp'} gateway to send through; add one with POST /v1/gateways (or enable one).`);
+  }
+  const now = d.clock.now();
+  const at = now.toISOString();
+  const id = draft.id ?? newId(now);
+  const message: Message = {
+    id,
+    operatorId: operator.id,
+    channel: route.channel,
+    direction: 'out',
+    ...(draft.customer || draft.customerId ? { customerId: draft.customer?.id ?? draft.customerId } : {}),
+    to: route.to,
+    text: draft.content.text,
+    ...(route.channel === 'sms' ? measureSms(sendable.text) : {}),
+    ...(route.channel === 'whatsapp' && draft.content.whatsappTemplate ? { whatsappTemplate: draft.content.whatsappTemplate } : {}),
+    ...(draft.secret ? { sealedContent: await sealContent(d, operator.id, draft.secret) } : {}),
+    lane: draft.lane,
+    routing: route.reason,
+    ...(draft.kind ? { kind: draft.kind } : {}),
+    ...(draft.templateId ? { templateId: draft.templateId } : {}),
+    ...(options.link?.field === 'resentAs' ? { resendOf: options.link.original.id } : {}),
+    ...(options.link?.field === 'fallbackMessageId' ? { fallbackOf: options.link.original.id } : {}),
+    gatewayId: gateway.id,
+    provider: gateway.provider,
+    status: 'queued',
+    history: [{ status: 'queued', at }],
+    attempts: 0,
+    createdAt: at,
+    updatedAt: at,
+  };
+  const write = () => (options.link ? d.messages.createLinked(options.link.original, message, options.link.field, options.link.originalStatuses) : d.messages.create(message, options.idempotency));
+  const { outcome, quota } = options.quota === false ? { outcome: await write(), quota: undefined } : await withDailyQuota(d, operator, options.quota.claimKey, write);
+  if (!outcome.created) {
+    if (!outcome.sameRequest) {
+      throw conflict(`The Idempotency-Key "${options.idempotency!.key}" was already used for a different request; use a new key for a new message.`);
+    }
+    // A repeated request (or a second resend or fallback): the first one's message, nothing new.
+    return { message: (await d.messages.get(operator.id, outcome.existingMessageId))!, created: false };
+  }
+  await enqueueNew(d, message, quota);
+  if (message.channel === 'whatsapp' && operator.fallbackToSms !== false && operator.fallbackAfterSeconds) {
+    await scheduleFallbackCheck(d, message, operator.fallbackAfterSeconds);
+  }
+  return { message, created: true };
+}
+
+/** Puts a just-stored message on its send queue; if the queue refuses, the message is failed with the reason. */
 async function enqueueNew(d: D, message: Message, quota?: TakenMessage): Promise<void> {
   try {
-    await d.queue.enqueue('send-sms', [{ operatorId: message.operatorId, messageId: message.id }]);
+    await d.queue.enqueue(sendQueue(message), [{ operatorId: message.operatorId, messageId: message.id }]);
   } catch (error) {
     // Stored but not queued: record why, so it shows in the history and can be resent.
     const reason = `Could not be queued for sending (${error instanceof Error ? error.message : String(error)}); resend it.`;
@@ -115,68 +215,95 @@ async function enqueueNew(d: D, message: Message, quota?: TakenMessage): Promise
   }
 }
 
-/** A queued message through the operator's SMS gateway, ready to store. */
-async function newMessage(
-  d: D,
-  operator: Operator,
-  fields: { to: string; text: string; customerId?: string; templateId?: string; resendOf?: string },
-): Promise<Message> {
-  // The first enabled gateway by priority (the default first among equals); the sender fails over from it.
-  const [gateway] = gatewayOrder(await d.gateways.list(operator.id), 'sms', operator.smsGatewayId);
-  if (!gateway) {
-    throw conflict('This operator has no enabled SMS gateway to send through; add one with POST /v1/gateways (or enable one).');
+/** SQS holds a task back at most 15 minutes: a later check goes in steps (see deliver-message's fallbackCheck). */
+export const MAX_TASK_DELAY_SECONDS = 900;
+
+/**
+ * The operator's fallbackAfterSeconds: a task that checks, when it is due, whether the WhatsApp
+ * message was delivered. Best effort: a lost check leaves the message as it is (it is not lost).
+ */
+async function scheduleFallbackCheck(d: D, message: Message, afterSeconds: number): Promise<void> {
+  const dueAt = new Date(Date.parse(message.createdAt) + afterSeconds * 1000).toISOString();
+  try {
+    await d.queue.enqueue(sendQueue(message), [{ operatorId: message.operatorId, messageId: message.id, fallbackCheck: { dueAt } }], {
+      delaySeconds: Math.min(afterSeconds, MAX_TASK_DELAY_SECONDS),
+    });
+  } catch (error) {
+    logger.warn('Could not schedule the WhatsApp fallback check', { error, messageId: message.id });
   }
-  const now = d.clock.now();
-  const at = now.toISOString();
-  return {
-    id: newId(now),
-    operatorId: operator.id,
-    channel: 'sms',
-    ...fields,
-    ...measureSms(fields.text),
-    gatewayId: gateway.id,
-    provider: gateway.provider,
-    status: 'queued',
-    history: [{ status: 'queued', at }],
-    attempts: 0,
-    createdAt: at,
-    updatedAt: at,
-  };
 }
 
-export async function sendMessage(d: D, operator: Operator, input: SendMessageInput, idempotencyKey?: string): Promise<Message> {
+/** The encryption context binds sealed content to its operator. */
+const contentContext = (operatorId: string) => ({ operatorId, purpose: 'message-content' });
+
+async function sealContent(d: Pick<Deps, 'cipher'>, operatorId: string, content: RenderedContent): Promise<string> {
+  return d.cipher.seal(JSON.stringify(content), contentContext(operatorId));
+}
+
+/** What the provider is sent: the sealed content when there is one (an OTP), else the message's own. */
+export async function sendableContent(d: Pick<Deps, 'cipher'>, message: Message): Promise<RenderedContent> {
+  if (!message.sealedContent) return { text: message.text, ...(message.whatsappTemplate ? { whatsappTemplate: message.whatsappTemplate } : {}) };
+  return JSON.parse(await d.cipher.open(message.sealedContent, contentContext(message.operatorId))) as RenderedContent;
+}
+
+export async function sendMessage(
+  d: D,
+  operator: Operator,
+  input: Omit<SendMessageInput, 'channel'> & { channel?: RequestedChannel },
+  idempotencyKey?: string,
+): Promise<Message> {
   const customer = await findCustomer(d, operator, input.customerId);
-  const to = customer ? customer.mobile : normalizeMobile(input.mobile!, operator.defaultCountry, 'mobile');
-  // Against SMS pumping: mobile numbers of the operator's destination countries only.
-  if (customer) assertDestination(to, operator, 'customerId', `customer "${customer.id}"'s mobile ${to}`);
-  else assertDestination(to, operator, 'mobile', `mobile ${to}`);
-  const text = await renderText(d, operator, input, customer);
-  assertWithinMaxSegments(text, input.text !== undefined ? 'text' : 'templateId');
-  const message = await newMessage(d, operator, { to, text, customerId: customer?.id, templateId: input.templateId });
-  return queueMessage(d, operator, message, idempotency(idempotencyKey, { send: input }));
+  const number = customer ? undefined : normalizeMobile(input.mobile!, operator.defaultCountry, 'mobile');
+  const content = await renderContent(d, operator, input, customer);
+  const { message } = await createMessage(
+    d,
+    operator,
+    {
+      channel: input.channel ?? 'auto',
+      customer,
+      number,
+      content,
+      templateId: input.templateId,
+      // A single send: it must not wait behind a broadcast.
+      lane: 'priority',
+      fields: { recipient: customer ? 'customerId' : 'mobile', content: input.text !== undefined ? 'text' : 'templateId' },
+    },
+    { idempotency: idempotency(idempotencyKey, { send: input }), quota: { claimKey: idempotencyKey && `send:${idempotencyKey}` } },
+  );
+  return message;
 }
 
 /**
  * A failed message can be resent once: the resend and the original's link to it are written in one
  * transaction, so any later resend of it (whatever its Idempotency-Key) answers that first resend.
+ * It goes by the original's channel, to the original's number.
  */
 export async function resendMessage(d: D, operator: Operator, id: string, _idempotencyKey?: string): Promise<{ message: Message; created: boolean }> {
   const original = await getMessage(d, operator, id);
-  const existingResend = async (resendId: string) => ({ message: await getMessage(d, operator, resendId), created: false });
-  if (original.resentAs) return existingResend(original.resentAs);
+  if (original.resentAs) return { message: await getMessage(d, operator, original.resentAs), created: false };
+  if (original.direction === 'in') throw conflict(`Message ${id} was written by a customer; only messages we sent can be resent.`);
   if (original.status !== 'failed') {
     throw conflict(`Only failed messages can be resent; message ${id} is ${original.status}.`);
   }
   if (original.erasedAt) throw conflict(`Message ${id} belongs to a customer whose personal data was erased; it cannot be resent.`);
-  const { to, text, customerId, templateId } = original;
-  // The operator's destinations may have changed since the original was sent.
-  assertDestination(to, operator, 'id', `the number of message ${id}, ${to},`);
-  const message = await newMessage(d, operator, { to, text, customerId, templateId, resendOf: original.id });
+  if (original.kind === 'otp') throw conflict(`Message ${id} carried a one-time code; ask for a new code with POST /v1/otp instead.`);
   // An original has one resend, so its id is the claim: a repeated resend never takes a second unit.
-  const { outcome, quota } = await withDailyQuota(d, operator, `resend:${original.id}`, () => d.messages.createResend(original, message));
-  if (!outcome.created) return existingResend(outcome.existingMessageId);
-  await enqueueNew(d, message, quota);
-  return { message, created: true };
+  return createMessage(
+    d,
+    operator,
+    {
+      channel: original.channel,
+      number: original.to,
+      customerId: original.customerId,
+      content: { text: original.text, ...(original.whatsappTemplate ? { whatsappTemplate: original.whatsappTemplate } : {}) },
+      templateId: original.templateId,
+      lane: original.lane ?? 'bulk',
+      // The operator's destinations may have changed since the original was sent.
+      recipientWords: `the number of message ${id}, ${original.to},`,
+      fields: { recipient: 'id', content: 'id' },
+    },
+    { link: { original, field: 'resentAs', originalStatuses: ['failed'] }, quota: { claimKey: `resend:${original.id}` } },
+  );
 }
 
 export async function getMessage(d: Pick<D, 'messages'>, operator: Operator, id: string): Promise<Message> {

@@ -5,7 +5,7 @@
  * in advance.
  */
 import { z } from 'zod';
-import { smsProviders } from '../adapters/providers/sms/registry.js';
+import { providersByChannel } from '../adapters/providers/registry.js';
 
 /** What the listing needs of a provider, whatever its channel. */
 interface DescribedProvider {
@@ -16,8 +16,7 @@ interface DescribedProvider {
   settings: z.ZodType;
 }
 
-/** Every channel's provider registry: another channel is one more entry here. */
-const registries: ReadonlyArray<Record<string, DescribedProvider>> = [smsProviders];
+const registries: ReadonlyArray<Record<string, DescribedProvider>> = Object.values(providersByChannel);
 
 export interface ProviderDescription {
   id: string;

@@ -2,10 +2,12 @@ import type { Message } from '../domain/records.js';
 import type { Deps } from '../deps.js';
 import type { PendingMessage, SendTask } from '../ports.js';
 import { safeReason } from './error-text.js';
+import { sendQueue } from '../catalog.js';
+import { finishFallbacks, recordStatus } from './fallback.js';
 import { openGateway, providerContext } from './gateways.js';
-import { DEFAULT_RECEIPT_WINDOW_SECONDS, receiptDueAt, recordSent, withStorageRetries } from './record-outcome.js';
+import { DEFAULT_RECEIPT_WINDOW_SECONDS, receiptDueAt, recordSent } from './record-outcome.js';
 
-type D = Pick<Deps, 'messages' | 'gateways' | 'cipher' | 'clock' | 'fetch' | 'queue' | 'journal'>;
+type D = Pick<Deps, 'messages' | 'gateways' | 'cipher' | 'clock' | 'fetch' | 'queue' | 'journal' | 'operators' | 'customers' | 'templates' | 'counters'>;
 
 /** A queued message untouched this long has no live send task (SQS retries end well before: 5 x 180 s). */
 export const STRANDED_AFTER_MS = 20 * 60 * 1000;
@@ -17,6 +19,8 @@ export interface ReconcileReport {
   resolved: number;
   /** Sent messages past their receipt window that the provider could not (or cannot) tell us about: they stay sent. */
   overdue: number;
+  /** Failed WhatsApp messages whose SMS fallback was made now (it was not made when they failed). */
+  fallbacks: number;
 }
 
 /**
@@ -25,7 +29,7 @@ export interface ReconcileReport {
  */
 export async function reconcileMessages(d: D, options: { strandedAfterMs?: number } = {}): Promise<ReconcileReport> {
   const now = d.clock.now();
-  const report: ReconcileReport = { requeued: 0, resolved: 0, overdue: 0 };
+  const report: ReconcileReport = { requeued: 0, resolved: 0, overdue: 0, fallbacks: 0 };
   report.requeued = await requeueStranded(d, new Date(now.getTime() - (options.strandedAfterMs ?? STRANDED_AFTER_MS)));
   // Sent messages sort by when their receipt is due: only the overdue ones are read.
   for await (const page of d.messages.pending('sent', now.toISOString())) {
@@ -35,6 +39,8 @@ export async function reconcileMessages(d: D, options: { strandedAfterMs?: numbe
       else if (outcome === 'overdue') report.overdue++;
     }
   }
+  // Failed a minute ago or more: the failure's own fallback call has had its chance.
+  report.fallbacks = await finishFallbacks(d, new Date(now.getTime() - 60_000).toISOString());
   return report;
 }
 
@@ -45,13 +51,16 @@ export async function reconcileMessages(d: D, options: { strandedAfterMs?: numbe
 export async function requeueStranded(d: Pick<D, 'messages' | 'queue'>, before: Date): Promise<number> {
   let requeued = 0;
   for await (const page of d.messages.pending('queued', before.toISOString())) {
-    const tasks: SendTask[] = [];
+    const tasks: Array<SendTask & { queue: ReturnType<typeof sendQueue> }> = [];
     // Re-read (a batch read per page): a message touched since (claimed, retried) still has its task.
     for (const message of await d.messages.getMany(page)) {
       if (message.status !== 'queued' || message.updatedAt >= before.toISOString()) continue;
-      tasks.push({ operatorId: message.operatorId, messageId: message.id });
+      tasks.push({ operatorId: message.operatorId, messageId: message.id, queue: sendQueue(message) });
     }
-    if (tasks.length > 0) await d.queue.enqueue('send-sms', tasks);
+    // Each to its own send queue (by channel and lane).
+    for (const queue of new Set(tasks.map((task) => task.queue))) {
+      await d.queue.enqueue(queue, tasks.filter((task) => task.queue === queue).map(({ operatorId, messageId }) => ({ operatorId, messageId })));
+    }
     requeued += tasks.length;
   }
   return requeued;
@@ -88,7 +97,7 @@ async function askAboutOverdue(d: D, pending: PendingMessage, now: Date): Promis
       await recordSent(d, message.operatorId, message.id, { providerMessageId: answer.providerMessageId, gatewayId: opened.gateway.id, at: now.toISOString() });
     }
     const { status, reason, providerStatus } = answer.status;
-    await withStorageRetries(() => d.messages.transition(message.operatorId, message.id, { status, at: now.toISOString(), reason, providerStatus }));
+    await recordStatus(d, message, { status, at: now.toISOString(), reason, providerStatus });
     return 'resolved';
   } catch (error) {
     console.warn(`reconcile: could not ask ${opened.gateway.provider} about message ${message.id}: ${safeReason(error)}`);

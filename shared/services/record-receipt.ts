@@ -1,9 +1,13 @@
 import { DomainError, invalid, notFound, unauthorized } from '../domain/errors.js';
 import type { Deps } from '../deps.js';
-import type { HandshakeReply, WebhookRequest } from '../ports.js';
+import { isChannel } from '../adapters/providers/registry.js';
+import { newId } from '../domain/ids.js';
+import type { Gateway, Message } from '../domain/records.js';
+import type { HandshakeReply, ProviderInboundMessage, WebhookRequest } from '../ports.js';
+import { recordStatus } from './fallback.js';
 import { openGateway } from './gateways.js';
 
-type D = Pick<Deps, 'messages' | 'gateways' | 'cipher' | 'clock' | 'fetch'>;
+type D = Pick<Deps, 'messages' | 'gateways' | 'cipher' | 'clock' | 'fetch' | 'operators' | 'customers' | 'templates' | 'counters' | 'queue'>;
 
 /**
  * A provider's delivery receipt: verified with the gateway's own secret, then each status is
@@ -18,8 +22,7 @@ const MAX_PROVIDER_MESSAGE_ID = 200;
 /** The gateway a webhook URL names, checked against its channel and provider, before anything else is read. */
 async function webhookGateway(d: Pick<D, 'gateways' | 'cipher'>, channel: string, providerId: string, gatewayId: string) {
   const named = `Gateway "${gatewayId.slice(0, 40)}${gatewayId.length > 40 ? '…' : ''}" for ${channel.slice(0, 20)}/${providerId.slice(0, 40)}`;
-  // Only the SMS channel has gateways yet; WhatsApp's adapters are wired next (issue 6).
-  if (!GATEWAY_ID.test(gatewayId) || !PROVIDER_ID.test(providerId) || channel !== 'sms') throw notFound(named);
+  if (!GATEWAY_ID.test(gatewayId) || !PROVIDER_ID.test(providerId) || !isChannel(channel)) throw notFound(named);
   const opened = await openGateway(d, gatewayId);
   if (!opened || opened.gateway.channel !== channel || opened.gateway.provider !== providerId) throw notFound(named);
   return opened;
@@ -28,8 +31,8 @@ async function webhookGateway(d: Pick<D, 'gateways' | 'cipher'>, channel: string
 /** A provider's GET verification handshake; providers without one answer 404. */
 export async function answerHandshake(d: Pick<D, 'gateways' | 'cipher'>, channel: string, providerId: string, gatewayId: string, request: WebhookRequest): Promise<HandshakeReply> {
   const opened = await webhookGateway(d, channel, providerId, gatewayId);
-  const provider = opened.provider as { handshake?: (r: WebhookRequest, g: { credentials: unknown; settings: unknown }) => HandshakeReply };
-  if (!provider.handshake) throw notFound(`A verification handshake for ${channel}/${providerId} (this provider has none)`);
+  const provider = opened.provider;
+  if (provider.channel !== 'whatsapp' || !provider.handshake) throw notFound(`A verification handshake for ${channel}/${providerId} (this provider has none)`);
   return provider.handshake(request, { credentials: opened.credentials, settings: opened.settings });
 }
 
@@ -47,19 +50,50 @@ export async function recordReceipt(d: D, channel: string, providerId: string, g
   }
   let recorded = 0;
   let unchanged = 0;
+  let inbound = 0;
   for (const update of updates) {
     if (update.providerMessageId.length > MAX_PROVIDER_MESSAGE_ID) throw invalid('The receipt\'s message id is too long to be one of ours.');
+    if ('kind' in update) {
+      if (await recordInbound(d, opened.gateway, update)) inbound++;
+      else unchanged++;
+      continue;
+    }
     const target = await d.messages.findByProviderId(gatewayId, update.providerMessageId);
     // Not (yet) known: answer 404 so providers that retry receipts try again shortly.
     if (!target) throw notFound(`Message with provider id "${update.providerMessageId}"`);
-    const changed = await d.messages.transition(target.operatorId, target.messageId, {
-      status: update.status,
-      at: d.clock.now().toISOString(),
-      reason: update.reason,
-      providerStatus: update.providerStatus,
-    });
+    const change = { status: update.status, at: d.clock.now().toISOString(), reason: update.reason, providerStatus: update.providerStatus };
+    const changed = await recordStatus(d, { operatorId: target.operatorId, id: target.messageId, channel: opened.gateway.channel }, change);
     if (changed) recorded++;
-    else unchanged++;
+    else {
+      // Out of order (delivered after read, failed after delivered) or repeated: the status stays, the
+      // history keeps it. A provider's own "sent" adds nothing to the sent we recorded from its reply.
+      if (change.status !== 'sent') await d.messages.noteLateReceipt(target.operatorId, target.messageId, change);
+      unchanged++;
+    }
   }
-  return { recorded, unchanged };
+  return { recorded, unchanged, inbound };
+}
+
+/** A customer wrote to us: recorded once in the history with direction "in" (later issues route it). */
+async function recordInbound(d: D, gateway: Gateway, update: ProviderInboundMessage): Promise<boolean> {
+  const now = d.clock.now();
+  const at = update.at || now.toISOString();
+  const message: Message = {
+    id: newId(now),
+    operatorId: gateway.operatorId,
+    channel: gateway.channel,
+    direction: 'in',
+    to: gateway.name,
+    from: update.from,
+    text: update.text,
+    gatewayId: gateway.id,
+    provider: gateway.provider,
+    providerMessageId: update.providerMessageId,
+    status: 'delivered',
+    history: [{ status: 'delivered', at, providerStatus: 'inbound' }],
+    attempts: 0,
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+  };
+  return d.messages.createInbound(message, gateway.id, update.providerMessageId);
 }

@@ -7,6 +7,9 @@ import { Settings, type SettingsPatchT } from '../domain/schemas.js';
 import type { Deps } from '../deps.js';
 import type { OperatorChanges } from '../ports.js';
 
+/** An OTP's SMS when the operator has not written its own. */
+export const DEFAULT_OTP_SMS_TEXT = '{{code}} is your {{operator.name}} code. It expires in {{minutes}} minutes.';
+
 type D = Pick<Deps, 'operators' | 'clock'>;
 
 /** The settings as the API shows them: defaults filled in, storage-only fields left out. */
@@ -18,6 +21,12 @@ export function settingsView(operator: Operator) {
     timezone: operator.timezone,
     limits: operatorLimits(operator),
     destinationCountries: destinationCountries(operator),
+    routing: {
+      whatsappUsesMobile: operator.whatsappUsesMobile ?? false,
+      fallbackToSms: operator.fallbackToSms ?? true,
+      fallbackAfterSeconds: operator.fallbackAfterSeconds ?? null,
+    },
+    otp: { whatsappTemplate: operator.otpWhatsappTemplate ?? null, smsText: operator.otpSmsText ?? DEFAULT_OTP_SMS_TEXT },
     createdAt: operator.createdAt,
     updatedAt: operator.updatedAt,
   });
@@ -35,6 +44,11 @@ export function settingsChanges(patch: SettingsPatchT): OperatorChanges {
     requestsPerSecond: patch.limits?.requestsPerSecond,
     messagesPerDay: patch.limits?.messagesPerDay,
     destinationCountries: patch.destinationCountries,
+    whatsappUsesMobile: patch.routing?.whatsappUsesMobile,
+    fallbackToSms: patch.routing?.fallbackToSms,
+    fallbackAfterSeconds: patch.routing?.fallbackAfterSeconds,
+    otpWhatsappTemplate: patch.otp?.whatsappTemplate,
+    otpSmsText: patch.otp?.smsText,
   };
   return Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
 }

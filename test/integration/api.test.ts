@@ -233,8 +233,9 @@ describe('gateways', () => {
     const noCreds = await api.post('/v1/gateways', { name: 'T', provider: 'sandbox' });
     expect(fields(noCreds)).toEqual(['credentials']);
     const listed = await api.get('/v1/gateways');
-    expect(listed.body.items).toHaveLength(1);
-    expect(listed.body.items[0].credentials).toEqual({ webhookSecret: '********' });
+    // The demo's two sandboxes: SMS and WhatsApp; nothing refused above was stored.
+    expect(listed.body.items.map((g: { channel: string; provider: string }) => `${g.channel}/${g.provider}`).sort()).toEqual(['sms/sandbox', 'whatsapp/sandbox']);
+    for (const gateway of listed.body.items) expect(gateway.credentials).toEqual({ webhookSecret: '********' });
     expect(JSON.stringify(listed.body)).not.toMatch(/sealed|local:v1/);
   });
 });

@@ -4,6 +4,7 @@
  * the send tasks, are lost, as with SIGKILL), started again on the same table, and every message
  * must end delivered or failed, each accepted by the provider exactly once.
  */
+import { sendThrough } from '../../shared/services/provider-send.js';
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { deps } from '../../shared/deps.js';
@@ -42,9 +43,9 @@ describe('after the local stack is killed while sending', () => {
     const diedAfterAccept = await send('01711220003');
     await d.messages.claim('demo', diedAfterAccept.id, minuteAgo(), new Date(Date.now() - 90_000).toISOString());
     const opened = (await openGateway(d, diedAfterAccept.gatewayId))!;
-    await opened.provider.send(
+    await sendThrough(
+      opened,
       { messageId: diedAfterAccept.id, to: diedAfterAccept.to, text: diedAfterAccept.text, statusCallbackUrl: '' },
-      { credentials: opened.credentials, settings: opened.settings },
       providerContext(d, opened.gateway.id),
     );
     // Died during the call to a number the sandbox never accepts, and to one it rejects.

@@ -3,6 +3,7 @@ import { deps, type Deps } from '../../shared/deps.js';
 import type { Operator } from '../../shared/domain/records.js';
 import { seedDemo } from '../../shared/local/seed.js';
 import { deliverMessage, RetryLater } from '../../shared/services/deliver-message.js';
+import { sendThrough } from '../../shared/services/provider-send.js';
 import { openGateway, saveGateway } from '../../shared/services/gateways.js';
 import { sendMessage } from '../../shared/services/messages.js';
 import { startTestStack } from '../support/local-stack.js';
@@ -58,9 +59,9 @@ describe('the sender sends each message at most once', () => {
     expect(first.ok).toBe(true);
     const gatewayId = (await d.messages.get('demo', message.id))!.gatewayId;
     const opened = (await openGateway(d, gatewayId))!;
-    const { providerMessageId } = await opened.provider.send(
+    const { providerMessageId } = await sendThrough(
+      opened,
       { messageId: message.id, to: message.to, text: message.text, statusCallbackUrl: '' },
-      { credentials: opened.credentials, settings: opened.settings },
       { fetch, clock: d.clock, journal: d.journal(gatewayId), later: async () => {} },
     );
     const calls = countSends();

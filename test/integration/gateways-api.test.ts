@@ -10,7 +10,7 @@ let demoGatewayId: string;
 
 beforeAll(async () => {
   ({ stack, api } = await startDemoStack('gateways-api', { liftRateLimit: true }));
-  demoGatewayId = (await api.get('/v1/gateways')).body.items.find((g: { default: boolean }) => g.default).id;
+  demoGatewayId = (await api.get('/v1/gateways')).body.items.find((g: { default: boolean; channel: string }) => g.default && g.channel === 'sms').id;
 });
 
 afterAll(async () => {
@@ -25,7 +25,9 @@ describe('GET /v1/providers', () => {
   it('lists the sandbox and Twilio with JSON Schemas of their credentials and settings', async () => {
     const reply = await api.get('/v1/providers');
     expect(reply.status).toBe(200);
-    const byId = Object.fromEntries(reply.body.items.map((p: { id: string }) => [p.id, p]));
+    const byId = Object.fromEntries(
+      reply.body.items.filter((p: { channel: string }) => p.channel === 'sms').map((p: { id: string }) => [p.id, p]),
+    );
     expect(Object.keys(byId)).toEqual(expect.arrayContaining(['sandbox', 'twilio']));
 
     const twilio = byId.twilio;

@@ -61,9 +61,9 @@ describe('one SMS end to end through the sandbox gateway', () => {
     expect(failed.history.at(-1).reason).toMatch(/rejected/i);
   });
 
-  it('retries a provider that keeps failing, then marks the message failed and moves the task to the DLQ', async () => {
+  it('retries a provider that keeps failing, then marks the message failed and moves the task to the DLQ (a single send waits on the priority queue)', async () => {
     const sqs = new SQSClient({});
-    const dlq = await sqs.send(new GetQueueUrlCommand({ QueueName: `${stack.env.SEND_SMS_QUEUE_URL!.split('/').pop()}-dlq` }));
+    const dlq = await sqs.send(new GetQueueUrlCommand({ QueueName: `${stack.env.SEND_PRIORITY_QUEUE_URL!.split('/').pop()}-dlq` }));
     const depth = async () =>
       Number(
         (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['ApproximateNumberOfMessages'] })))
@@ -85,7 +85,7 @@ describe('one SMS end to end through the sandbox gateway', () => {
   it('rejects a forged delivery receipt and leaves the message as it was', async () => {
     const sent = await api.post('/v1/messages', { mobile: '01711223355', text: 'Hello' });
     const delivered = await messageReaches(sent.body.id, 'delivered');
-    const gateway = (await api.get('/v1/gateways')).body.items[0];
+    const gateway = (await api.get('/v1/gateways')).body.items.find((g: { channel: string; provider: string }) => g.channel === 'sms' && g.provider === 'sandbox');
     const body = JSON.stringify({ id: delivered.providerMessageId, status: 'FAILED', error: 'forged', at: new Date().toISOString() });
 
     const forged = await fetch(gateway.webhookUrl, {
@@ -187,7 +187,7 @@ describe('one SMS end to end through Twilio', () => {
       const failed = await messageReaches(rejected.body.id, 'failed');
       expect(failed.history.at(-1)).toMatchObject({ providerStatus: '21211' });
     } finally {
-      const sandbox = (await api.get('/v1/gateways')).body.items.find((g: { provider: string }) => g.provider === 'sandbox');
+      const sandbox = (await api.get('/v1/gateways')).body.items.find((g: { channel: string; provider: string }) => g.channel === 'sms' && g.provider === 'sandbox');
       await api.put(`/v1/gateways/${sandbox.id}`, { name: sandbox.name, provider: 'sandbox', settings: sandbox.settings, default: true });
       await api.request('PATCH', '/v1/settings', { destinationCountries: null });
       delete process.env.ISPNOTIFY_BASE_URL_TWILIO;

@@ -7,12 +7,22 @@
  * GET .../Messages/{Sid}.json fetches one, GET .../Messages.json lists them newest first, filtered
  * by To, From and DateSent, paged with PageSize and Page (next_page_uri and friends).
  *
+ * WhatsApp: a To of "whatsapp:+…" is a WhatsApp message. It needs a WhatsApp From (one of
+ * `whatsappSenders` when given, else 63007) or a MessagingServiceSid, and either a Body or a
+ * ContentSid of one of `contentTemplates` (else 21655) with ContentVariables as a JSON object of
+ * non-empty strings (else 21656). Its lifecycle is sent, delivered, read; it fails instead with
+ * the WhatsApp error code a number ends in (see WHATSAPP_FAILURES), and with 63028 when the
+ * ContentVariables do not fill the template's placeholders, as Twilio reports them: in a status
+ * callback. `signedTwilioWebhook` and `whatsappInboundParams` build an inbound message as Twilio
+ * posts it to a sender's webhook.
+ *
  * The callback signature is computed here independently of the adapter, so a test that verifies
  * it with the adapter checks the two implementations against each other.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { measureSms } from '../../shared/domain/segments.js';
+import type { WebhookRequest } from '../../shared/ports.js';
 import { listenOnLoopback } from './net.js';
 
 export interface FakeTwilioOptions {
@@ -22,6 +32,10 @@ export interface FakeTwilioOptions {
   callbackDelayMs?: number;
   /** More numbers answered like +15005550001 (21211, not a valid number): ones ispnotify itself lets through. */
   invalidNumbers?: string[];
+  /** The account's WhatsApp senders (E.164). Absent: any "whatsapp:+…" From is one. */
+  whatsappSenders?: string[];
+  /** The account's Content Templates: Content SID → its text, with {{1}}, {{2}}… placeholders. */
+  contentTemplates?: Record<string, string>;
 }
 
 export interface RecordedRequest {
@@ -90,6 +104,8 @@ export interface FakeTwilio {
   addMessage(input: FakeTwilioMessageInput): FakeTwilioMessage;
   /** The next n API requests answer `status` (503 by default, 500 or 429) with Twilio-style error JSON. */
   failNext(n: number, status?: 503 | 429 | 500): void;
+  /** The next n API requests answer this HTTP status with this Twilio error code and message. */
+  failNextWith(n: number, status: number, code: number, message: string): void;
   /** Resolves when every status callback started so far has been answered. */
   settled(): Promise<void>;
   close(): Promise<void>;
@@ -137,6 +153,72 @@ const rfc2822 = (date: Date | null) => (date ? date.toUTCString().replace('GMT',
 /** Statuses a message has once Twilio has handed it to the carrier. */
 const HANDED_OVER = new Set(['sent', 'delivered', 'undelivered', 'read', 'failed', 'partially_delivered']);
 
+/**
+ * WhatsApp numbers ending in one of these codes (+8801711063024) are accepted, then fail with it in
+ * a status callback, as WhatsApp reports them. 63016 (outside the 24-hour window) fails free-form
+ * text only: a template reaches the customer.
+ */
+export const WHATSAPP_FAILURES = [63003, 63024, 63032, 63049] as const;
+
+function whatsappFailure(number: string): number | undefined {
+  return WHATSAPP_FAILURES.find((code) => number.endsWith(String(code)));
+}
+
+/** An inbound WhatsApp message as Twilio posts it to the sender's webhook (form parameters). */
+export function whatsappInboundParams(input: {
+  accountSid: string;
+  /** The customer, E.164. */
+  from: string;
+  /** Our WhatsApp sender, E.164. */
+  to: string;
+  body: string;
+  messageSid?: string;
+  profileName?: string;
+  /** Media: [content type, URL] pairs. */
+  media?: [string, string][];
+  messageType?: string;
+  button?: { text: string; payload: string };
+}): Record<string, string> {
+  const sid = input.messageSid ?? `SM${hex(16)}`;
+  const media = input.media ?? [];
+  const params: Record<string, string> = {
+    SmsMessageSid: sid,
+    NumMedia: String(media.length),
+    ProfileName: input.profileName ?? 'Rahim Uddin',
+    MessageType: input.messageType ?? (media.length > 0 ? (media[0]![0].split('/')[0] ?? 'document') : input.button ? 'button' : 'text'),
+    SmsSid: sid,
+    WaId: input.from.slice(1),
+    SmsStatus: 'received',
+    Body: input.body,
+    To: `whatsapp:${input.to}`,
+    NumSegments: '1',
+    ReferralNumMedia: '0',
+    MessageSid: sid,
+    AccountSid: input.accountSid,
+    From: `whatsapp:${input.from}`,
+    ApiVersion: API_VERSION,
+  };
+  media.forEach(([type, url], i) => {
+    params[`MediaContentType${i}`] = type;
+    params[`MediaUrl${i}`] = url;
+  });
+  if (input.button) {
+    params.ButtonText = input.button.text;
+    params.ButtonPayload = input.button.payload;
+  }
+  return params;
+}
+
+/** A form POST to `url` as Twilio sends it, signed with X-Twilio-Signature (computed here, not by the adapter). */
+export function signedTwilioWebhook(authToken: string, url: string, params: Record<string, string>): WebhookRequest {
+  return {
+    method: 'POST',
+    url,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': 'TwilioProxy/1.1', 'x-twilio-signature': sign(authToken, url, params) },
+    rawBody: new URLSearchParams(params).toString(),
+  };
+}
+
 const DEFAULT_PAGE_SIZE = 50;
 const MAX_PAGE_SIZE = 1000;
 
@@ -147,7 +229,7 @@ export async function startFakeTwilio(opts: FakeTwilioOptions): Promise<FakeTwil
   const messages: FakeTwilioMessage[] = [];
   const pending = new Set<Promise<void>>();
   const timers = new Map<NodeJS.Timeout, () => void>();
-  let failures: { remaining: number; status: number } = { remaining: 0, status: 503 };
+  let failures: { remaining: number; status: number; code?: number; message?: string } = { remaining: 0, status: 503 };
   let closed = false;
 
   /** Resolves after ms, or at once when the fake closes (the caller then checks `closed`). */
@@ -192,15 +274,7 @@ export async function startFakeTwilio(opts: FakeTwilioOptions): Promise<FakeTwil
    * StatusCallback when there is one.
    */
   function scheduleLifecycle(message: FakeTwilioMessage, callbackUrl: string | undefined) {
-    const common: Record<string, string> = {
-      AccountSid: opts.accountSid,
-      ApiVersion: API_VERSION,
-      MessageSid: message.sid,
-      SmsSid: message.sid,
-      To: message.to,
-      ...(message.from ? { From: message.from } : {}),
-      ...(message.messagingServiceSid ? { MessagingServiceSid: message.messagingServiceSid } : {}),
-    };
+    const common = callbackParams(message);
     const undelivered = message.to.endsWith('0003');
     const run = (async () => {
       await wait(callbackDelayMs);
@@ -221,6 +295,111 @@ export async function startFakeTwilio(opts: FakeTwilioOptions): Promise<FakeTwil
     })();
     pending.add(run);
     void run.finally(() => pending.delete(run));
+  }
+
+  /** The parameters every status callback of a message carries. */
+  function callbackParams(message: FakeTwilioMessage): Record<string, string> {
+    return {
+      AccountSid: opts.accountSid,
+      ApiVersion: API_VERSION,
+      MessageSid: message.sid,
+      SmsSid: message.sid,
+      To: message.to,
+      ...(message.from ? { From: message.from } : {}),
+      ...(message.messagingServiceSid ? { MessagingServiceSid: message.messagingServiceSid } : {}),
+    };
+  }
+
+  /**
+   * A WhatsApp message's lifecycle: sent, delivered, read, each callbackDelayMs apart; or, with
+   * `failWith`, failed with that error code (WhatsApp refused it, nothing was sent).
+   */
+  function scheduleWhatsAppLifecycle(message: FakeTwilioMessage, callbackUrl: string | undefined, failWith: number | undefined) {
+    const common = callbackParams(message);
+    const steps: { status: string; errorCode: number | null }[] =
+      failWith === undefined
+        ? [
+            { status: 'sent', errorCode: null },
+            { status: 'delivered', errorCode: null },
+            { status: 'read', errorCode: null },
+          ]
+        : [{ status: 'failed', errorCode: failWith }];
+    const run = (async () => {
+      for (const step of steps) {
+        await wait(callbackDelayMs);
+        if (closed) return;
+        advance(message, step.status, step.errorCode);
+        if (callbackUrl) {
+          await postCallback(callbackUrl, {
+            ...common,
+            MessageStatus: step.status,
+            SmsStatus: step.status,
+            ...(step.errorCode !== null ? { ErrorCode: String(step.errorCode) } : {}),
+          });
+        }
+      }
+    })();
+    pending.add(run);
+    void run.finally(() => pending.delete(run));
+  }
+
+  /** Creates an outbound message, answers 201 with it and starts its lifecycle. */
+  function accept(res: ServerResponse, form: Record<string, string>, to: string, body: string, lifecycle: (m: FakeTwilioMessage) => void): number {
+    const now = new Date();
+    const message: FakeTwilioMessage = {
+      sid: `SM${hex(16)}`,
+      direction: 'outbound-api',
+      to,
+      from: form.From ?? null,
+      messagingServiceSid: form.MessagingServiceSid ?? null,
+      body,
+      status: 'queued',
+      errorCode: null,
+      dateCreated: now,
+      dateSent: null,
+      dateUpdated: now,
+    };
+    messages.push(message);
+    const status = json(res, 201, resource(message));
+    lifecycle(message);
+    return status;
+  }
+
+  /** POST of a WhatsApp message (To "whatsapp:+…"), validated like Twilio does. */
+  function sendWhatsApp(res: ServerResponse, form: Record<string, string>, to: string): number {
+    const number = to.slice('whatsapp:'.length);
+    if (!/^\+[1-9]\d{6,14}$/.test(number)) return twilioError(res, 400, 21211, `The 'To' number ${to} is not a valid phone number.`);
+    if (form.From !== undefined) {
+      const sender = form.From.startsWith('whatsapp:') ? form.From.slice('whatsapp:'.length) : undefined;
+      if (!sender || (opts.whatsappSenders && !opts.whatsappSenders.includes(sender))) {
+        return twilioError(res, 400, 63007, `Twilio could not find a Channel with the specified From address: ${form.From}`);
+      }
+    }
+    if (form.ContentVariables !== undefined && !form.ContentSid) return twilioError(res, 400, 21654, 'ContentSid Required');
+    if (!form.ContentSid) {
+      if (!form.Body) return twilioError(res, 400, 21602, 'Message body is required.');
+      const outsideWindow = number.endsWith('63016');
+      return accept(res, form, to, form.Body, (m) => scheduleWhatsAppLifecycle(m, form.StatusCallback || undefined, outsideWindow ? 63016 : whatsappFailure(number)));
+    }
+
+    const template = /^HX[0-9a-fA-F]{32}$/.test(form.ContentSid) ? opts.contentTemplates?.[form.ContentSid] : undefined;
+    if (template === undefined) return twilioError(res, 400, 21655, 'The ContentSid is Invalid');
+    let variables: Record<string, unknown> = {};
+    if (form.ContentVariables !== undefined) {
+      try {
+        variables = JSON.parse(form.ContentVariables) as Record<string, unknown>;
+      } catch {
+        return twilioError(res, 400, 21656, 'The ContentVariables Parameter is invalid');
+      }
+      const valid =
+        variables !== null && typeof variables === 'object' && !Array.isArray(variables) && Object.values(variables).every((v) => typeof v === 'string' && v !== '');
+      if (!valid) return twilioError(res, 400, 21656, 'The ContentVariables Parameter is invalid');
+    }
+    const placeholders = new Set([...template.matchAll(/\{\{(\d+)\}\}/g)].map((m) => m[1]!));
+    const given = Object.keys(variables);
+    const matches = given.length === placeholders.size && given.every((k) => placeholders.has(k));
+    const body = template.replace(/\{\{(\d+)\}\}/g, (whole, n: string) => (typeof variables[n] === 'string' ? (variables[n] as string) : whole));
+    return accept(res, form, to, body, (m) => scheduleWhatsAppLifecycle(m, form.StatusCallback || undefined, matches ? whatsappFailure(number) : 63028));
   }
 
   const messageUri = (sid: string) => `/${API_VERSION}/Accounts/${opts.accountSid}/Messages/${sid}.json`;
@@ -321,6 +500,7 @@ export async function startFakeTwilio(opts: FakeTwilioOptions): Promise<FakeTwil
     const auth = parseBasic(req.headers.authorization);
     if (failures.remaining > 0) {
       failures.remaining -= 1;
+      if (failures.code !== undefined) return twilioError(res, failures.status, failures.code, failures.message ?? '');
       return failures.status === 429
         ? twilioError(res, 429, 20429, 'Too Many Requests')
         : twilioError(res, failures.status, 20500, 'Internal Server Error: the service is temporarily unavailable');
@@ -346,29 +526,13 @@ export async function startFakeTwilio(opts: FakeTwilioOptions): Promise<FakeTwil
     const to = form.To;
     if (!to) return twilioError(res, 400, 21604, "A 'To' phone number is required.");
     if (!form.From && !form.MessagingServiceSid) return twilioError(res, 400, 21603, "A 'From' phone number is required.");
+    if (to.startsWith('whatsapp:')) return sendWhatsApp(res, form, to);
     if (!form.Body) return twilioError(res, 400, 21602, 'Message body is required.');
     if (to === '+15005550001' || opts.invalidNumbers?.includes(to)) return twilioError(res, 400, 21211, `The 'To' number ${to} is not a valid phone number.`);
     if (to === '+15005550004') return twilioError(res, 400, 21610, 'Attempt to send to unsubscribed recipient');
     if (to === '+15005550009') return twilioError(res, 400, 21614, `'To' number ${to} is not a valid mobile number`);
 
-    const now = new Date();
-    const message: FakeTwilioMessage = {
-      sid: `SM${hex(16)}`,
-      direction: 'outbound-api',
-      to,
-      from: form.From ?? null,
-      messagingServiceSid: form.MessagingServiceSid ?? null,
-      body: form.Body,
-      status: 'queued',
-      errorCode: null,
-      dateCreated: now,
-      dateSent: null,
-      dateUpdated: now,
-    };
-    messages.push(message);
-    const status = json(res, 201, resource(message));
-    scheduleLifecycle(message, form.StatusCallback || undefined);
-    return status;
+    return accept(res, form, to, form.Body, (m) => scheduleLifecycle(m, form.StatusCallback || undefined));
   }
 
   const server = createServer((req, res) => {
@@ -422,6 +586,9 @@ export async function startFakeTwilio(opts: FakeTwilioOptions): Promise<FakeTwil
     },
     failNext(n, status = 503) {
       failures = { remaining: n, status };
+    },
+    failNextWith(n, status, code, message) {
+      failures = { remaining: n, status, code, message };
     },
     async settled() {
       while (pending.size > 0) await Promise.all([...pending]);

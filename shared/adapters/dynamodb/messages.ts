@@ -16,6 +16,12 @@ const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 /** Statuses that stay in the pending index (gsi3) until they move on. */
 const isPending = (status: MessageStatus) => status === 'queued' || status === 'sent';
 
+/** Status changes kept on a message at most (late receipts stop being noted past it). */
+const MAX_HISTORY = 50;
+
+/** Statuses after which a message's sealed content is no longer needed (a fallback copies it before). */
+const isFinal = (status: MessageStatus) => status === 'delivered' || status === 'read' || status === 'failed' || status === 'cancelled';
+
 function toItem(message: Message) {
   return {
     ...key.message(message.operatorId, message.id),
@@ -90,22 +96,24 @@ export const dynamoMessageStore: MessageStore = {
     }
   },
 
-  async createResend(original, message) {
+  async createLinked(original, message, link, originalStatuses) {
     const TableName = config().TABLE_NAME;
+    const statusValues = Object.fromEntries(originalStatuses.map((status, i) => [`:s${i}`, status]));
     try {
       await documentClient().send(
         new TransactWriteCommand({
           TransactItems: [
             { Put: { TableName, Item: toItem(message), ConditionExpression: 'attribute_not_exists(pk)' } },
             {
-              // The original remembers its one resend: a second click finds it, whatever key it carries.
+              // The original remembers its one resend (or fallback): a second try finds it, whatever key it carries.
+              // A fallback also takes the original out of the pending index and drops its sealed content.
               Update: {
                 TableName,
                 Key: key.message(original.operatorId, original.id),
-                UpdateExpression: 'SET resentAs = :id',
-                ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(resentAs) AND #status = :failed',
-                ExpressionAttributeNames: { '#status': 'status' },
-                ExpressionAttributeValues: { ':id': message.id, ':failed': 'failed' },
+                UpdateExpression: link === 'fallbackMessageId' ? 'SET #link = :id REMOVE gsi3pk, gsi3sk, sealedContent' : 'SET #link = :id',
+                ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(#link) AND #status IN (${Object.keys(statusValues).join(', ')})`,
+                ExpressionAttributeNames: { '#status': 'status', '#link': link },
+                ExpressionAttributeValues: { ':id': message.id, ...statusValues },
               },
             },
           ],
@@ -115,9 +123,54 @@ export const dynamoMessageStore: MessageStore = {
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       const current = await this.get(original.operatorId, original.id);
-      const resentAs = (current as (Message & { resentAs?: string }) | undefined)?.resentAs;
-      if (!resentAs) throw error;
-      return { created: false, existingMessageId: resentAs, sameRequest: true };
+      const existing = current?.[link];
+      if (!existing) throw error;
+      return { created: false, existingMessageId: existing, sameRequest: true };
+    }
+  },
+
+  async clearPending(operatorId, id) {
+    await updateIfStill({
+      Key: key.message(operatorId, id),
+      UpdateExpression: 'REMOVE gsi3pk, gsi3sk, sealedContent',
+      ConditionExpression: '#status = :failed',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':failed': 'failed' },
+    });
+  },
+
+  async noteLateReceipt(operatorId, id, change) {
+    // Bounded, so a provider repeating a receipt forever cannot grow the item towards its size limit.
+    await updateIfStill({
+      Key: key.message(operatorId, id),
+      UpdateExpression: 'SET history = list_append(history, :entry)',
+      ConditionExpression: 'attribute_exists(pk) AND size(history) < :max',
+      ExpressionAttributeValues: { ':entry': [{ ...change, late: true }], ':max': MAX_HISTORY },
+    });
+  },
+
+  async createInbound(message, gatewayId, providerMessageId) {
+    const TableName = config().TABLE_NAME;
+    try {
+      await documentClient().send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: { TableName, Item: toItem(message), ConditionExpression: 'attribute_not_exists(pk)' } },
+            {
+              // The provider's id, once per gateway: a retried webhook finds it and records nothing.
+              Put: {
+                TableName,
+                Item: { ...key.providerMessage(gatewayId, providerMessageId), entity: 'providerMessage', operatorId: message.operatorId, messageId: message.id },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+          ],
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
     }
   },
 
@@ -259,14 +312,16 @@ export const dynamoMessageStore: MessageStore = {
     predecessors.forEach((status, i) => (values[`:from${i}`] = status));
     const sets = ['#status = :status', 'history = list_append(history, :entry)', 'updatedAt = :at', 'gsi2pk = :gsi2pk'];
     const removes = ['claimedUntil', 'claimedAt'];
-    if (isPending(change.status)) {
+    const awaitingFallback = change.status === 'failed' && extra.awaitingFallback === true;
+    if (isPending(change.status) || awaitingFallback) {
       sets.push('gsi3pk = :gsi3pk', 'gsi3sk = :gsi3sk');
-      values[':gsi3pk'] = key.pendingIndex(change.status, pendingShard(id));
+      values[':gsi3pk'] = key.pendingIndex(awaitingFallback ? 'fallback' : change.status, pendingShard(id));
       // A sent message sorts by when its receipt is due, so the reconciler reads only the overdue ones.
       values[':gsi3sk'] = key.pendingSort(extra.receiptDueAt ?? change.at, operatorId, id);
     } else {
       removes.push('gsi3pk', 'gsi3sk');
     }
+    if (isFinal(change.status) && !awaitingFallback) removes.push('sealedContent');
     if (extra.providerMessageId) {
       sets.push('providerMessageId = :pid');
       values[':pid'] = extra.providerMessageId;

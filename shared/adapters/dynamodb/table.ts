@@ -51,4 +51,7 @@ export const key = {
   pendingSort: (since: string, op: string, id: string) => `${since}#${op}#${id}`,
   providerMessage: (gatewayId: string, providerMessageId: string) => ({ pk: `PMID#${gatewayId}#${providerMessageId}`, sk: '#PMID' }),
   idempotency: (op: string, scope: string, idempotencyKey: string) => ({ pk: `OP#${op}`, sk: `IDEM#${scope}#${idempotencyKey}` }),
+  otp: (op: string, id: string) => ({ pk: `OP#${op}`, sk: `OTP#${id}` }),
+  /** The codes recently sent to one number, for the per-number limit. */
+  otpRecent: (op: string, to: string) => ({ pk: `OP#${op}`, sk: `OTPTO#${to}` }),
 };

@@ -16,7 +16,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { invalid, ProviderRejected, ProviderUnavailable } from '../../../domain/errors.js';
-import type { ProviderStatusUpdate, SmsProvider } from '../../../ports.js';
+import type { ProviderStatusUpdate, SmsProvider, WebhookRequest } from '../../../ports.js';
 import { zodFields } from '../../../domain/zod-fields.js';
 import { timingSafeEqualStrings } from '../http.js';
 
@@ -51,8 +51,16 @@ export function signSandboxReceipt(secret: string, rawBody: string): string {
   return `sha256=${createHmac('sha256', secret).update(rawBody, 'utf8').digest('hex')}`;
 }
 
-function lastFourDigits(number: string): string {
+/** The last four digits of a number, which pick the sandbox's outcome (shared with the WhatsApp sandbox). */
+export function lastFourDigits(number: string): string {
   return number.replace(/\D/g, '').slice(-4);
+}
+
+/** Whether a sandbox webhook request carries a valid x-sandbox-signature for its raw body (constant-time). */
+export function sandboxSignatureValid(secret: string, request: WebhookRequest): boolean {
+  const header = request.headers[SANDBOX_SIGNATURE_HEADER];
+  if (!header || !/^sha256=[0-9a-f]{64}$/.test(header)) return false;
+  return timingSafeEqualStrings(signSandboxReceipt(secret, request.rawBody), header);
 }
 
 /** What the sandbox remembers of each message it was given. */
@@ -126,9 +134,7 @@ export const sandboxSms: SmsProvider<SandboxCredentials, SandboxSettings> = {
   },
 
   verifySignature(request, { credentials }) {
-    const header = request.headers[SANDBOX_SIGNATURE_HEADER];
-    if (!header || !/^sha256=[0-9a-f]{64}$/.test(header)) return false;
-    return timingSafeEqualStrings(signSandboxReceipt(credentials.webhookSecret, request.rawBody), header);
+    return sandboxSignatureValid(credentials.webhookSecret, request);
   },
 
   parseWebhook(request): ProviderStatusUpdate[] {

@@ -105,11 +105,17 @@ function apiError(json: unknown): TwilioApiError | undefined {
   return json !== null && typeof json === 'object' ? (json as TwilioApiError) : undefined;
 }
 
-/** The error a failed Twilio reply means: ProviderRejected (permanent) or ProviderUnavailable (retry later). */
-function failure(reply: HttpReply): ProviderRejected | ProviderUnavailable {
+/** Twilio's error code in a failed reply, when it has one, and its message (or the body) as a safe excerpt. */
+export function twilioReplyError(reply: HttpReply): { code: string | undefined; quoted: string } {
   const error = apiError(reply.json);
   const code = typeof error?.code === 'number' || (typeof error?.code === 'string' && error.code !== '') ? String(error.code) : undefined;
   const quoted = safeExcerpt(typeof error?.message === 'string' && error.message !== '' ? error.message : reply.text);
+  return { code, quoted };
+}
+
+/** The error a failed Twilio reply means: ProviderRejected (permanent) or ProviderUnavailable (retry later). */
+export function twilioFailure(reply: HttpReply): ProviderRejected | ProviderUnavailable {
+  const { code, quoted } = twilioReplyError(reply);
   const said = quoted ? `: ${quoted}` : '';
   if (reply.status === 401) {
     // Nothing is wrong with the message: the gateway cannot send at all until its credentials are fixed.
@@ -140,7 +146,12 @@ function getJson(ctx: ProviderContext, url: string, credentials: TwilioCredentia
  * for the statuses we do not record (accepted, scheduled, queued, sending, receiving, received,
  * partially_delivered, and any status Twilio adds later).
  */
-function statusUpdate(sid: string, rawStatus: string, errorCode: string | undefined): ProviderStatusUpdate | undefined {
+export function twilioStatusUpdate(
+  sid: string,
+  rawStatus: string,
+  errorCode: string | undefined,
+  reasonFor: (code: string) => string = twilioErrorReason,
+): ProviderStatusUpdate | undefined {
   const status = rawStatus.toLowerCase();
   const providerStatus = errorCode ? `${status}/${errorCode}` : status;
   switch (status) {
@@ -150,9 +161,9 @@ function statusUpdate(sid: string, rawStatus: string, errorCode: string | undefi
       return { providerMessageId: sid, status, providerStatus };
     case 'failed':
     case 'undelivered':
-      return { providerMessageId: sid, status: 'failed', providerStatus, reason: errorCode ? twilioErrorReason(errorCode) : `Twilio reported the message ${status}` };
+      return { providerMessageId: sid, status: 'failed', providerStatus, reason: errorCode ? reasonFor(errorCode) : `Twilio reported the message ${status}` };
     case 'canceled':
-      return { providerMessageId: sid, status: 'failed', providerStatus, reason: errorCode ? twilioErrorReason(errorCode) : 'Canceled before sending' };
+      return { providerMessageId: sid, status: 'failed', providerStatus, reason: errorCode ? reasonFor(errorCode) : 'Canceled before sending' };
     default:
       return undefined;
   }
@@ -209,8 +220,8 @@ const TwilioMessagePage = z.object({
 
 const errorCodeOf = (m: TwilioMessageJson) => (m.error_code === null || m.error_code === undefined || m.error_code === '' ? undefined : String(m.error_code));
 
-function foundResult(m: TwilioMessageJson): ProviderLookupResult {
-  const status = statusUpdate(m.sid, m.status, errorCodeOf(m));
+function foundResult(m: TwilioMessageJson, reasonFor?: (code: string) => string): ProviderLookupResult {
+  const status = twilioStatusUpdate(m.sid, m.status, errorCodeOf(m), reasonFor);
   return status ? { found: true, providerMessageId: m.sid, status } : { found: true, providerMessageId: m.sid };
 }
 
@@ -260,16 +271,26 @@ function nextPageUrl(base: string, listPath: string, nextPageUri: string): strin
   return `${base}${listPath}${next.search}`;
 }
 
-async function lookupBySid(sid: string, credentials: TwilioCredentials, ctx: ProviderContext): Promise<ProviderLookupResult> {
+/**
+ * Fetches one message by its sid; 404 means Twilio has no such message (deleted, or another
+ * account). `reasonFor` puts a failed message's error code in words (the WhatsApp adapter knows
+ * more codes than SMS's).
+ */
+export async function twilioLookupBySid(
+  sid: string,
+  credentials: TwilioCredentials,
+  ctx: ProviderContext,
+  reasonFor?: (code: string) => string,
+): Promise<ProviderLookupResult> {
   const listPath = messagesPath(credentials);
   const url = `${apiBaseUrl()}${listPath.replace(/\.json$/, '')}/${encodeURIComponent(sid)}.json`;
   const reply = await getJson(ctx, url, credentials);
   // Twilio no longer has (or never had, in this account) a message with that sid.
   if (reply.status === 404) return { found: false };
-  if (reply.status !== 200) throw failure(reply);
+  if (reply.status !== 200) throw twilioFailure(reply);
   const message = TwilioMessageJson.safeParse(reply.json);
   if (!message.success) throw unexpectedReply(reply, 'a message resource');
-  return foundResult(message.data);
+  return foundResult(message.data, reasonFor);
 }
 
 /**
@@ -307,7 +328,7 @@ async function lookupByContent(
   let unreadable = 0;
   for (let page = 1; ; page++) {
     const reply = await getJson(ctx, url, credentials);
-    if (reply.status !== 200) throw failure(reply);
+    if (reply.status !== 200) throw twilioFailure(reply);
     const parsed = TwilioMessagePage.safeParse(reply.json);
     if (!parsed.success) throw unexpectedReply(reply, 'a message list');
 
@@ -355,6 +376,39 @@ async function lookupByContent(
   return { found: false };
 }
 
+/**
+ * POSTs a message to the account's Messages list (To, From or MessagingServiceSid, Body or
+ * ContentSid, StatusCallback: whatever `params` holds) and returns its sid. A failed reply throws
+ * `failureOf(reply)`: by default the SMS meaning of Twilio's error (see twilioFailure).
+ */
+export async function postTwilioMessage(
+  ctx: ProviderContext,
+  credentials: TwilioCredentials,
+  params: URLSearchParams,
+  failureOf: (reply: HttpReply) => Error = twilioFailure,
+): Promise<{ providerMessageId: string }> {
+  const url = `${apiBaseUrl()}${messagesPath(credentials)}`;
+  const reply = await postForm(ctx, url, params, { provider: 'Twilio', headers: { authorization: authorization(credentials) } });
+
+  if (reply.status === 200 || reply.status === 201) {
+    const sid = (apiError(reply.json) as { sid?: unknown } | undefined)?.sid;
+    if (typeof sid === 'string' && sid !== '') return { providerMessageId: sid };
+    throw unexpectedReply(reply, 'a message sid');
+  }
+  throw failureOf(reply);
+}
+
+/**
+ * Whether a webhook carries a valid X-Twilio-Signature for the gateway's Auth Token: over the URL
+ * as given or with the default port written out or dropped (see urlVariants), then the form body.
+ */
+export function verifyTwilioSignature(request: WebhookRequest, authToken: string): boolean {
+  const header = request.headers['x-twilio-signature'];
+  if (!header) return false;
+  const params = new URLSearchParams(request.rawBody);
+  return urlVariants(request.url).some((url) => timingSafeEqualStrings(twilioSignature(authToken, url, params), header));
+}
+
 export const twilioSms: SmsProvider<TwilioCredentials, TwilioSettings> = {
   id: 'twilio',
   channel: 'sms',
@@ -364,20 +418,11 @@ export const twilioSms: SmsProvider<TwilioCredentials, TwilioSettings> = {
   receiptWindowSeconds: TWILIO_RECEIPT_WINDOW_SECONDS,
 
   async send(message, { credentials, settings }, ctx) {
-    const url = `${apiBaseUrl()}${messagesPath(credentials)}`;
     const params = new URLSearchParams({ To: message.to, Body: message.text });
     if (settings.messagingServiceSid) params.set('MessagingServiceSid', settings.messagingServiceSid);
     else if (settings.from) params.set('From', settings.from);
     if (message.statusCallbackUrl) params.set('StatusCallback', message.statusCallbackUrl);
-
-    const reply = await postForm(ctx, url, params, { provider: 'Twilio', headers: { authorization: authorization(credentials) } });
-
-    if (reply.status === 200 || reply.status === 201) {
-      const sid = (apiError(reply.json) as { sid?: unknown } | undefined)?.sid;
-      if (typeof sid === 'string' && sid !== '') return { providerMessageId: sid };
-      throw unexpectedReply(reply, 'a message sid');
-    }
-    throw failure(reply);
+    return postTwilioMessage(ctx, credentials, params);
   },
 
   /**
@@ -387,15 +432,12 @@ export const twilioSms: SmsProvider<TwilioCredentials, TwilioSettings> = {
    */
   async lookup(query, { credentials, settings }, ctx) {
     return query.providerMessageId
-      ? lookupBySid(query.providerMessageId, credentials, ctx)
+      ? twilioLookupBySid(query.providerMessageId, credentials, ctx)
       : lookupByContent(query, credentials, settings, ctx);
   },
 
   verifySignature(request, { credentials }) {
-    const header = request.headers['x-twilio-signature'];
-    if (!header) return false;
-    const params = new URLSearchParams(request.rawBody);
-    return urlVariants(request.url).some((url) => timingSafeEqualStrings(twilioSignature(credentials.authToken, url, params), header));
+    return verifyTwilioSignature(request, credentials.authToken);
   },
 
   parseWebhook(request: WebhookRequest): ProviderStatusUpdate[] {
@@ -404,7 +446,7 @@ export const twilioSms: SmsProvider<TwilioCredentials, TwilioSettings> = {
     if (!sid) throw invalid('Twilio status callback has no MessageSid.', [{ field: 'MessageSid', message: 'is required' }]);
     const status = (params.get('MessageStatus') ?? params.get('SmsStatus') ?? '').toLowerCase();
     if (!status) throw invalid('Twilio status callback has no MessageStatus.', [{ field: 'MessageStatus', message: 'is required' }]);
-    const update = statusUpdate(sid, status, params.get('ErrorCode') || undefined);
+    const update = twilioStatusUpdate(sid, status, params.get('ErrorCode') || undefined);
     return update ? [update] : [];
   },
 };

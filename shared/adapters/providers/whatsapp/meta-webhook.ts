@@ -141,6 +141,8 @@ const MessagesValue = z.object({
   statuses: z.array(WebhookStatus).optional(),
   messages: z.array(WebhookMessage).optional(),
 });
+/** When the webhook URL already names the one number (360dialog: one API key, one number), metadata is not needed. */
+const OneNumberMessagesValue = MessagesValue.extend({ metadata: MessagesValue.shape.metadata.optional() });
 
 const WebhookPayload = z.object({
   object: z.string().optional(),
@@ -228,8 +230,11 @@ function inbound(message: WebhookMessage): ProviderInboundMessage {
  * phone number: `messages` changes of other phone numbers (another gateway on the same app) and
  * every other field are ignored. Throws invalid() (a 400) when the body is not JSON or not that
  * shape; `provider` names the sender in those messages ("Meta", "360dialog").
+ *
+ * `phoneNumberId` undefined: the sender posts only one number's events to this URL (360dialog),
+ * so nothing is filtered and `metadata` may be absent.
  */
-export function parseMetaWebhookBody(rawBody: string, phoneNumberId: string, provider = 'Meta'): Array<ProviderStatusUpdate | ProviderInboundMessage> {
+export function parseMetaWebhookBody(rawBody: string, phoneNumberId: string | undefined, provider = 'Meta'): Array<ProviderStatusUpdate | ProviderInboundMessage> {
   let json: unknown;
   try {
     json = JSON.parse(rawBody);
@@ -243,9 +248,9 @@ export function parseMetaWebhookBody(rawBody: string, phoneNumberId: string, pro
   for (const entry of payload.data.entry) {
     for (const change of entry.changes) {
       if (change.field !== 'messages') continue;
-      const value = MessagesValue.safeParse(change.value);
+      const value = (phoneNumberId === undefined ? OneNumberMessagesValue : MessagesValue).safeParse(change.value);
       if (!value.success) throw invalid(`${provider} webhook has a "messages" change that is not in the documented shape.`, problems(value.error, 'value'));
-      if (value.data.metadata.phone_number_id !== phoneNumberId) continue;
+      if (phoneNumberId !== undefined && value.data.metadata?.phone_number_id !== phoneNumberId) continue;
       for (const status of value.data.statuses ?? []) {
         const update = statusUpdate(status, provider);
         if (update) out.push(update);

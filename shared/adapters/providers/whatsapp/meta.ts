@@ -12,8 +12,8 @@
  */
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
-import { GatewayFault, ProviderRejected, ProviderUnavailable } from '../../../domain/errors.js';
-import type { HandshakeReply, WhatsAppProvider } from '../../../ports.js';
+import { GatewayFault, ProviderRejected, ProviderThrottled, ProviderUnavailable } from '../../../domain/errors.js';
+import type { HandshakeReply, OutboundWhatsApp, WhatsAppProvider } from '../../../ports.js';
 import { safeExcerpt } from '../../outbound/excerpt.js';
 import { providerBaseUrl } from '../base-url.js';
 import { classifyHttpFailure, postJson, timingSafeEqualStrings, type HttpReply } from '../http.js';
@@ -73,6 +73,25 @@ export const META_RECEIPT_WINDOW_SECONDS = 3600;
 
 type ErrorClass = 'rejected' | 'unavailable' | 'gateway';
 
+/**
+ * Who answered a Cloud API call, for the errors: Meta itself, or a Business Solution Provider that
+ * relays the Cloud API unchanged (360dialog). Shared by ./three-sixty-dialog.ts.
+ */
+export interface CloudApiSender {
+  /** Names the sender in error messages: "Meta", "360dialog". */
+  name: string;
+  /** What to check when the sender refuses our credentials: "the gateway's access token". */
+  credentialHint: string;
+  /**
+   * true: a rate-limit code (4, 80007, 130429) is ProviderThrottled (the send waits without spending
+   * an attempt) rather than plain ProviderUnavailable. Absent or false: ProviderUnavailable.
+   */
+  rateLimitsThrottle?: boolean;
+}
+
+/** Rate limits of the app, the account or the number: waiting is all it takes. */
+const RATE_LIMITED = new Set([4, 80007, 130429]);
+
 /** Wrong about this message: retrying it, or sending it through another gateway, cannot help. */
 const REJECTED = new Set([100, 131008, 131009, 131021, 131026, 131047, 131051, 131053, 132000, 132001, 132005, 132007, 132012, 132015, 132016]);
 /** Meta cannot take it now (throughput, rate limits, its own trouble): retry later. */
@@ -101,13 +120,17 @@ const MetaErrorReply = z.object({
   }),
 });
 
-/** The error a failed reply means: ProviderRejected, ProviderUnavailable or GatewayFault. */
-function failure(reply: HttpReply): ProviderRejected | ProviderUnavailable | GatewayFault {
+/**
+ * The error a failed Cloud API reply means: ProviderRejected, ProviderUnavailable (or
+ * ProviderThrottled) or GatewayFault, from Meta's error code when the body is a Cloud API error
+ * object, otherwise from the HTTP status (401/403 being the sender refusing our credentials).
+ */
+export function cloudApiFailure(reply: HttpReply, sender: CloudApiSender): ProviderRejected | ProviderUnavailable | GatewayFault {
   const parsed = MetaErrorReply.safeParse(reply.json);
   if (!parsed.success) {
     const quoted = safeExcerpt(reply.text);
-    const detail = `Meta answered HTTP ${reply.status}${quoted ? `: ${quoted}` : ''}`;
-    if (reply.status === 401 || reply.status === 403) return new GatewayFault(`${detail}; check the gateway's access token.`);
+    const detail = `${sender.name} answered HTTP ${reply.status}${quoted ? `: ${quoted}` : ''}`;
+    if (reply.status === 401 || reply.status === 403) return new GatewayFault(`${detail}; check ${sender.credentialHint}.`);
     return classifyHttpFailure(reply.status, detail);
   }
   const { code, error_subcode: subcode, message, error_data: data } = parsed.data.error;
@@ -120,6 +143,7 @@ function failure(reply: HttpReply): ProviderRejected | ProviderUnavailable | Gat
     case 'rejected':
       return new ProviderRejected(reason, codeText);
     case 'unavailable':
+      if (sender.rateLimitsThrottle && RATE_LIMITED.has(code)) return new ProviderThrottled(reason, codeText);
       return new ProviderUnavailable(reason, codeText);
     case 'gateway':
       return new GatewayFault(reason, codeText);
@@ -131,6 +155,40 @@ function failure(reply: HttpReply): ProviderRejected | ProviderUnavailable | Gat
 }
 
 const SendReply = z.object({ messages: z.array(z.object({ id: z.string().min(1) })).min(1) });
+
+/** The message id of a Cloud API send reply ({ messages: [{ id }] }), or the error a failed reply means. */
+export function cloudApiSendResult(reply: HttpReply, sender: CloudApiSender): { providerMessageId: string } {
+  if (reply.ok) {
+    const sent = SendReply.safeParse(reply.json);
+    if (sent.success) return { providerMessageId: sent.data.messages[0]!.id };
+    throw new ProviderUnavailable(`${sender.name} answered HTTP ${reply.status} without a message id${reply.text ? `: ${safeExcerpt(reply.text)}` : ''}`);
+  }
+  throw cloudApiFailure(reply, sender);
+}
+
+/**
+ * The Cloud API body that sends `message`: free-form text, or a template with its body parameters
+ * in order (no components when it has none). Throws ProviderRejected when `to` is not E.164.
+ */
+export function cloudApiMessageBody(message: OutboundWhatsApp): Record<string, unknown> {
+  if (!E164.test(message.to)) {
+    throw new ProviderRejected(`The number ${safeExcerpt(message.to, 24)} is not in E.164 form (+ and 7–15 digits).`, 'invalid-number');
+  }
+  const common = { messaging_product: 'whatsapp', recipient_type: 'individual', to: message.to.slice(1) };
+  const content = message.content;
+  if (content.kind === 'text') return { ...common, type: 'text', text: { body: content.text, preview_url: false } };
+  return {
+    ...common,
+    type: 'template',
+    template: {
+      name: content.name,
+      language: { code: content.language },
+      ...(content.parameters.length > 0 ? { components: [{ type: 'body', parameters: content.parameters.map((text) => ({ type: 'text', text })) }] } : {}),
+    },
+  };
+}
+
+const META_SENDER: CloudApiSender = { name: 'Meta', credentialHint: "the gateway's access token" };
 
 /** Meta's Graph API host, or the deployment's ISPNOTIFY_BASE_URL_META (tests, staging). */
 const apiBaseUrl = () => providerBaseUrl('meta', META_GRAPH_BASE_URL);
@@ -155,35 +213,11 @@ export const metaWhatsApp: WhatsAppProvider<MetaCredentials, MetaSettings> = {
   receiptWindowSeconds: META_RECEIPT_WINDOW_SECONDS,
 
   async send(message, { credentials, settings }, ctx) {
-    if (!E164.test(message.to)) {
-      throw new ProviderRejected(`The number ${safeExcerpt(message.to, 24)} is not in E.164 form (+ and 7–15 digits).`, 'invalid-number');
-    }
+    const body = cloudApiMessageBody(message);
     const version = settings.apiVersion ?? META_DEFAULT_API_VERSION;
     const url = `${apiBaseUrl()}/${version}/${settings.phoneNumberId}/messages`;
-    const common = { messaging_product: 'whatsapp', recipient_type: 'individual', to: message.to.slice(1) };
-    const content = message.content;
-    const body =
-      content.kind === 'text'
-        ? { ...common, type: 'text', text: { body: content.text, preview_url: false } }
-        : {
-            ...common,
-            type: 'template',
-            template: {
-              name: content.name,
-              language: { code: content.language },
-              ...(content.parameters.length > 0
-                ? { components: [{ type: 'body', parameters: content.parameters.map((text) => ({ type: 'text', text })) }] }
-                : {}),
-            },
-          };
-
     const reply = await postJson(ctx, url, body, { provider: 'Meta', headers: { authorization: `Bearer ${credentials.accessToken}` } });
-    if (reply.ok) {
-      const sent = SendReply.safeParse(reply.json);
-      if (sent.success) return { providerMessageId: sent.data.messages[0]!.id };
-      throw new ProviderUnavailable(`Meta answered HTTP ${reply.status} without a message id${reply.text ? `: ${safeExcerpt(reply.text)}` : ''}`);
-    }
-    throw failure(reply);
+    return cloudApiSendResult(reply, META_SENDER);
   },
 
   handshake(request, { credentials }) {
