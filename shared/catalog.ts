@@ -57,6 +57,8 @@ export interface WorkerFunction {
   batchSize: number;
   /** Concurrent batches at most (SQS event source maxConcurrency): caps the load on providers. */
   maxConcurrency: number;
+  /** How long Lambda may wait to fill a batch (MaximumBatchingWindowInSeconds); default 1. 0: hand over at once. */
+  batchingWindowSeconds?: number;
   timeoutSeconds: number;
   /** Queues this worker itself sends to. */
   needsQueue?: QueueName[];
@@ -172,7 +174,7 @@ export const workerFunctions: WorkerFunction[] = [
   // a WhatsApp failure queues its SMS fallback. One handler serves every send queue (functions/workers/send.ts).
   { id: 'SendSmsWorker', entry: 'functions/workers/send-sms.ts', queue: 'send-sms', batchSize: 10, maxConcurrency: 10, timeoutSeconds: 30, needsQueue: [...sendQueues, 'provider-callbacks'] },
   { id: 'SendWhatsAppWorker', entry: 'functions/workers/send-whatsapp.ts', queue: 'send-whatsapp', batchSize: 10, maxConcurrency: 10, timeoutSeconds: 30, needsQueue: [...sendQueues, 'provider-callbacks'] },
-  // Small batches and its own concurrency: an OTP is picked up at once, whatever the bulk queues hold.
-  { id: 'SendPriorityWorker', entry: 'functions/workers/send-priority.ts', queue: 'send-priority', batchSize: 1, maxConcurrency: 5, timeoutSeconds: 30, needsQueue: [...sendQueues, 'provider-callbacks'] },
+  // Its own queue, concurrency and no batching window: an OTP is picked up at once, whatever the bulk queues hold.
+  { id: 'SendPriorityWorker', entry: 'functions/workers/send-priority.ts', queue: 'send-priority', batchSize: 10, batchingWindowSeconds: 0, maxConcurrency: 5, timeoutSeconds: 30, needsQueue: [...sendQueues, 'provider-callbacks'] },
   { id: 'ProviderCallbacksWorker', entry: 'functions/workers/provider-callbacks.ts', queue: 'provider-callbacks', batchSize: 10, maxConcurrency: 2, timeoutSeconds: 10 },
 ];

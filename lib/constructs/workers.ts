@@ -20,7 +20,7 @@ export class Workers extends Construct {
           batchSize: spec.batchSize,
           // Handlers report failed records, so one bad message does not redeliver the whole batch.
           reportBatchItemFailures: true,
-          maxBatchingWindow: Duration.seconds(1),
+          maxBatchingWindow: Duration.seconds(spec.batchingWindowSeconds ?? 1),
           maxConcurrency: spec.maxConcurrency,
         }),
       );

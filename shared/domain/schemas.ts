@@ -241,7 +241,7 @@ export const GatewayInput = z
       .max(40)
       .optional()
       .describe('With provider "http": a preset id from GET /v1/gateway-presets; the preset supplies the settings but the sender, and names the credential fields.'),
-    default: z.boolean().default(false).describe('Send this operator\'s SMS through this gateway (first among gateways of the same priority).'),
+    default: z.boolean().default(false).describe('Make this the operator\'s default gateway of its channel (first among gateways of the same priority).'),
     enabled: z.boolean().default(true).describe('A disabled gateway is never used, nor failed over to.'),
     priority: z
       .number()

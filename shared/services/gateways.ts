@@ -80,8 +80,16 @@ export async function saveGateway(d: D, operator: Operator, given: SaveGatewayIn
   const generated: Record<string, string> = {};
   if (input.credentials !== undefined) {
     const given = { ...input.credentials };
-    for (const field of GENERATED_SECRETS[`${provider.channel}/${provider.id}`] ?? []) {
-      if (given[field] === undefined) given[field] = generated[field] = randomBytes(24).toString('base64url');
+    const generatedFields = GENERATED_SECRETS[`${provider.channel}/${provider.id}`] ?? [];
+    // New credentials for the same provider keep the secret made before (Meta's dashboard has it).
+    const kept =
+      existing && existing.provider === provider.id && generatedFields.some((field) => existing.credentialFields.includes(field))
+        ? (JSON.parse(await d.cipher.open(existing.sealedCredentials, credentialsContext(existing))) as Record<string, unknown>)
+        : {};
+    for (const field of generatedFields) {
+      if (given[field] !== undefined) continue;
+      if (typeof kept[field] === 'string') given[field] = kept[field];
+      else given[field] = generated[field] = randomBytes(24).toString('base64url');
     }
     const credentials = parseWith(provider.credentials, given, 'credentials') as Record<string, unknown>;
     sealedCredentials = await d.cipher.seal(JSON.stringify(credentials), credentialsContext({ id: gatewayId, operatorId: operator.id }));

@@ -152,7 +152,7 @@ describe('functions', () => {
       FunctionName: { Ref: logicalId(['Workers', spec.id, 'Function']) },
       EventSourceArn: { 'Fn::GetAtt': [logicalId(['Queues', spec.queue]), 'Arn'] },
       BatchSize: spec.batchSize,
-      MaximumBatchingWindowInSeconds: 1,
+      MaximumBatchingWindowInSeconds: spec.batchingWindowSeconds ?? 1,
       ScalingConfig: { MaximumConcurrency: spec.maxConcurrency },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });

@@ -171,6 +171,21 @@ describe('WhatsApp through the Meta Cloud API', () => {
     expect(wrong.status).toBe(403);
   });
 
+  it('keeps the verify token when the access token is rotated (Meta\'s dashboard still has it)', async () => {
+    const verifyToken: string = gateway.generatedCredentials.verifyToken;
+    const rotated = await isp.put(`/v1/gateways/${gateway.id}`, {
+      name: 'Meta',
+      channel: 'whatsapp',
+      provider: 'meta',
+      credentials: { accessToken, appSecret },
+      settings: { phoneNumberId, businessAccountId },
+    });
+    expect(rotated.status).toBe(200);
+    expect(rotated.body.generatedCredentials).toBeUndefined();
+    const handshake = await fetch(`${gateway.webhookUrl}?hub.mode=subscribe&hub.verify_token=${verifyToken}&hub.challenge=42`);
+    expect(await handshake.text()).toBe('42');
+  });
+
   it('sends by WhatsApp, moves to read on a signed receipt, keeps a late delivered receipt, and refuses a forged one', async () => {
     const sent = await isp.post('/v1/messages', { customerId: 'm-1', text: 'Your bill is due.' });
     expect(sent.body).toMatchObject({ channel: 'whatsapp', provider: 'meta', to: '+14155552672' });

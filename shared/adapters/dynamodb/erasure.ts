@@ -40,9 +40,10 @@ export const dynamoErasureStore: ErasureStore = {
         new UpdateCommand({
           TableName: config().TABLE_NAME,
           Key: key.message(operatorId, messageId),
-          UpdateExpression: 'SET #to = :to, #text = :text, erasedAt = :at',
+          // The WhatsApp parameters and sealed content carry the same personal data as the text.
+          UpdateExpression: 'SET #to = :to, #text = :text, erasedAt = :at REMOVE whatsappTemplate, sealedContent, #from',
           ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(erasedAt)',
-          ExpressionAttributeNames: { '#to': 'to', '#text': 'text' },
+          ExpressionAttributeNames: { '#to': 'to', '#text': 'text', '#from': 'from' },
           ExpressionAttributeValues: { ':to': erased.to, ':text': erased.text, ':at': erased.erasedAt },
         }),
       );

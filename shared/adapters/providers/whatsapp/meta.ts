@@ -38,7 +38,11 @@ export const MetaCredentials = z.strictObject({
    * The verify token Meta echoes in its GET handshake. The gateway service generates one and shows
    * it once with the webhookUrl; the adapter only requires it.
    */
-  verifyToken: z.string().min(16, 'must be the webhook verify token (at least 16 characters)'),
+  verifyToken: z
+    .string()
+    .min(16, 'must be the webhook verify token (at least 16 characters)')
+    .optional()
+    .describe('Leave it out: the gateway service generates one and shows it once (generatedCredentials).'),
 });
 export type MetaCredentials = z.infer<typeof MetaCredentials>;
 
@@ -231,7 +235,7 @@ export const metaWhatsApp: WhatsAppProvider<MetaCredentials, MetaSettings> = {
     const token = query.get('hub.verify_token');
     const challenge = query.get('hub.challenge');
     if (query.get('hub.mode') !== 'subscribe' || token === null || challenge === null) return forbidden;
-    if (!timingSafeEqualStrings(token, credentials.verifyToken)) return forbidden;
+    if (!credentials.verifyToken || !timingSafeEqualStrings(token, credentials.verifyToken)) return forbidden;
     if (!CHALLENGE.test(challenge)) return forbidden;
     return { status: 200, contentType: 'text/plain', body: challenge };
   },
