@@ -389,7 +389,14 @@ export interface SmsProvider<Credentials = Record<string, unknown>, Settings = R
 export type WhatsAppContent =
   | { kind: 'text'; text: string }
   /** `parameters`: the template's body parameters, already rendered, in order. */
-  | { kind: 'template'; name: string; language: string; parameters: string[] };
+  | {
+      kind: 'template';
+      name: string;
+      language: string;
+      parameters: string[];
+      /** An authentication template's copy-code (one-tap) button: Meta requires the code again as its URL button parameter. */
+      copyCode?: string;
+    };
 
 export interface OutboundWhatsApp {
   messageId: string;

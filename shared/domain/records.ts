@@ -11,6 +11,8 @@ export interface WhatsAppTemplateContent {
   name: string;
   language: string;
   parameters: string[];
+  /** Authentication templates: the code again, for the copy-code button. */
+  copyCode?: string;
 }
 
 export interface Operator {

@@ -149,7 +149,7 @@ export const StatusChange = z.object({
   late: z.boolean().optional().describe('A receipt that came after the message had moved past it (out of order or repeated): kept here, the status unchanged.'),
 });
 
-const WhatsAppTemplateContent = z.object({ name: z.string(), language: z.string(), parameters: z.array(z.string()) });
+const WhatsAppTemplateContent = z.object({ name: z.string(), language: z.string(), parameters: z.array(z.string()), copyCode: z.string().optional() });
 
 export const MessageView = z
   .object({

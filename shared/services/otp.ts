@@ -59,7 +59,7 @@ export async function sendOtp(d: D, operator: Operator, input: OtpRequestT) {
   const masked = '*'.repeat(input.length);
   const smsText = operator.otpSmsText ?? DEFAULT_OTP_SMS_TEXT;
   const render = (value: string) => renderTemplate(smsText, { code: value, minutes: OTP_TTL_MINUTES, operator: { name: operator.name } });
-  const whatsappTemplate = (value: string) => (template ? { whatsappTemplate: { name: template.name, language: template.language, parameters: [value] } } : {});
+  const whatsappTemplate = (value: string) => (template ? { whatsappTemplate: { name: template.name, language: template.language, parameters: [value], copyCode: value } } : {});
   const expiresAt = new Date(now.getTime() + OTP_TTL_MINUTES * 60_000).toISOString();
   const otpRecord = {
     id,

@@ -138,12 +138,14 @@ describe('OTP by WhatsApp', () => {
       async () => meta.requests.find((r) => (r.json as { to?: string } | undefined)?.to === '14155552602'),
       (r) => r !== undefined,
     );
-    const template = (request!.json as { template: { name: string; components: { parameters: { text: string }[] }[] } }).template;
+    const template = (request!.json as { template: { name: string; components: { type: string; parameters: { text: string }[] }[] } }).template;
     expect(template.name).toBe('otp_code');
     const code = template.components[0]!.parameters[0]!.text;
     expect(code).toMatch(/^\d{6}$/);
+    // Meta's authentication templates take the code again for their copy-code button.
+    expect(template.components[1]).toEqual({ type: 'button', sub_type: 'url', index: '0', parameters: [{ type: 'text', text: code }] });
     const message = (await isp.get(`/v1/messages/${sent.body.messageId}`)).body;
-    expect(message.whatsappTemplate.parameters).toEqual(['******']);
+    expect(message.whatsappTemplate).toMatchObject({ parameters: ['******'], copyCode: '******' });
     expect(JSON.stringify(message)).not.toContain(code);
     expect((await isp.post('/v1/otp/verify', { id: sent.body.id, code })).body).toEqual({ valid: true });
   });

@@ -174,6 +174,17 @@ export function cloudApiSendResult(reply: HttpReply, sender: CloudApiSender): { 
  * The Cloud API body that sends `message`: free-form text, or a template with its body parameters
  * in order (no components when it has none). Throws ProviderRejected when `to` is not E.164.
  */
+/**
+ * The body parameters, and for an authentication template the copy-code button, which Meta
+ * requires as a URL button (index 0) whose one parameter is the code again.
+ */
+function templateComponents(content: Extract<OutboundWhatsApp['content'], { kind: 'template' }>) {
+  return [
+    ...(content.parameters.length > 0 ? [{ type: 'body', parameters: content.parameters.map((text) => ({ type: 'text', text })) }] : []),
+    ...(content.copyCode !== undefined ? [{ type: 'button', sub_type: 'url', index: '0', parameters: [{ type: 'text', text: content.copyCode }] }] : []),
+  ];
+}
+
 export function cloudApiMessageBody(message: OutboundWhatsApp): Record<string, unknown> {
   if (!E164.test(message.to)) {
     throw new ProviderRejected(`The number ${safeExcerpt(message.to, 24)} is not in E.164 form (+ and 7–15 digits).`, 'invalid-number');
@@ -187,7 +198,7 @@ export function cloudApiMessageBody(message: OutboundWhatsApp): Record<string, u
     template: {
       name: content.name,
       language: { code: content.language },
-      ...(content.parameters.length > 0 ? { components: [{ type: 'body', parameters: content.parameters.map((text) => ({ type: 'text', text })) }] } : {}),
+      ...(content.parameters.length > 0 || content.copyCode !== undefined ? { components: templateComponents(content) } : {}),
     },
   };
 }
