@@ -2,6 +2,7 @@ import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { httpFunctions, queues, scheduledFunctions, workerFunctions } from '../shared/catalog.js';
 import { DataStore } from './constructs/data-store.js';
+import { Egress, FIXED_EGRESS_IP_CONTEXT, fixedEgressIpEnabled } from './constructs/egress.js';
 import { HttpApi } from './constructs/http-api.js';
 import { Monitoring } from './constructs/monitoring.js';
 import { Queues } from './constructs/queues.js';
@@ -15,7 +16,9 @@ export class IspNotifyStack extends Stack {
 
     const data = new DataStore(this, 'Data');
     const messaging = new Queues(this, 'Queues', { definitions: queues, consumers: workerFunctions });
-    const wiring = { table: data.table, credentialsKey: data.credentialsKey, cursorKey: data.cursorKey, queues: messaging.queues };
+    // Off by default; `-c fixedEgressIp=true`: the functions that call providers leave from one whitelistable address.
+    const egress = fixedEgressIpEnabled(this.node.tryGetContext(FIXED_EGRESS_IP_CONTEXT)) ? new Egress(this, 'Egress') : undefined;
+    const wiring = { table: data.table, credentialsKey: data.credentialsKey, cursorKey: data.cursorKey, queues: messaging.queues, egress: egress?.placement };
 
     const api = new HttpApi(this, 'Api', { functions: httpFunctions, wiring });
     new Workers(this, 'Workers', { workers: workerFunctions, wiring: { ...wiring, publicBaseUrl: api.publicBaseUrl } });

@@ -46,6 +46,8 @@ export interface HttpFunction {
   timeoutSeconds: number;
   /** Queues this function sends to (CDK grants SendMessage and sets the URL env var). */
   needsQueue?: QueueName[];
+  /** Calls SMS/WhatsApp providers: with the fixedEgressIp context flag it runs in the VPC whose one Elastic IP gateways whitelist. */
+  callsProviders?: true;
   /** API Gateway throttling of these routes, apart from the stage default (requests per second). */
   throttle?: { rateLimit: number; burstLimit: number };
 }
@@ -62,6 +64,8 @@ export interface WorkerFunction {
   timeoutSeconds: number;
   /** Queues this worker itself sends to. */
   needsQueue?: QueueName[];
+  /** Calls SMS/WhatsApp providers (see HttpFunction.callsProviders). */
+  callsProviders?: true;
 }
 
 /** A function EventBridge Scheduler invokes (the local runtime runs the same schedule in process). */
@@ -72,6 +76,8 @@ export interface ScheduledFunction {
   schedule: `rate(${number} minute${'' | 's'})`;
   timeoutSeconds: number;
   needsQueue?: QueueName[];
+  /** Calls SMS/WhatsApp providers (see HttpFunction.callsProviders). */
+  callsProviders?: true;
 }
 
 export const scheduledFunctions: ScheduledFunction[] = [
@@ -79,6 +85,8 @@ export const scheduledFunctions: ScheduledFunction[] = [
     // Finds queued messages whose send task was lost and sent messages whose receipt is overdue, and asks the provider.
     id: 'Reconciler',
     entry: 'functions/scheduled/reconcile.ts',
+    // Asks the provider about each overdue message.
+    callsProviders: true,
     schedule: 'rate(5 minutes)',
     timeoutSeconds: 300,
     needsQueue: [...sendQueues],
@@ -130,6 +138,8 @@ export const httpFunctions: HttpFunction[] = [
   {
     id: 'GatewaysApi',
     entry: 'functions/api/gateways.ts',
+    // POST /v1/gateways/{id}/test sends through the provider.
+    callsProviders: true,
     routes: [
       'POST /v1/gateways',
       'PUT /v1/gateways/{id}',
@@ -172,9 +182,9 @@ export const httpFunctions: HttpFunction[] = [
 export const workerFunctions: WorkerFunction[] = [
   // needsQueue: an outcome that could not be stored is queued for recording; the sandbox queues its receipts;
   // a WhatsApp failure queues its SMS fallback. One handler serves every send queue (functions/workers/send.ts).
-  { id: 'SendSmsWorker', entry: 'functions/workers/send-sms.ts', queue: 'send-sms', batchSize: 10, maxConcurrency: 10, timeoutSeconds: 30, needsQueue: [...sendQueues, 'provider-callbacks'] },
-  { id: 'SendWhatsAppWorker', entry: 'functions/workers/send-whatsapp.ts', queue: 'send-whatsapp', batchSize: 10, maxConcurrency: 10, timeoutSeconds: 30, needsQueue: [...sendQueues, 'provider-callbacks'] },
+  { id: 'SendSmsWorker', entry: 'functions/workers/send-sms.ts', callsProviders: true, queue: 'send-sms', batchSize: 10, maxConcurrency: 10, timeoutSeconds: 30, needsQueue: [...sendQueues, 'provider-callbacks'] },
+  { id: 'SendWhatsAppWorker', entry: 'functions/workers/send-whatsapp.ts', callsProviders: true, queue: 'send-whatsapp', batchSize: 10, maxConcurrency: 10, timeoutSeconds: 30, needsQueue: [...sendQueues, 'provider-callbacks'] },
   // Its own queue, concurrency and no batching window: an OTP is picked up at once, whatever the bulk queues hold.
-  { id: 'SendPriorityWorker', entry: 'functions/workers/send-priority.ts', queue: 'send-priority', batchSize: 10, batchingWindowSeconds: 0, maxConcurrency: 5, timeoutSeconds: 30, needsQueue: [...sendQueues, 'provider-callbacks'] },
+  { id: 'SendPriorityWorker', entry: 'functions/workers/send-priority.ts', callsProviders: true, queue: 'send-priority', batchSize: 10, batchingWindowSeconds: 0, maxConcurrency: 5, timeoutSeconds: 30, needsQueue: [...sendQueues, 'provider-callbacks'] },
   { id: 'ProviderCallbacksWorker', entry: 'functions/workers/provider-callbacks.ts', queue: 'provider-callbacks', batchSize: 10, maxConcurrency: 2, timeoutSeconds: 10 },
 ];

@@ -235,6 +235,19 @@ export interface GatewayCircuits {
   openUntil(gatewayIds: string[], now: string): Promise<Map<string, string>>;
   /** Counts a gateway fault; returns when the circuit closes again if this fault opened it. */
   recordFault(gatewayId: string, now: string): Promise<string | undefined>;
+  /**
+   * The gateways among these slowed down after the provider throttled us: their lowered
+   * messages-per-second and until when. Read with the circuits (the same item).
+   */
+  slowedDown(gatewayIds: string[], now: string): Promise<Map<string, { maxPerSecond: number; until: string }>>;
+  /** Both, in one read (the sender's read before each send). */
+  state(gatewayIds: string[], now: string): Promise<{ open: Map<string, string>; slowed: Map<string, { maxPerSecond: number; until: string }> }>;
+  /**
+   * The provider throttled a send (429): halves the gateway's rate (from `currentMaxPerSecond`, or
+   * from its already lowered rate) for a while, at most once a second whatever the number of workers
+   * that saw it. Returns the lowered rate.
+   */
+  recordThrottle(gatewayId: string, currentMaxPerSecond: number, now: string): Promise<number>;
 }
 
 /** Each gateway's messages-per-second limit, shared by every worker. */

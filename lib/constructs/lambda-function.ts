@@ -9,6 +9,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { queues as queueCatalog, type QueueName } from '../../shared/catalog.js';
+import type { EgressPlacement } from './egress.js';
 
 export const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -26,6 +27,8 @@ export interface FunctionWiring {
   queues: Record<QueueName, IQueue>;
   /** The HTTP API's endpoint, used to build links (payment links, webhook callback URLs). */
   publicBaseUrl: string;
+  /** Present when the stack has a fixed egress address (lib/constructs/egress.ts): where provider-calling functions run. */
+  egress?: EgressPlacement;
 }
 
 export interface AppFunctionProps {
@@ -33,6 +36,8 @@ export interface AppFunctionProps {
   entry: string;
   timeoutSeconds: number;
   needsQueue?: readonly QueueName[];
+  /** Calls providers (catalog `callsProviders`): runs in the egress VPC when the wiring has one. */
+  callsProviders?: boolean;
   wiring: FunctionWiring;
 }
 
@@ -45,6 +50,7 @@ export class AppFunction extends Construct {
     const { wiring } = props;
 
     const logGroup = new LogGroup(this, 'Logs', { retention: RetentionDays.ONE_MONTH });
+    const placement = props.callsProviders ? wiring.egress : undefined;
     const queueEnv = Object.fromEntries(
       (props.needsQueue ?? []).map((name) => [queueCatalog[name].urlEnv, wiring.queues[name].queueUrl]),
     );
@@ -60,6 +66,8 @@ export class AppFunction extends Construct {
       timeout: Duration.seconds(props.timeoutSeconds),
       tracing: Tracing.ACTIVE,
       logGroup,
+      // In the VPC, calls leave through the NAT's one Elastic IP; without it, from Lambda's shared addresses.
+      ...placement,
       bundling: {
         format: OutputFormat.ESM,
         target: esbuildTarget,
@@ -92,6 +100,15 @@ export class AppFunction extends Construct {
     wiring.cursorKey.grant(this.fn, 'kms:GenerateMac');
     for (const name of props.needsQueue ?? []) wiring.queues[name].grantSendMessages(this.fn);
     acknowledgeGeneratedPolicyFindings(this, wiring.table);
+    if (placement) {
+      Validations.of(this).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+        reason:
+          'Added by CDK for a function in a VPC: AWSLambdaVPCAccessExecutionRole only lets Lambda create, describe and ' +
+          'delete the network interfaces it attaches the function with (and write logs); those EC2 actions do not ' +
+          'support resource-level scoping.',
+      });
+    }
   }
 }
 

@@ -274,6 +274,10 @@ export const GatewayView = z
     priority: z.number().int(),
     maxPerSecond: z.number().int(),
     circuitOpenUntil: z.string().optional().describe('Set while the gateway is skipped after repeated gateway faults (a circuit breaker); it is tried again after this time.'),
+    slowedDown: z
+      .object({ maxPerSecond: z.number().int(), until: z.string() })
+      .optional()
+      .describe('Set while the gateway is held to a lower rate because its provider throttled us (429): each throttle halves the rate, which returns to maxPerSecond a minute after the last one.'),
     generatedCredentials: z
       .record(z.string(), z.string())
       .optional()

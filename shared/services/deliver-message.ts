@@ -134,8 +134,11 @@ async function sendClaimed(d: D, claimed: Message, attempt: Attempt): Promise<De
   // The failover plan costs reads (operator, gateways, circuits): made only when a send needs it.
   let plan: Promise<Awaited<ReturnType<typeof failoverPlan>>> | undefined;
   const failover = () => (plan ??= failoverPlan(d, message));
-  const ownCircuit = await d.circuits.openUntil([message.gatewayId], d.clock.now().toISOString()).catch(() => new Map<string, string>());
-  const skipTo = ownCircuit.has(message.gatewayId) ? (await failover()).skipIfOpen(message.gatewayId) : undefined;
+  // One read: whether the gateway's circuit is open, and whether the provider slowed it down lately.
+  const circuitState = (gatewayId: string) =>
+    d.circuits.state([gatewayId], d.clock.now().toISOString()).catch(() => ({ open: new Map<string, string>(), slowed: new Map<string, { maxPerSecond: number }>() }));
+  let circuit = { gatewayId: message.gatewayId, ...(await circuitState(message.gatewayId)) };
+  const skipTo = circuit.open.has(message.gatewayId) ? (await failover()).skipIfOpen(message.gatewayId) : undefined;
   if (skipTo && message.claimedUntil) {
     // Its gateway is cooling down after repeated faults, and another one is open: go there without calling it.
     const skipped = tried('gateway-fault', new Error(`Skipped: the gateway's circuit is open until ${skipTo.openUntil}`));
@@ -143,13 +146,19 @@ async function sendClaimed(d: D, claimed: Message, attempt: Attempt): Promise<De
       message = { ...message, gatewayId: skipTo.gateway.id, provider: skipTo.gateway.provider };
     }
   }
+  // The rate the current gateway is held to; halved when its provider throttles.
+  let currentLimit: number | undefined;
   for (;;) {
     try {
       const opened = await openGateway(d, message.gatewayId);
       if (!opened) throw new ProviderRejected(`Gateway ${message.gatewayId} no longer exists.`);
-      // The gateway's messages per second, all workers together: over it, wait for the next second.
-      if (!(await d.gatewayRate.take(opened.gateway.id, gatewayMaxPerSecond(opened.gateway), d.clock.now()))) {
-        return waitAndGoAgain(d, message, `Gateway ${opened.gateway.id} is at its limit of ${gatewayMaxPerSecond(opened.gateway)} messages a second`, 1);
+      if (circuit.gatewayId !== opened.gateway.id) circuit = { gatewayId: opened.gateway.id, ...(await circuitState(opened.gateway.id)) };
+      // The gateway's messages per second, all workers together (lowered for a while after the provider throttled us): over it, wait for the next second.
+      const slowed = circuit.slowed.get(opened.gateway.id)?.maxPerSecond;
+      currentLimit = Math.min(gatewayMaxPerSecond(opened.gateway), slowed ?? Infinity);
+      if (!(await d.gatewayRate.take(opened.gateway.id, currentLimit, d.clock.now()))) {
+        const why = slowed !== undefined ? ', lowered after the provider throttled it' : '';
+        return waitAndGoAgain(d, message, `Gateway ${opened.gateway.id} is at its limit of ${currentLimit} messages a second${why}`, 1);
       }
       const content = await sendableContent(d, message);
       const reply = await sendThrough(
@@ -170,6 +179,8 @@ async function sendClaimed(d: D, claimed: Message, attempt: Attempt): Promise<De
         return 'rejected';
       }
       if (error instanceof ProviderThrottled) {
+        // Slow the gateway down for every worker, then wait: the send never fails for it nor spends an attempt.
+        if (currentLimit !== undefined) await d.circuits.recordThrottle(message.gatewayId, currentLimit, d.clock.now().toISOString()).catch(() => undefined);
         return waitAndGoAgain(d, message, safeReason(error), error.retryAfterSeconds ?? THROTTLE_WAIT_SECONDS, tried('unavailable', error));
       }
       if (error instanceof GatewayFault) {

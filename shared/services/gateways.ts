@@ -126,14 +126,14 @@ export async function saveGateway(d: D, operator: Operator, given: SaveGatewayIn
 
 export async function getGateway(d: D, operator: Operator, id: string) {
   const gateway = await ownGateway(d, operator, id);
-  const open = await d.circuits.openUntil([gateway.id], d.clock.now().toISOString());
-  return gatewayView(d.publicBaseUrl, gateway, operator[defaultGatewayField(gateway.channel)], open.get(gateway.id));
+  const { open, slowed } = await d.circuits.state([gateway.id], d.clock.now().toISOString());
+  return gatewayView(d.publicBaseUrl, gateway, operator[defaultGatewayField(gateway.channel)], open.get(gateway.id), slowed.get(gateway.id));
 }
 
 export async function listGateways(d: D, operator: Operator) {
   const gateways = await d.gateways.list(operator.id);
-  const open = await d.circuits.openUntil(gateways.map((g) => g.id), d.clock.now().toISOString());
-  return gateways.map((g) => gatewayView(d.publicBaseUrl, g, operator[defaultGatewayField(g.channel)], open.get(g.id)));
+  const { open, slowed } = await d.circuits.state(gateways.map((g) => g.id), d.clock.now().toISOString());
+  return gateways.map((g) => gatewayView(d.publicBaseUrl, g, operator[defaultGatewayField(g.channel)], open.get(g.id), slowed.get(g.id)));
 }
 
 async function ownGateway(d: Pick<Deps, 'gateways'>, operator: Operator, id: string): Promise<Gateway> {
@@ -215,7 +215,13 @@ export function gatewayMaxPerSecond(gateway: Gateway): number {
 }
 
 /** The API's view: credentials appear only as masked field names. */
-export function gatewayView(publicBaseUrl: string, gateway: Gateway, defaultGatewayId: string | undefined, circuitOpenUntil?: string) {
+export function gatewayView(
+  publicBaseUrl: string,
+  gateway: Gateway,
+  defaultGatewayId: string | undefined,
+  circuitOpenUntil?: string,
+  slowedDown?: { maxPerSecond: number; until: string },
+) {
   return {
     id: gateway.id,
     name: gateway.name,
@@ -229,6 +235,7 @@ export function gatewayView(publicBaseUrl: string, gateway: Gateway, defaultGate
     priority: gateway.priority ?? 1,
     maxPerSecond: gatewayMaxPerSecond(gateway),
     ...(circuitOpenUntil ? { circuitOpenUntil } : {}),
+    ...(slowedDown ? { slowedDown } : {}),
     createdAt: gateway.createdAt,
     updatedAt: gateway.updatedAt,
   };

@@ -17,11 +17,11 @@ export interface Synthesized {
 /**
  * Synthesizes the stack the way bin/app.ts does (same cdk.json context, cdk-nag registered), bundling every
  * function with the local esbuild. Nag findings are collected into the report instead of thrown, so the
- * test can show them rather than fail in a hook.
+ * test can show them rather than fail in a hook. `context` is added on top, like `cdk synth -c key=value`.
  */
-export function synthesize(): Synthesized {
+export function synthesize(context: Record<string, unknown> = {}): Synthesized {
   const cdkJson = JSON.parse(readFileSync(path.join(projectRoot, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
-  const app = new App({ context: { ...cdkJson.context, '@aws-cdk/core:failSynthOnValidationErrors': false } });
+  const app = new App({ context: { ...cdkJson.context, ...context, '@aws-cdk/core:failSynthOnValidationErrors': false } });
   const stack = new IspNotifyStack(app, 'IspNotifyStack');
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const assembly = app.synth();

@@ -125,6 +125,39 @@ describe('a provider that throttles', () => {
     expect(await deliverMessage(d, { operatorId: 'demo', messageId: message.id }, attempt)).toBe('sent');
     expect((await d.messages.get('demo', message.id))).toMatchObject({ status: 'sent', attempts: 1 });
   });
+
+  it('slows the gateway down for every worker: each throttle burst halves its rate, which returns a minute after the last', async () => {
+    const gateway = (await d.gateways.list('demo')).find((g) => g.name === 'Twilio')!;
+    await saveGateway(d, operator, { name: gateway.name, channel: 'sms', provider: 'twilio', settings: gateway.settings, default: true, priority: 1, maxPerSecond: 40 }, gateway.id);
+    // The 429 of the test above halved the provider's default rate already: start from a quiet gateway.
+    const later = (ms: number) => ({ now: () => new Date(Date.now() + ms) });
+    const quiet = { ...d, clock: later(120_000), queue: { enqueue: async () => {} } };
+    const message = await sendMessage(d, operator, { mobile: '01711225508', text: 'slower', variables: {} });
+    twilio.failNext(1, 429);
+    expect(await deliverMessage(quiet, { operatorId: 'demo', messageId: message.id }, attempt)).toBe('throttled');
+    const now = () => quiet.clock.now().toISOString();
+    expect((await d.circuits.slowedDown([gateway.id], now())).get(gateway.id)?.maxPerSecond).toBe(20);
+    // Workers that saw the same burst within the second halve nothing more.
+    expect(await d.circuits.recordThrottle(gateway.id, 20, now())).toBe(20);
+    // The admin sees it.
+    const view = (await demo.api.get(`/v1/gateways/${gateway.id}`)).body;
+    expect(view.slowedDown).toMatchObject({ maxPerSecond: 20 });
+    expect(view.maxPerSecond).toBe(40);
+    // A later burst halves again; a minute after the last one the full rate is back.
+    const inTwoSeconds = new Date(Date.now() + 122_000).toISOString();
+    expect(await d.circuits.recordThrottle(gateway.id, 20, inTwoSeconds)).toBe(10);
+    expect((await d.circuits.slowedDown([gateway.id], new Date(Date.now() + 122_000 + 61_000).toISOString())).size).toBe(0);
+    // The send itself is held to the lowered rate: 10 in that second, the 11th waits.
+    const second = new Date(Math.ceil((Date.now() + 123_000) / 1000) * 1000);
+    const inSecond = { ...d, clock: { now: () => second }, queue: { enqueue: async () => {} } };
+    const burst = [];
+    for (let i = 0; i < 11; i++) burst.push(await sendMessage(d, operator, { mobile: `017112257${String(10 + i)}`, text: 'held', variables: {} }));
+    const outcomes = [];
+    for (const m of burst) outcomes.push(await deliverMessage(inSecond, { operatorId: 'demo', messageId: m.id }, attempt));
+    expect(outcomes.filter((o) => o === 'sent')).toHaveLength(10);
+    expect(outcomes.at(-1)).toBe('throttled');
+    expect((await d.messages.get('demo', burst.at(-1)!.id))!.lastError).toMatch(/lowered after the provider throttled it/);
+  });
 });
 
 describe("a gateway's messages-per-second limit", () => {

@@ -13,20 +13,71 @@ const COOL_DOWN_MS = 5 * 60 * 1000;
 
 const circuitKey = (gatewayId: string) => ({ pk: `GW#${gatewayId}`, sk: '#CIRCUIT' });
 
+/** After a throttle, the gateway's rate stays lowered this long (each further throttle halves it again and restarts it). */
+export const SLOW_DOWN_MS = 60 * 1000;
+/** Throttles within this long of the last halving are the same burst: they halve once. */
+const THROTTLE_BURST_MS = 1000;
+
+async function readCircuits(gatewayIds: string[]) {
+  if (gatewayIds.length === 0) return [];
+  const table = config().TABLE_NAME;
+  const reply = await documentClient().send(
+    new BatchGetCommand({
+      RequestItems: { [table]: { Keys: gatewayIds.slice(0, 100).map(circuitKey), ProjectionExpression: 'pk, openUntil, slowMaxPerSecond, slowUntil' } },
+    }),
+  );
+  // Unprocessed keys are read as closed and not slowed: an optimisation, never a reason to fail a send.
+  return (reply.Responses?.[table] ?? []).map((item) => ({
+    gatewayId: String(item.pk).slice(3),
+    openUntil: item.openUntil as unknown,
+    slowMaxPerSecond: item.slowMaxPerSecond as unknown,
+    slowUntil: item.slowUntil as unknown,
+  }));
+}
+
 /** The circuit breaker of each gateway, one small item beside it, shared by every worker. */
 export const dynamoGatewayCircuits: GatewayCircuits = {
   async openUntil(gatewayIds, now) {
+    return (await this.state(gatewayIds, now)).open;
+  },
+
+  async slowedDown(gatewayIds, now) {
+    return (await this.state(gatewayIds, now)).slowed;
+  },
+
+  async state(gatewayIds, now) {
     const open = new Map<string, string>();
-    if (gatewayIds.length === 0) return open;
-    const table = config().TABLE_NAME;
-    const reply = await documentClient().send(
-      new BatchGetCommand({ RequestItems: { [table]: { Keys: gatewayIds.slice(0, 100).map(circuitKey), ProjectionExpression: 'pk, openUntil' } } }),
-    );
-    // Unprocessed keys are read as closed: a circuit is an optimisation, never a reason to fail a send.
-    for (const item of reply.Responses?.[table] ?? []) {
-      if (typeof item.openUntil === 'string' && item.openUntil > now) open.set(String(item.pk).slice(3), item.openUntil);
+    const slowed = new Map<string, { maxPerSecond: number; until: string }>();
+    for (const item of await readCircuits(gatewayIds)) {
+      if (typeof item.openUntil === 'string' && item.openUntil > now) open.set(item.gatewayId, item.openUntil);
+      if (typeof item.slowUntil === 'string' && item.slowUntil > now && typeof item.slowMaxPerSecond === 'number') {
+        slowed.set(item.gatewayId, { maxPerSecond: item.slowMaxPerSecond, until: item.slowUntil });
+      }
     }
-    return open;
+    return { open, slowed };
+  },
+
+  async recordThrottle(gatewayId, currentMaxPerSecond, now) {
+    const table = config().TABLE_NAME;
+    const lowered = Math.max(1, Math.floor(currentMaxPerSecond / 2));
+    const until = new Date(Date.parse(now) + SLOW_DOWN_MS).toISOString();
+    const burstStart = new Date(Date.parse(now) - THROTTLE_BURST_MS).toISOString();
+    try {
+      // Once per burst: many workers see the same 429s within a second, and halve once.
+      await documentClient().send(
+        new UpdateCommand({
+          TableName: table,
+          Key: circuitKey(gatewayId),
+          UpdateExpression: 'SET slowMaxPerSecond = :lowered, slowUntil = :until, lastThrottleAt = :now, entity = :entity',
+          ConditionExpression: 'attribute_not_exists(lastThrottleAt) OR lastThrottleAt < :burstStart',
+          ExpressionAttributeValues: { ':lowered': lowered, ':until': until, ':now': now, ':burstStart': burstStart, ':entity': 'gatewayCircuit' },
+        }),
+      );
+      return lowered;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return (await this.slowedDown([gatewayId], now)).get(gatewayId)?.maxPerSecond ?? lowered;
+    }
   },
 
   async recordFault(gatewayId, now) {

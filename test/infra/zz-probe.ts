@@ -1,0 +1,11 @@
+import { synthesize } from '/work/main/test/infra/synth.ts';
+import { AwsSolutionsChecks } from 'cdk-nag';
+const t0 = Date.now();
+const s = synthesize({ fixedEgressIp: true });
+console.log('ms', Date.now() - t0);
+console.log(JSON.stringify(s.validationReport.pluginReports.flatMap((r) => r.violations), null, 1).slice(0, 6000));
+const direct = new AwsSolutionsChecks().validateScope(s.app);
+console.log(direct.violations.map((v) => `${v.ruleName} at ${v.violatingResources.map((r) => r.constructPath)}`));
+const res = s.template.toJSON().Resources;
+console.log(Object.entries(res).filter(([, r]: any) => r.Type.startsWith('AWS::EC2') || r.Type.includes('Flow')).map(([k, r]: any) => `${k} ${r.Type}`).join('\n'));
+console.log(JSON.stringify(s.template.toJSON().Outputs.EgressIp));
