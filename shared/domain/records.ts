@@ -15,6 +15,18 @@ export interface WhatsAppTemplateContent {
   copyCode?: string;
 }
 
+/**
+ * Which gateway a message goes through first, by destination and kind of traffic (OTPs through a
+ * premium route, bulk through a cheaper one). Conditions left out match everything.
+ */
+export interface RoutingRule {
+  gatewayId: string;
+  /** E.164 prefix such as "+91" or "+8801". */
+  countryPrefix?: string;
+  /** otp: one-time codes; single: POST /v1/messages; bulk: broadcasts, reminders. */
+  kind?: 'otp' | 'single' | 'bulk';
+}
+
 export interface Operator {
   id: string;
   name: string;
@@ -31,6 +43,8 @@ export interface Operator {
   fallbackToSms?: boolean;
   /** Also fall back when a WhatsApp message is not delivered within this many seconds. Absent: never. */
   fallbackAfterSeconds?: number;
+  /** Gateway choice by destination prefix and kind of traffic (see RoutingRule); in order, first match wins. */
+  routingRules?: RoutingRule[];
   /** The approved WhatsApp authentication template OTPs use (its one body parameter is the code). */
   otpWhatsappTemplate?: { name: string; language: string };
   /** The SMS text of an OTP: Mustache with {{code}} (and {{operator.name}}, {{minutes}}). */

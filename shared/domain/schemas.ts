@@ -375,6 +375,21 @@ export const RoutingSettingsPatch = z
       .nullable()
       .optional()
       .describe('Also fall back when a WhatsApp message is not delivered this many seconds after it was created. Default: never (null).'),
+    rules: z
+      .array(
+        z.strictObject({
+          gatewayId: z.string().min(1).max(64),
+          countryPrefix: z
+            .string()
+            .regex(/^\+[1-9]\d{0,5}$/, 'must be an E.164 prefix such as +91 or +8801')
+            .optional(),
+          kind: z.enum(['otp', 'single', 'bulk']).optional(),
+        }),
+      )
+      .max(20, 'must hold at most 20 rules')
+      .nullable()
+      .optional()
+      .describe('Which gateway goes first, by destination prefix and kind of traffic (otp, single: POST /v1/messages, bulk); in order, the first rule that matches and whose gateway is enabled wins; the others stay behind it for failover. null removes them.'),
   })
   .meta({ id: 'RoutingSettingsPatch' });
 
@@ -421,7 +436,12 @@ export const Settings = z
     timezone: z.string(),
     limits: z.object({ requestsPerSecond: z.number().int(), messagesPerDay: z.number().int() }),
     destinationCountries: z.array(z.string()),
-    routing: z.object({ whatsappUsesMobile: z.boolean(), fallbackToSms: z.boolean(), fallbackAfterSeconds: z.number().int().nullable() }),
+    routing: z.object({
+      whatsappUsesMobile: z.boolean(),
+      fallbackToSms: z.boolean(),
+      fallbackAfterSeconds: z.number().int().nullable(),
+      rules: z.array(z.object({ gatewayId: z.string(), countryPrefix: z.string().optional(), kind: z.enum(['otp', 'single', 'bulk']).optional() })),
+    }),
     otp: z.object({ whatsappTemplate: z.object({ name: z.string(), language: z.string() }).nullable(), smsText: z.string() }),
     createdAt: z.string(),
     updatedAt: z.string().optional(),

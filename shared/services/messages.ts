@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { assertDestination } from '../domain/destination.js';
 import { conflict, DomainError, invalid, notFound } from '../domain/errors.js';
-import { gatewayOrder } from '../domain/gateway-order.js';
+import { applyRoutingRules, gatewayOrder } from '../domain/gateway-order.js';
 import { newId } from '../domain/ids.js';
 import { normalizeMobile } from '../domain/phone.js';
 import type { Channel, Customer, Lane, Message, MessageStatus, Operator, WhatsAppTemplateContent } from '../domain/records.js';
@@ -153,8 +153,9 @@ export async function createMessage(d: D, operator: Operator, draft: MessageDraf
   assertDestination(route.to, operator, draft.fields.recipient, words);
   const sendable = draft.secret ?? draft.content;
   if (route.channel === 'sms') assertWithinMaxSegments(sendable.text, draft.fields.content);
-  // The first enabled gateway by priority (the default first among equals); the sender fails over from it.
-  const [gateway] = enabled(route.channel);
+  // The operator's routing rules first, else the first enabled gateway by priority (the default first among equals); the sender fails over from it.
+  const kind = draft.kind === 'otp' ? 'otp' : draft.lane === 'priority' ? 'single' : 'bulk';
+  const [gateway] = applyRoutingRules(enabled(route.channel), operator.routingRules, { to: route.to, kind });
   if (!gateway) {
     throw conflict(`This operator has no enabled ${route.channel === 'sms' ? 'SMS' : 'WhatsApp'} gateway to send through; add one with POST /v1/gateways (or enable one).`);
   }

@@ -1,6 +1,6 @@
 /** The operator's own settings: GET and PATCH /v1/settings. */
 import { destinationCountries } from '../domain/destination.js';
-import { notFound } from '../domain/errors.js';
+import { invalid, notFound } from '../domain/errors.js';
 import type { Operator } from '../domain/records.js';
 import { operatorLimits } from '../domain/rate-limit.js';
 import { Settings, type SettingsPatchT } from '../domain/schemas.js';
@@ -10,7 +10,14 @@ import type { OperatorChanges } from '../ports.js';
 /** An OTP's SMS when the operator has not written its own. */
 export const DEFAULT_OTP_SMS_TEXT = '{{code}} is your {{operator.name}} code. It expires in {{minutes}} minutes.';
 
-type D = Pick<Deps, 'operators' | 'clock'>;
+type D = Pick<Deps, 'operators' | 'clock' | 'gateways'>;
+
+/** A rule names one of the operator's own gateways (a deleted or disabled one is simply skipped later). */
+async function checkRuleGateways(d: D, operator: Operator, rules: { gatewayId: string }[]): Promise<void> {
+  const own = new Set((await d.gateways.list(operator.id)).map((g) => g.id));
+  const problems = rules.flatMap((rule, i) => (own.has(rule.gatewayId) ? [] : [{ field: `routing.rules.${i}.gatewayId`, message: `is not one of this operator's gateways` }]));
+  if (problems.length > 0) throw invalid('A routing rule names a gateway this operator does not have.', problems);
+}
 
 /** The settings as the API shows them: defaults filled in, storage-only fields left out. */
 export function settingsView(operator: Operator) {
@@ -25,6 +32,7 @@ export function settingsView(operator: Operator) {
       whatsappUsesMobile: operator.whatsappUsesMobile ?? false,
       fallbackToSms: operator.fallbackToSms ?? true,
       fallbackAfterSeconds: operator.fallbackAfterSeconds ?? null,
+      rules: operator.routingRules ?? [],
     },
     otp: { whatsappTemplate: operator.otpWhatsappTemplate ?? null, smsText: operator.otpSmsText ?? DEFAULT_OTP_SMS_TEXT },
     createdAt: operator.createdAt,
@@ -47,6 +55,7 @@ export function settingsChanges(patch: SettingsPatchT): OperatorChanges {
     whatsappUsesMobile: patch.routing?.whatsappUsesMobile,
     fallbackToSms: patch.routing?.fallbackToSms,
     fallbackAfterSeconds: patch.routing?.fallbackAfterSeconds,
+    routingRules: patch.routing?.rules,
     otpWhatsappTemplate: patch.otp?.whatsappTemplate,
     otpSmsText: patch.otp?.smsText,
   };
@@ -55,6 +64,7 @@ export function settingsChanges(patch: SettingsPatchT): OperatorChanges {
 
 /** Applies a PATCH with one UpdateItem of the named fields (never a read-modify-write of the record). */
 export async function updateSettings(d: D, operator: Operator, patch: SettingsPatchT) {
+  if (patch.routing?.rules) await checkRuleGateways(d, operator, patch.routing.rules);
   const changes = settingsChanges(patch);
   if (Object.keys(changes).length === 0) return settingsView(operator); // {} changes nothing
   const updated = await d.operators.update(operator.id, { ...changes, updatedAt: d.clock.now().toISOString() });

@@ -181,3 +181,39 @@ describe("a gateway's messages-per-second limit", () => {
     expect(await deliverMessage(nextSecond, { operatorId: 'demo', messageId: waiting.id }, attempt)).toBe('sent');
   });
 });
+
+describe('routing rules', () => {
+  it('sends through the gateway a rule names for the destination or the kind of traffic, the others behind it', async () => {
+    // The sandbox was disabled above: enabled again, behind Twilio.
+    const disabled = (await d.gateways.get(sandboxGatewayId))!;
+    await saveGateway(d, operator, { name: disabled.name, channel: 'sms', provider: 'sandbox', settings: disabled.settings, priority: 2, enabled: true }, sandboxGatewayId);
+    const gateways = await d.gateways.list('demo');
+    const twilioGateway = gateways.find((g) => g.name === 'Twilio')!;
+    const sandbox = gateways.find((g) => g.id === sandboxGatewayId)!;
+    const unknown = await demo.api.request('PATCH', '/v1/settings', { routing: { rules: [{ gatewayId: 'no-such-gateway', kind: 'otp' }] } });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.errors[0].field).toBe('routing.rules.0.gatewayId');
+    const badPrefix = await demo.api.request('PATCH', '/v1/settings', { routing: { rules: [{ gatewayId: sandbox.id, countryPrefix: '880' }] } });
+    expect(badPrefix.status).toBe(400);
+
+    // Twilio is the default (priority 1); a rule sends Bangladeshi Grameenphone numbers (+88017) through the sandbox.
+    const saved = await demo.api.request('PATCH', '/v1/settings', { routing: { rules: [{ gatewayId: sandbox.id, countryPrefix: '+88017' }] } });
+    expect(saved.status).toBe(200);
+    expect(saved.body.routing.rules).toEqual([{ gatewayId: sandbox.id, countryPrefix: '+88017' }]);
+    try {
+      operator = (await d.operators.get('demo'))!;
+      expect((await sendMessage(d, operator, { mobile: '01711225901', text: 'rule', variables: {} })).gatewayId).toBe(sandbox.id);
+      expect((await sendMessage(d, operator, { mobile: '01811225901', text: 'no rule', variables: {} })).gatewayId).toBe(twilioGateway.id);
+      // By kind: single sends through the sandbox; a disabled or deleted rule gateway is skipped.
+      await demo.api.request('PATCH', '/v1/settings', { routing: { rules: [{ gatewayId: sandbox.id, kind: 'single' }] } });
+      operator = (await d.operators.get('demo'))!;
+      expect((await sendMessage(d, operator, { mobile: '01811225902', text: 'single', variables: {} })).gatewayId).toBe(sandbox.id);
+      await saveGateway(d, operator, { name: sandbox.name, channel: 'sms', provider: 'sandbox', settings: sandbox.settings, priority: 2, enabled: false }, sandbox.id);
+      expect((await sendMessage(d, operator, { mobile: '01811225903', text: 'skipped', variables: {} })).gatewayId).toBe(twilioGateway.id);
+    } finally {
+      await saveGateway(d, operator, { name: sandbox.name, channel: 'sms', provider: 'sandbox', settings: sandbox.settings, priority: 2, enabled: true }, sandbox.id);
+      await demo.api.request('PATCH', '/v1/settings', { routing: { rules: null } });
+      operator = (await d.operators.get('demo'))!;
+    }
+  });
+});

@@ -111,7 +111,7 @@ describe('WhatsApp through the seeded sandbox', () => {
 
   it('shows the routing switches in the settings, with their defaults', async () => {
     const settings = await api.get('/v1/settings');
-    expect(settings.body.routing).toEqual({ whatsappUsesMobile: false, fallbackToSms: true, fallbackAfterSeconds: null });
+    expect(settings.body.routing).toEqual({ whatsappUsesMobile: false, fallbackToSms: true, fallbackAfterSeconds: null, rules: [] });
     const bad = await api.request('PATCH', '/v1/settings', { routing: { fallbackAfterSeconds: 5 } });
     expect(bad.status).toBe(400);
     expect(bad.body.errors[0].field).toBe('routing.fallbackAfterSeconds');
