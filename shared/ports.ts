@@ -243,8 +243,8 @@ export interface GatewayCircuits {
   /** Both, in one read (the sender's read before each send). */
   state(gatewayIds: string[], now: string): Promise<{ open: Map<string, string>; slowed: Map<string, { maxPerSecond: number; until: string }> }>;
   /**
-   * The provider throttled a send (429): halves the gateway's rate (from `currentMaxPerSecond`, or
-   * from its already lowered rate) for a while, at most once a second whatever the number of workers
+   * The provider throttled a send (429): lowers the gateway's rate by a fifth (from `currentMaxPerSecond`,
+   * its full or already lowered rate) for a while, at most once a second whatever the number of workers
    * that saw it. Returns the lowered rate.
    */
   recordThrottle(gatewayId: string, currentMaxPerSecond: number, now: string): Promise<number>;

@@ -45,8 +45,8 @@ export interface EgressPlacement {
  * sends fail until it is back (messages wait on their queues and are retried, then land in the DLQs, which alarm).
  * Lambdas still run in both AZs; the other AZ's traffic crosses to the NAT (inter-AZ transfer, per GB).
  *
- * Endpoints: only the DynamoDB gateway endpoint, which is free and keeps table traffic off the NAT. SQS, KMS and
- * X-Ray calls go through the NAT (a few KB per message, billed per GB processed): interface endpoints for them
+ * Endpoints: only the DynamoDB gateway endpoint, which is free and keeps table traffic off the NAT. SQS, KMS and other
+ * AWS API calls go through the NAT (a few KB per message, billed per GB processed): interface endpoints for them
  * would cost more per month (hourly, per AZ, per service) than that traffic.
  */
 export class Egress extends Construct {

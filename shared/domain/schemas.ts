@@ -277,7 +277,7 @@ export const GatewayView = z
     slowedDown: z
       .object({ maxPerSecond: z.number().int(), until: z.string() })
       .optional()
-      .describe('Set while the gateway is held to a lower rate because its provider throttled us (429): each throttle halves the rate, which returns to maxPerSecond a minute after the last one.'),
+      .describe('Set while the gateway is held to a lower rate because its provider throttled us (429): each throttle lowers the rate by a fifth, which returns to maxPerSecond 15 s after the last one.'),
     generatedCredentials: z
       .record(z.string(), z.string())
       .optional()

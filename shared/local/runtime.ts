@@ -205,7 +205,12 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<Loca
     markReady();
 
     if (opts.workers !== false) {
-      for (const worker of workerFunctions) stopped.pollers.push(startWorker(worker, sqs, ensured[worker.queue], retryDelaySeconds));
+      for (const worker of workerFunctions) {
+        // Lambda runs up to maxConcurrency batches of a queue at once; a laptop runs a few.
+        for (let i = 0; i < Math.min(worker.maxConcurrency, LOCAL_BATCHES_PER_WORKER); i++) {
+          stopped.pollers.push(startWorker(worker, sqs, ensured[worker.queue], retryDelaySeconds));
+        }
+      }
       // EventBridge Scheduler's part: the same schedules, run in process (stopped with the pollers).
       stopped.pollers.push(startScheduleRunner(scheduledFunctions, (fn) => loadEntryHandler<LambdaHandler>(fn.entry)));
     }
@@ -217,6 +222,9 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<Loca
     throw error;
   }
 }
+
+/** Concurrent batches per worker locally (Lambda: the worker's maxConcurrency). */
+const LOCAL_BATCHES_PER_WORKER = 3;
 
 function startWorker(worker: WorkerFunction, client: SQSClient, queue: { url: string; arn: string }, retryDelaySeconds: number): SqsPoller {
   let loading: Promise<SqsWorkerHandler> | undefined;

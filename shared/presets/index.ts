@@ -17,6 +17,14 @@ import { textlocal } from './textlocal.js';
 import { unecast } from './unecast.js';
 import { unifonic } from './unifonic.js';
 import { zenvia } from './zenvia.js';
+import { smsnetbd } from './smsnetbd.js';
+import { d7networks } from './d7networks.js';
+import { vonage } from './vonage.js';
+import { esms } from './esms.js';
+import { mocean } from './mocean.js';
+import { mobizon } from './mobizon.js';
+import { smsglobal } from './smsglobal.js';
+import { textmagic } from './textmagic.js';
 
 export type { GatewayPreset } from './preset.js';
 
@@ -38,6 +46,14 @@ export const gatewayPresets: readonly GatewayPreset[] = [
   unecast,
   unifonic,
   zenvia,
+  smsnetbd,
+  d7networks,
+  vonage,
+  esms,
+  mocean,
+  mobizon,
+  smsglobal,
+  textmagic,
 ];
 
 export function gatewayPreset(id: string): GatewayPreset | undefined {

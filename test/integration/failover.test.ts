@@ -126,7 +126,7 @@ describe('a provider that throttles', () => {
     expect((await d.messages.get('demo', message.id))).toMatchObject({ status: 'sent', attempts: 1 });
   });
 
-  it('slows the gateway down for every worker: each throttle burst halves its rate, which returns a minute after the last', async () => {
+  it('slows the gateway down for every worker: each throttle burst lowers its rate by a fifth, which returns 15 s after the last', async () => {
     const gateway = (await d.gateways.list('demo')).find((g) => g.name === 'Twilio')!;
     await saveGateway(d, operator, { name: gateway.name, channel: 'sms', provider: 'twilio', settings: gateway.settings, default: true, priority: 1, maxPerSecond: 40 }, gateway.id);
     // The 429 of the test above halved the provider's default rate already: start from a quiet gateway.
@@ -136,17 +136,17 @@ describe('a provider that throttles', () => {
     twilio.failNext(1, 429);
     expect(await deliverMessage(quiet, { operatorId: 'demo', messageId: message.id }, attempt)).toBe('throttled');
     const now = () => quiet.clock.now().toISOString();
-    expect((await d.circuits.slowedDown([gateway.id], now())).get(gateway.id)?.maxPerSecond).toBe(20);
+    expect((await d.circuits.slowedDown([gateway.id], now())).get(gateway.id)?.maxPerSecond).toBe(32);
     // Workers that saw the same burst within the second halve nothing more.
-    expect(await d.circuits.recordThrottle(gateway.id, 20, now())).toBe(20);
+    expect(await d.circuits.recordThrottle(gateway.id, 32, now())).toBe(32);
     // The admin sees it.
     const view = (await demo.api.get(`/v1/gateways/${gateway.id}`)).body;
-    expect(view.slowedDown).toMatchObject({ maxPerSecond: 20 });
+    expect(view.slowedDown).toMatchObject({ maxPerSecond: 32 });
     expect(view.maxPerSecond).toBe(40);
-    // A later burst halves again; a minute after the last one the full rate is back.
+    // A later burst lowers it again (a fifth of 12.5 → 10); 15 s after the last one the full rate is back.
     const inTwoSeconds = new Date(Date.now() + 122_000).toISOString();
-    expect(await d.circuits.recordThrottle(gateway.id, 20, inTwoSeconds)).toBe(10);
-    expect((await d.circuits.slowedDown([gateway.id], new Date(Date.now() + 122_000 + 61_000).toISOString())).size).toBe(0);
+    expect(await d.circuits.recordThrottle(gateway.id, 12.5, inTwoSeconds)).toBe(10);
+    expect((await d.circuits.slowedDown([gateway.id], new Date(Date.now() + 122_000 + 16_000).toISOString())).size).toBe(0);
     // The send itself is held to the lowered rate: 10 in that second, the 11th waits.
     const second = new Date(Math.ceil((Date.now() + 123_000) / 1000) * 1000);
     const inSecond = { ...d, clock: { now: () => second }, queue: { enqueue: async () => {} } };
@@ -186,7 +186,7 @@ describe('routing rules', () => {
   it('sends through the gateway a rule names for the destination or the kind of traffic, the others behind it', async () => {
     // The sandbox was disabled above: enabled again, behind Twilio.
     const disabled = (await d.gateways.get(sandboxGatewayId))!;
-    await saveGateway(d, operator, { name: disabled.name, channel: 'sms', provider: 'sandbox', settings: disabled.settings, priority: 2, enabled: true }, sandboxGatewayId);
+    await saveGateway(d, operator, { name: disabled.name, channel: 'sms', provider: 'sandbox', settings: disabled.settings, default: false, priority: 2, enabled: true }, sandboxGatewayId);
     const gateways = await d.gateways.list('demo');
     const twilioGateway = gateways.find((g) => g.name === 'Twilio')!;
     const sandbox = gateways.find((g) => g.id === sandboxGatewayId)!;
@@ -208,10 +208,10 @@ describe('routing rules', () => {
       await demo.api.request('PATCH', '/v1/settings', { routing: { rules: [{ gatewayId: sandbox.id, kind: 'single' }] } });
       operator = (await d.operators.get('demo'))!;
       expect((await sendMessage(d, operator, { mobile: '01811225902', text: 'single', variables: {} })).gatewayId).toBe(sandbox.id);
-      await saveGateway(d, operator, { name: sandbox.name, channel: 'sms', provider: 'sandbox', settings: sandbox.settings, priority: 2, enabled: false }, sandbox.id);
+      await saveGateway(d, operator, { name: sandbox.name, channel: 'sms', provider: 'sandbox', settings: sandbox.settings, default: false, priority: 2, enabled: false }, sandbox.id);
       expect((await sendMessage(d, operator, { mobile: '01811225903', text: 'skipped', variables: {} })).gatewayId).toBe(twilioGateway.id);
     } finally {
-      await saveGateway(d, operator, { name: sandbox.name, channel: 'sms', provider: 'sandbox', settings: sandbox.settings, priority: 2, enabled: true }, sandbox.id);
+      await saveGateway(d, operator, { name: sandbox.name, channel: 'sms', provider: 'sandbox', settings: sandbox.settings, default: false, priority: 2, enabled: true }, sandbox.id);
       await demo.api.request('PATCH', '/v1/settings', { routing: { rules: null } });
       operator = (await d.operators.get('demo'))!;
     }

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HttpGatewaySettings, httpGatewaySms, urlOriginPart } from '../../shared/adapters/providers/sms/http-gateway.js';
+import { GatewayFault, ProviderRejected, ProviderUnavailable } from '../../shared/domain/errors.js';
 import { gatewayPresets } from '../../shared/presets/index.js';
 import type { ProviderContext } from '../../shared/ports.js';
 import type { apiClient } from '../support/api-client.js';
@@ -25,7 +26,7 @@ const WEBHOOK_SECRET = 'a-webhook-secret-of-32-characters';
 const TEXT = 'Your bill of 500 is due & payable <today>';
 const MESSAGE_ID = '01JNMSG0000000000000000000';
 
-/** Per preset: a number of its country, how the preset must write it, and a success reply as its docs show it. */
+/** Per preset: a number of its country, how the preset must write it, and a success reply as its docs show it (a string: a plain-text body). */
 const CASES: Record<string, { to: string; number: string; status?: number; reply: unknown; id: string }> = {
   africastalking: { to: '+254711223344', number: '+254711223344', status: 201, reply: { SMSMessageData: { Message: 'Sent to 1/1 Total Cost: KES 0.8000', Recipients: [{ statusCode: 101, number: '+254711223344', status: 'Success', cost: 'KES 0.8000', messageId: 'ATXid_fabd5d394a3ca5c081d451d2bea93665' }] } }, id: 'ATXid_fabd5d394a3ca5c081d451d2bea93665' },
   bulkgate: { to: '+420777123456', number: '420777123456', reply: { data: { status: 'accepted', number: '420777123456' } }, id: MESSAGE_ID },
@@ -44,6 +45,14 @@ const CASES: Record<string, { to: string; number: string; status?: number; reply
   unecast: { to: '+233241234567', number: '233241234567', reply: { status: 'success', data: [{ message_id: '1ff9c6c0000a1487af1c', message_count: 1 }] }, id: '1ff9c6c0000a1487af1c' },
   unifonic: { to: '+966501234567', number: '966501234567', reply: { success: true, message: '', errorCode: 'ER-00', data: { MessageID: 42000348806924, Status: 'Sent' } }, id: '42000348806924' },
   zenvia: { to: '+5511987654321', number: '5511987654321', reply: { id: '0b8e1d42-5c3a-4f6e-8d9b-1a2b3c4d5e6f', direction: 'OUT', channel: 'sms' }, id: '0b8e1d42-5c3a-4f6e-8d9b-1a2b3c4d5e6f' },
+  smsnetbd: { to: '+8801711223344', number: '8801711223344', reply: { error: 0, msg: 'Request successfully submitted', data: { request_id: 12345 } }, id: '12345' },
+  d7networks: { to: '+971501234567', number: '+971501234567', reply: { request_id: 'd9835609-a4e0-10ea-a26a-eeafbe700fef', status: 'accepted', created_at: '2001-08-05T12:52:38.393Z' }, id: 'd9835609-a4e0-10ea-a26a-eeafbe700fef' },
+  vonage: { to: '+447700900000', number: '447700900000', reply: { 'message-count': '1', messages: [{ to: '447700900000', 'message-id': '0C000000217B7F02', status: '0', 'remaining-balance': '15.53590000', 'message-price': '0.03330000', network: '23410' }] }, id: '0C000000217B7F02' },
+  esms: { to: '+84901888484', number: '0901888484', reply: { CodeResult: '100', CountRegenerate: 0, SMSID: 'd533459ee42b2b9525ba9eabf6a8156' }, id: 'd533459ee42b2b9525ba9eabf6a8156' },
+  mocean: { to: '+60123456789', number: '60123456789', reply: { messages: [{ status: 0, receiver: '60123456789', msgid: 'CPASS_restapi_C0000002737000000.0001' }] }, id: 'CPASS_restapi_C0000002737000000.0001' },
+  mobizon: { to: '+77012345678', number: '77012345678', reply: { code: 0, data: { campaignId: '1759377', messageId: '12111324', status: 1 }, message: '' }, id: '12111324' },
+  smsglobal: { to: '+61409317436', number: '61409317436', reply: 'OK: 0; Sent queued message ID: 941596d028699601 SMSGlobalMsgID:6764842339385521', id: '6764842339385521' },
+  textmagic: { to: '+447860021130', number: '447860021130', status: 201, reply: { id: 49576009, href: '/api/v2/messages/49576009', type: 'message', sessionId: 34436600, bulkId: null, messageId: 49576009, scheduleId: null }, id: '49576009' },
 };
 
 interface Seen {
@@ -117,7 +126,8 @@ describe('gateway presets', () => {
     const credentials: Record<string, string> = { webhookSecret: WEBHOOK_SECRET };
     for (const name of preset.credentials) credentials[name] = `secret-${name}-0123`;
     seen = [];
-    reply = { status: c.status ?? 200, body: JSON.stringify(c.reply) };
+    // A string reply is a plain-text gateway's body as it is (SMSGlobal); the rest are JSON.
+    reply = { status: c.status ?? 200, body: typeof c.reply === 'string' ? c.reply : JSON.stringify(c.reply) };
 
     const result = await httpGatewaySms.send({ messageId: MESSAGE_ID, to: c.to, text: TEXT }, { credentials, settings }, ctx);
     expect(result).toEqual({ providerMessageId: c.id });
@@ -136,6 +146,59 @@ describe('gateway presets', () => {
     expect(values).toContain(c.number);
     expect(values).toContain(TEXT);
     expect(values).toContain('MyISP');
+  });
+});
+
+/**
+ * Documented refusals of the presets that map their gateway's error replies: each must end as the
+ * failure kind its docs mean (a bad key, no balance or a bad sender id is the gateway's; a bad
+ * number is the recipient's; a passing fault is temporary). Where the docs give only the code (D7's
+ * 402), the body is illustrative: the rule reads the code.
+ */
+const REFUSALS: Array<{ preset: string; what: string; status?: number; reply: unknown; error: typeof GatewayFault | typeof ProviderRejected | typeof ProviderUnavailable }> = [
+  { preset: 'smsnetbd', what: 'insufficient balance (417)', reply: { error: 417, msg: 'Insufficient account balance' }, error: GatewayFault },
+  { preset: 'smsnetbd', what: 'unapproved sender id (413)', reply: { error: 413, msg: 'Invalid or unapproved Sender ID' }, error: GatewayFault },
+  { preset: 'smsnetbd', what: 'no valid recipient (416)', reply: { error: 416, msg: 'No valid recipient number found' }, error: ProviderRejected },
+  { preset: 'smsnetbd', what: 'unknown server error (409)', reply: { error: 409, msg: 'Unknown error occurred on Server end' }, error: ProviderUnavailable },
+  { preset: 'd7networks', what: 'insufficient credit (402)', status: 402, reply: { detail: { message: 'Insufficient credit' } }, error: GatewayFault },
+  { preset: 'd7networks', what: 'bad token (401)', status: 401, reply: { detail: { code: 'ACCESS_TOKEN_SIGNATURE_VERIFICATION_FAILED', message: 'Access token signature verification failed' } }, error: GatewayFault },
+  { preset: 'vonage', what: 'invalid credentials (4)', reply: { 'message-count': '1', messages: [{ status: '4', 'error-text': 'Bad Credentials' }] }, error: GatewayFault },
+  { preset: 'vonage', what: 'no credit (9)', reply: { 'message-count': '1', messages: [{ status: '9', 'error-text': 'Partner quota exceeded' }] }, error: GatewayFault },
+  { preset: 'vonage', what: 'number barred (7)', reply: { 'message-count': '1', messages: [{ status: '7', 'error-text': 'Number barred' }] }, error: ProviderRejected },
+  { preset: 'vonage', what: 'throttled (1)', reply: { 'message-count': '1', messages: [{ status: '1', 'error-text': 'Throughput Rate Exceeded' }] }, error: ProviderUnavailable },
+  { preset: 'esms', what: 'wrong ApiKey or SecretKey (101)', reply: { CodeResult: '101', ErrorMessage: 'Incorrect ApiKey or SecretKey.' }, error: GatewayFault },
+  { preset: 'esms', what: 'not enough balance (103)', reply: { CodeResult: '103', ErrorMessage: 'Not enough balance to send message.' }, error: GatewayFault },
+  { preset: 'esms', what: 'phone number format (108)', reply: { CodeResult: '108', ErrorMessage: 'Phone number is not in correct format.' }, error: ProviderRejected },
+  { preset: 'mocean', what: 'authorization failed', reply: { status: 1, err_msg: 'Authorization failed' }, error: GatewayFault },
+  { preset: 'mobizon', what: 'login failed (8)', reply: { code: 8, data: [], message: 'Login failed' }, error: GatewayFault },
+  { preset: 'mobizon', what: 'saving error (10)', reply: { code: 10, data: [], message: 'Server saving data error' }, error: ProviderUnavailable },
+  { preset: 'smsglobal', what: 'an ERROR reply', reply: 'ERROR: Missing parameter: from', error: ProviderRejected },
+  { preset: 'textmagic', what: 'unauthorized (401)', status: 401, reply: { code: 401, message: 'Unauthorized', errors: null }, error: GatewayFault },
+];
+
+describe('gateway presets: documented refusals', () => {
+  it.each(REFUSALS.map((r) => [r.preset, r.what, r] as const))('%s: %s', async (id, _what, refusal) => {
+    process.env[ENV] = '1';
+    const preset = gatewayPresets.find((p) => p.id === id)!;
+    const origin = urlOriginPart(preset.settings.request.url)!;
+    const settings = HttpGatewaySettings.parse({ ...preset.settings, sender: 'MyISP', request: { ...preset.settings.request, url: preset.settings.request.url.replace(origin, base) } });
+    const credentials: Record<string, string> = { webhookSecret: WEBHOOK_SECRET };
+    for (const name of preset.credentials) credentials[name] = `secret-${name}-0123`;
+    seen = [];
+    reply = { status: refusal.status ?? 200, body: typeof refusal.reply === 'string' ? refusal.reply : JSON.stringify(refusal.reply) };
+
+    const sent = httpGatewaySms.send({ messageId: MESSAGE_ID, to: CASES[id]!.to, text: TEXT }, { credentials, settings }, ctx);
+    const error = await sent.then(() => undefined, (e: unknown) => e);
+    expect(seen).toHaveLength(1);
+    expect(error).toBeInstanceOf(refusal.error);
+    // The failure quotes the reply but never a credential.
+    expect((error as Error).message).toContain(`HTTP ${refusal.status ?? 200}`);
+    for (const name of preset.credentials) expect((error as Error).message).not.toContain(credentials[name]);
+  });
+
+  it('smsnetbd, d7networks, vonage, esms, mocean and mobizon map error replies, each covered by a refusal above', () => {
+    const mapped = gatewayPresets.filter((p) => p.settings.errors?.length && REFUSALS.some((r) => r.preset === p.id)).map((p) => p.id);
+    for (const id of ['smsnetbd', 'd7networks', 'vonage', 'esms', 'mocean', 'mobizon']) expect(mapped).toContain(id);
   });
 });
 

@@ -13,8 +13,13 @@ const COOL_DOWN_MS = 5 * 60 * 1000;
 
 const circuitKey = (gatewayId: string) => ({ pk: `GW#${gatewayId}`, sk: '#CIRCUIT' });
 
-/** After a throttle, the gateway's rate stays lowered this long (each further throttle halves it again and restarts it). */
-export const SLOW_DOWN_MS = 60 * 1000;
+/**
+ * After a throttle the gateway's rate is lowered by a fifth, for this long (each further throttle
+ * lowers it again and restarts the wait): gentle enough that a stray 429 at a second's edge costs
+ * little, quick enough that a provider that keeps throttling is below its limit within seconds.
+ */
+export const SLOW_DOWN_MS = 15 * 1000;
+const SLOW_DOWN_FACTOR = 0.8;
 /** Throttles within this long of the last halving are the same burst: they halve once. */
 const THROTTLE_BURST_MS = 1000;
 
@@ -59,7 +64,7 @@ export const dynamoGatewayCircuits: GatewayCircuits = {
 
   async recordThrottle(gatewayId, currentMaxPerSecond, now) {
     const table = config().TABLE_NAME;
-    const lowered = Math.max(1, Math.floor(currentMaxPerSecond / 2));
+    const lowered = Math.max(1, Math.floor(currentMaxPerSecond * SLOW_DOWN_FACTOR));
     const until = new Date(Date.parse(now) + SLOW_DOWN_MS).toISOString();
     const burstStart = new Date(Date.parse(now) - THROTTLE_BURST_MS).toISOString();
     try {
