@@ -5,15 +5,17 @@
 
 import type { Channel, Lane } from './domain/records.js';
 
-export type QueueName = 'send-sms' | 'send-whatsapp' | 'send-priority' | 'provider-callbacks';
+export type QueueName = 'send-sms' | 'send-whatsapp' | 'send-email' | 'send-telegram' | 'send-priority' | 'provider-callbacks';
 
 /** The send queues: one per channel for bulk traffic, and one for OTPs and single sends of any channel. */
-export const sendQueues = ['send-sms', 'send-whatsapp', 'send-priority'] as const satisfies readonly QueueName[];
+export const sendQueues = ['send-sms', 'send-whatsapp', 'send-email', 'send-telegram', 'send-priority'] as const satisfies readonly QueueName[];
 
 /** The queue a message's send tasks go on: a password or a receipt never waits behind a broadcast. */
 export function sendQueue(message: { channel: Channel; lane?: Lane }): (typeof sendQueues)[number] {
+  // Telegram has its own queue whatever the lane: its bounded worker concurrency keeps each bot under Telegram's limits.
+  if (message.channel === 'telegram') return 'send-telegram';
   if (message.lane === 'priority') return 'send-priority';
-  return message.channel === 'whatsapp' ? 'send-whatsapp' : 'send-sms';
+  return `send-${message.channel}`;
 }
 
 export interface QueueDefinition {
@@ -29,6 +31,8 @@ export interface QueueDefinition {
 export const queues: Record<QueueName, QueueDefinition> = {
   'send-sms': { name: 'send-sms', maxReceiveCount: 5, visibilityTimeoutSeconds: 180, urlEnv: 'SEND_SMS_QUEUE_URL' },
   'send-whatsapp': { name: 'send-whatsapp', maxReceiveCount: 5, visibilityTimeoutSeconds: 180, urlEnv: 'SEND_WHATSAPP_QUEUE_URL' },
+  'send-email': { name: 'send-email', maxReceiveCount: 5, visibilityTimeoutSeconds: 180, urlEnv: 'SEND_EMAIL_QUEUE_URL' },
+  'send-telegram': { name: 'send-telegram', maxReceiveCount: 5, visibilityTimeoutSeconds: 180, urlEnv: 'SEND_TELEGRAM_QUEUE_URL' },
   'send-priority': { name: 'send-priority', maxReceiveCount: 5, visibilityTimeoutSeconds: 180, urlEnv: 'SEND_PRIORITY_QUEUE_URL' },
   // Callbacks a provider owes us later (the sandbox's delivery receipts): durable, retried, never a timer.
   'provider-callbacks': { name: 'provider-callbacks', maxReceiveCount: 10, visibilityTimeoutSeconds: 60, urlEnv: 'PROVIDER_CALLBACKS_QUEUE_URL' },
@@ -153,6 +157,21 @@ export const httpFunctions: HttpFunction[] = [
     needsQueue: ['provider-callbacks'],
   },
   {
+    // The team's Telegram chats per purpose, and alerts to them.
+    id: 'AlertsApi',
+    entry: 'functions/api/alerts.ts',
+    routes: ['PUT /v1/alert-routes/{purpose}', 'GET /v1/alert-routes/{purpose}', 'GET /v1/alert-routes', 'POST /v1/alerts'],
+    timeoutSeconds: 10,
+    needsQueue: ['send-telegram'],
+  },
+  {
+    // Addresses and numbers not to message: hard bounces, complaints, STOP.
+    id: 'SuppressionsApi',
+    entry: 'functions/api/suppressions.ts',
+    routes: ['GET /v1/suppressions', 'DELETE /v1/suppressions/{address}'],
+    timeoutSeconds: 10,
+  },
+  {
     // Every provider of every channel, with JSON Schemas of their credentials and settings.
     id: 'ProvidersApi',
     entry: 'functions/api/providers.ts',
@@ -184,6 +203,9 @@ export const workerFunctions: WorkerFunction[] = [
   // a WhatsApp failure queues its SMS fallback. One handler serves every send queue (functions/workers/send.ts).
   { id: 'SendSmsWorker', entry: 'functions/workers/send-sms.ts', callsProviders: true, queue: 'send-sms', batchSize: 10, maxConcurrency: 10, timeoutSeconds: 30, needsQueue: [...sendQueues, 'provider-callbacks'] },
   { id: 'SendWhatsAppWorker', entry: 'functions/workers/send-whatsapp.ts', callsProviders: true, queue: 'send-whatsapp', batchSize: 10, maxConcurrency: 10, timeoutSeconds: 30, needsQueue: [...sendQueues, 'provider-callbacks'] },
+  { id: 'SendEmailWorker', entry: 'functions/workers/send-email.ts', callsProviders: true, queue: 'send-email', batchSize: 10, maxConcurrency: 5, timeoutSeconds: 30, needsQueue: [...sendQueues, 'provider-callbacks'] },
+  // Two batches at most: with each bot's maxPerSecond (30, Telegram's documented rate) and 429 retry_after honoured.
+  { id: 'SendTelegramWorker', entry: 'functions/workers/send-telegram.ts', callsProviders: true, queue: 'send-telegram', batchSize: 10, maxConcurrency: 2, timeoutSeconds: 30, needsQueue: [...sendQueues, 'provider-callbacks'] },
   // Its own queue, concurrency and no batching window: an OTP is picked up at once, whatever the bulk queues hold.
   { id: 'SendPriorityWorker', entry: 'functions/workers/send-priority.ts', callsProviders: true, queue: 'send-priority', batchSize: 10, batchingWindowSeconds: 0, maxConcurrency: 5, timeoutSeconds: 30, needsQueue: [...sendQueues, 'provider-callbacks'] },
   { id: 'ProviderCallbacksWorker', entry: 'functions/workers/provider-callbacks.ts', queue: 'provider-callbacks', batchSize: 10, maxConcurrency: 2, timeoutSeconds: 10 },

@@ -11,6 +11,8 @@ import { dynamoGatewayStore } from './adapters/dynamodb/gateways.js';
 import { dynamoMessageStore } from './adapters/dynamodb/messages.js';
 import { dynamoOperatorStore } from './adapters/dynamodb/operators.js';
 import { dynamoOtpStore } from './adapters/dynamodb/otps.js';
+import { dynamoSuppressionStore } from './adapters/dynamodb/suppressions.js';
+import { dynamoAlertRouteStore } from './adapters/dynamodb/alert-routes.js';
 import { dynamoProviderJournal } from './adapters/dynamodb/provider-journal.js';
 import { dynamoTemplateStore } from './adapters/dynamodb/templates.js';
 import { sqsTaskQueue } from './adapters/sqs/task-queue.js';
@@ -27,6 +29,8 @@ import type {
   MessageStore,
   OperatorStore,
   OtpStore,
+  SuppressionStore,
+  AlertRouteStore,
   ProviderJournal,
   TaskQueue,
   TemplateStore,
@@ -48,6 +52,8 @@ export interface Deps {
   otps: OtpStore;
   /** The key OTP codes are hashed with. */
   otpKey: () => Promise<Buffer>;
+  suppressions: SuppressionStore;
+  alertRoutes: AlertRouteStore;
   queue: TaskQueue;
   cipher: CredentialsCipher;
   clock: Clock;
@@ -74,6 +80,8 @@ export function deps(): Deps {
     erasure: dynamoErasureStore,
     otps: dynamoOtpStore,
     otpKey: () => otpKey(),
+    suppressions: dynamoSuppressionStore,
+    alertRoutes: dynamoAlertRouteStore,
     queue: sqsTaskQueue,
     cipher: env.CREDENTIALS_KMS_KEY_ID ? kmsCipher(env.CREDENTIALS_KMS_KEY_ID) : localCipher(env.CREDENTIALS_LOCAL_KEY!),
     clock: { now: () => new Date() },

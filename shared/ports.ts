@@ -37,7 +37,7 @@ export interface OperatorStore {
    * hold those values. Returns the operator as it is after, or undefined when there is no such
    * operator (or `expected` did not hold).
    */
-  update(operatorId: string, changes: OperatorChanges, expected?: Partial<Pick<Operator, 'smsGatewayId' | 'whatsappGatewayId'>>): Promise<Operator | undefined>;
+  update(operatorId: string, changes: OperatorChanges, expected?: Partial<Pick<Operator, 'smsGatewayId' | 'whatsappGatewayId' | 'emailGatewayId' | 'telegramGatewayId'>>): Promise<Operator | undefined>;
   /** Resolves a hashed API key to its operator id. */
   operatorIdForKey(keyHash: string): Promise<string | undefined>;
   putApiKey(keyHash: string, operatorId: string, label: string): Promise<void>;
@@ -95,6 +95,8 @@ export interface CustomerStore {
   /** BatchWriteItem in chunks of 25, retrying unprocessed items. */
   putMany(operatorId: string, customers: Customer[]): Promise<void>;
   list(operatorId: string, filter: CustomerFilter, limit: number, cursor?: string): Promise<Page<Customer>>;
+  /** The customer whose mobile (else WhatsApp number) this is, by index: for inbound messages. */
+  findByNumber(operatorId: string, number: string): Promise<Customer | undefined>;
 }
 
 export interface TemplateStore {
@@ -119,6 +121,8 @@ export interface MessageFilter {
   customerId?: string;
   status?: MessageStatus;
   channel?: Channel;
+  /** in: customers' messages; out: ours (messages stored before directions have none, and are ours). */
+  direction?: 'in' | 'out';
 }
 
 export type CreateOutcome =
@@ -190,6 +194,8 @@ export interface MessageStore {
   createLinked(original: Pick<Message, 'operatorId' | 'id'>, message: Message, link: 'resentAs' | 'fallbackMessageId', originalStatuses: MessageStatus[]): Promise<CreateOutcome>;
   /** Takes a failed message out of the fallback part of the pending index (no fallback is wanted). */
   clearPending(operatorId: string, id: string): Promise<void>;
+  /** Sets how many repeats of an alert were collapsed into it. */
+  noteRepeats(operatorId: string, id: string, repeats: number): Promise<void>;
   /** Appends a receipt that did not change the status (late or repeated) to the history; bounded. */
   noteLateReceipt(operatorId: string, id: string, change: StatusChange): Promise<void>;
   /**
@@ -197,6 +203,46 @@ export interface MessageStore {
    * recorded before (providers retry webhooks).
    */
   createInbound(message: Message, gatewayId: string, providerMessageId: string): Promise<boolean>;
+}
+
+/** Who the operator must not message: email addresses (bounces, complaints) and numbers (STOP). */
+export interface Suppression {
+  /** `email` addresses; `phone` numbers (SMS and WhatsApp). */
+  kind: 'email' | 'phone';
+  address: string;
+  /** In words: "hard bounce: 550 5.1.1 user unknown", "complaint", "STOP by SMS". */
+  reason: string;
+  /** email: every message is refused; phone: marketing only (transactional messages such as OTPs still go). */
+  scope: 'all' | 'marketing';
+  createdAt: string;
+}
+
+export interface SuppressionStore {
+  put(operatorId: string, suppression: Suppression): Promise<void>;
+  get(operatorId: string, kind: Suppression['kind'], address: string): Promise<Suppression | undefined>;
+  /** Removes it; false when there was none. */
+  delete(operatorId: string, kind: Suppression['kind'], address: string): Promise<boolean>;
+  list(operatorId: string, limit: number, cursor?: string): Promise<Page<Suppression>>;
+}
+
+/** Where alerts of one purpose go: a Telegram chat (and forum topic) through one of the operator's Telegram gateways. */
+export interface AlertRoute {
+  purpose: string;
+  gatewayId?: string;
+  chatId: string;
+  threadId?: number;
+  updatedAt: string;
+}
+
+export interface AlertRouteStore {
+  put(operatorId: string, route: AlertRoute): Promise<void>;
+  get(operatorId: string, purpose: string): Promise<AlertRoute | undefined>;
+  list(operatorId: string): Promise<AlertRoute[]>;
+  /**
+   * Counts an alert of `purpose` and `fingerprint` at `now`: the first in a minute answers
+   * { first: true } (send it); repeats within the minute answer the first one's message id and the count.
+   */
+  collapse(operatorId: string, purpose: string, fingerprint: string, now: Date, messageId: string): Promise<{ first: true } | { first: false; messageId: string; count: number }>;
 }
 
 /** A one-time password as stored: the code only as a keyed hash. */
@@ -464,5 +510,86 @@ export interface WhatsAppProvider<Credentials = Record<string, unknown>, Setting
   sendsReceipts?(settings: Settings): boolean;
 }
 
+// ---- email (issue 8) ----
+
+export interface OutboundEmail {
+  messageId: string;
+  /** One address. */
+  to: string;
+  subject: string;
+  /** Already rendered and escaped. */
+  html: string;
+  /** The plain-text part (generated from the HTML when the template has none). */
+  text: string;
+}
+
+/** One email protocol: Amazon SES (the deployment's sender) or an operator's own SMTP server. */
+export interface EmailProvider<Credentials = Record<string, unknown>, Settings = Record<string, unknown>> {
+  id: string;
+  channel: 'email';
+  displayName: string;
+  credentials: z.ZodType<Credentials>;
+  settings: z.ZodType<Settings>;
+  /** Throws ProviderRejected (this address or message), GatewayFault (login, TLS, sender refused) or ProviderUnavailable. */
+  send(message: OutboundEmail, gateway: { credentials: Credentials; settings: Settings }, ctx: ProviderContext): Promise<{ providerMessageId: string }>;
+  verifySignature(request: WebhookRequest, gateway: { credentials: Credentials; settings: Settings }, ctx?: ProviderContext): boolean | Promise<boolean>;
+  /** Delivery events (SES through SNS: delivery, bounce, complaint); `suppress` marks an address to refuse from now on. */
+  parseWebhook(request: WebhookRequest, gateway: { settings: Settings }): Array<ProviderStatusUpdate & { suppress?: { address: string; reason: string } }>;
+  /** Answers a webhook that is not an event but a handshake (SNS SubscriptionConfirmation: confirmed through ctx.fetch). */
+  confirmSubscription?(request: WebhookRequest, ctx: ProviderContext, gateway?: { settings: Settings }): Promise<boolean>;
+  receiptWindowSeconds?: number;
+  defaultMaxPerSecond?: number;
+  /** false: no delivery events (SMTP): `sent` is final. */
+  receipts?: false;
+  sendsReceipts?(settings: Settings): boolean;
+  lookup?(query: ProviderLookupQuery, gateway: { credentials: Credentials; settings: Settings }, ctx: ProviderContext): Promise<ProviderLookupResult>;
+}
+
+// ---- Telegram (issue 8) ----
+
+export interface OutboundTelegram {
+  messageId: string;
+  chatId: string;
+  /** A forum topic (message_thread_id). */
+  threadId?: number;
+  /** HTML (parse_mode HTML), values already escaped. */
+  html: string;
+  /** Telegram's message id to reply to, in the same chat. */
+  replyToProviderMessageId?: string;
+}
+
+/** A team member wrote in a chat the bot is in (a reply to a forwarded customer message, say). */
+export interface TelegramChatMessage {
+  kind: 'chat';
+  chatId: string;
+  /** "<chat id>:<message id>": Telegram's message ids are per chat. */
+  providerMessageId: string;
+  /** The message it replies to, as "<chat id>:<message id>". */
+  replyToProviderMessageId?: string;
+  from: string;
+  text: string;
+  at: string;
+}
+
+/** The Telegram Bot API: alerts to the team's chats, and what the team writes back. */
+export interface TelegramProvider<Credentials = Record<string, unknown>, Settings = Record<string, unknown>> {
+  id: string;
+  channel: 'telegram';
+  displayName: string;
+  credentials: z.ZodType<Credentials>;
+  settings: z.ZodType<Settings>;
+  /** Throws ProviderThrottled with retryAfterSeconds on a 429, GatewayFault on a bad token, ProviderRejected on a bad chat. */
+  send(message: OutboundTelegram, gateway: { credentials: Credentials; settings: Settings }, ctx: ProviderContext): Promise<{ providerMessageId: string }>;
+  /** X-Telegram-Bot-Api-Secret-Token against the gateway's webhook secret. */
+  verifySignature(request: WebhookRequest, gateway: { credentials: Credentials; settings: Settings }): boolean;
+  parseWebhook(request: WebhookRequest, gateway: { settings: Settings }): TelegramChatMessage[];
+  /** Telegram sends no delivery receipts: `sent` is final. */
+  receipts: false;
+  defaultMaxPerSecond?: number;
+  receiptWindowSeconds?: number;
+  sendsReceipts?(settings: Settings): boolean;
+  lookup?(query: ProviderLookupQuery, gateway: { credentials: Credentials; settings: Settings }, ctx: ProviderContext): Promise<ProviderLookupResult>;
+}
+
 /** A provider of any channel: what the gateway registry, the sender and the webhooks work with. */
-export type ChannelProvider = SmsProvider<any, any> | WhatsAppProvider<any, any>;
+export type ChannelProvider = SmsProvider<any, any> | WhatsAppProvider<any, any> | EmailProvider<any, any> | TelegramProvider<any, any>;

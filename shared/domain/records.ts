@@ -1,7 +1,7 @@
 /** What is stored. API shapes live in schemas.ts; these are the records the services work with. */
 import type { SmsEncoding } from './segments.js';
 
-export type Channel = 'sms' | 'whatsapp';
+export type Channel = 'sms' | 'whatsapp' | 'email' | 'telegram';
 
 /** Which send queue a message waits on: OTPs and single sends never wait behind bulk traffic. */
 export type Lane = 'priority' | 'bulk';
@@ -35,14 +35,19 @@ export interface Operator {
   timezone: string;
   /** The gateway SMS go out through (first among equal priorities). */
   smsGatewayId?: string;
-  /** The same for WhatsApp. */
+  /** The same for WhatsApp, email and Telegram. */
   whatsappGatewayId?: string;
+  emailGatewayId?: string;
+  telegramGatewayId?: string;
   /** Routing (GET/PATCH /v1/settings): `auto` may use a customer's mobile number on WhatsApp. Default false. */
   whatsappUsesMobile?: boolean;
   /** A WhatsApp message that fails for good is sent again by SMS. Default true. */
   fallbackToSms?: boolean;
   /** Also fall back when a WhatsApp message is not delivered within this many seconds. Absent: never. */
   fallbackAfterSeconds?: number;
+  /** The operator's own opt-out and opt-in words (e.g. Bangla ones), besides STOP and START. */
+  optOutWords?: string[];
+  optInWords?: string[];
   /** Gateway choice by destination prefix and kind of traffic (see RoutingRule); in order, first match wins. */
   routingRules?: RoutingRule[];
   /** The approved WhatsApp authentication template OTPs use (its one body parameter is the code). */
@@ -85,6 +90,8 @@ export interface Template {
   body: string;
   /** The approved WhatsApp template this one maps to; each parameter is a Mustache string. */
   whatsapp?: { name: string; language: string; parameters: string[] };
+  /** Email: Mustache subject, HTML (values escaped) and optional text part. */
+  email?: { subject: string; html: string; text?: string };
   variables: string[];
   createdAt: string;
   updatedAt: string;
@@ -168,8 +175,20 @@ export interface Message {
   lane?: Lane;
   /** Why this channel was chosen, in words (routing `auto`). */
   routing?: string;
-  /** "otp": the message carries a one-time code. */
-  kind?: 'otp';
+  /** Email: the subject and the HTML part (`text` is the plain-text part). */
+  subject?: string;
+  html?: string;
+  /** Telegram: the forum topic, and the chat message this one replies to ("<chat>:<id>"). */
+  threadId?: number;
+  replyToProviderMessageId?: string;
+  /** Telegram: the customer's inbound message this forwards to the support chat (a team reply to it goes back to the customer). */
+  forwardOf?: string;
+  /** Telegram alerts: the purpose and severity, and how many repeats within a minute were collapsed into it. */
+  alert?: { purpose: string; severity: 'info' | 'warning' | 'critical'; repeats?: number };
+  /** Marketing messages skip suppressed numbers; transactional ones (the default: OTPs, receipts, reminders) still go. */
+  category?: 'transactional' | 'marketing';
+  /** "otp": the message carries a one-time code; "alert": a Telegram alert; "reply": a team member's reply to a customer. */
+  kind?: 'otp' | 'alert' | 'reply';
   templateId?: string;
   gatewayId: string;
   provider: string;

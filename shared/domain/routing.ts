@@ -16,9 +16,13 @@ export interface Route {
 }
 
 export interface Recipient {
-  customer?: Pick<Customer, 'id' | 'mobile' | 'whatsapp'>;
+  customer?: Pick<Customer, 'id' | 'mobile' | 'whatsapp' | 'email'>;
   /** A raw number given instead of a customer, already in E.164. */
   number?: string;
+  /** A raw email address given instead of a customer's. */
+  email?: string;
+  /** Telegram: the chat. */
+  chatId?: string;
 }
 
 /**
@@ -34,6 +38,15 @@ export function chooseRoute(
   hasWhatsAppGateway: boolean,
   field = 'channel',
 ): Route {
+  if (requested === 'email') {
+    const to = recipient.email ?? recipient.customer?.email;
+    if (!to) throw invalid(recipient.customer ? `Customer "${recipient.customer.id}" has no email address.` : 'There is no email address to send to.', [{ field, message: 'needs an email address' }]);
+    return { channel: 'email', to: to.toLowerCase(), reason: 'Email was asked for.' };
+  }
+  if (requested === 'telegram') {
+    if (!recipient.chatId) throw invalid('A Telegram message needs a chat.', [{ field, message: 'needs a chat id' }]);
+    return { channel: 'telegram', to: recipient.chatId, reason: 'Telegram was asked for.' };
+  }
   const mobile = recipient.customer?.mobile ?? recipient.number!;
   const whatsappNumber = recipient.customer?.whatsapp ?? (operator.whatsappUsesMobile ? mobile : undefined);
   if (requested === 'sms') return { channel: 'sms', to: mobile, reason: 'SMS was asked for.' };

@@ -95,7 +95,7 @@ const oneOf = (a: string, b: string) => (value: Record<string, unknown>, ctx: z.
 };
 
 export const RequestedChannel = z
-  .enum(['auto', 'sms', 'whatsapp'])
+  .enum(['auto', 'sms', 'whatsapp', 'email'])
   .default('auto')
   .describe('auto: WhatsApp when the operator has an enabled WhatsApp gateway and the customer a WhatsApp number (or its mobile, with the setting whatsappUsesMobile), else SMS. The reply\'s `routing` says why.');
 
@@ -103,10 +103,20 @@ export const SendMessage = z
   .strictObject({
     customerId: ResourceId.optional(),
     mobile: shortText(32).optional(),
+    email: z.email('must be an e-mail address').max(254).optional().describe('With channel "email": an address instead of a customer\'s.'),
     channel: RequestedChannel,
+    subject: shortText(200).optional().describe('Email with `text`: the subject (the HTML part is the text, escaped). A template\'s `email` part brings its own.'),
+    category: z
+      .enum(['transactional', 'marketing'])
+      .default('transactional')
+      .describe('marketing: refused to numbers on the suppression list (STOP); transactional messages (receipts, reminders, OTPs) still go.'),
     ...MessageContent,
   })
-  .superRefine(oneOf('customerId', 'mobile'))
+  .superRefine((value, ctx) => {
+    const given = ['customerId', 'mobile', 'email'].filter((k) => (value as Record<string, unknown>)[k] !== undefined);
+    if (given.length !== 1) ctx.addIssue({ code: 'custom', path: ['customerId'], message: 'give exactly one of "customerId", "mobile" or "email"' });
+    if (value.email !== undefined && value.channel !== 'email') ctx.addIssue({ code: 'custom', path: ['email'], message: 'is for channel "email"' });
+  })
   .superRefine(oneOf('text', 'templateId'))
   .meta({
     id: 'SendMessage',
@@ -129,9 +139,10 @@ export const Preview = z
   .meta({ id: 'Preview' });
 
 export const MessageStatus = z.enum(['queued', 'sent', 'delivered', 'read', 'failed', 'cancelled']);
-export const Channel = z.enum(['sms', 'whatsapp']);
+export const Channel = z.enum(['sms', 'whatsapp', 'email', 'telegram']);
 
 export const MessageQuery = z.strictObject({
+  direction: z.enum(['in', 'out']).optional().describe('in: what customers wrote to us.'),
   from: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }).optional(),
   to: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }).optional(),
   customerId: ResourceId.optional(),
@@ -165,7 +176,13 @@ export const MessageView = z
     segments: z.number().int().optional().describe('SMS only.'),
     whatsappTemplate: WhatsAppTemplateContent.optional().describe('WhatsApp: sent as this approved template, its body parameters rendered in order.'),
     routing: z.string().optional().describe('Why this channel was chosen.'),
-    kind: z.enum(['otp']).optional(),
+    kind: z.enum(['otp', 'alert', 'reply']).optional().describe('otp: a one-time code; alert: a Telegram alert; reply: a team member\'s answer to a customer.'),
+    subject: z.string().optional().describe('Email: the subject.'),
+    html: z.string().optional().describe('Email: the HTML part (`text` is the plain-text part).'),
+    threadId: z.number().int().optional().describe('Telegram: the forum topic.'),
+    forwardOf: z.string().optional().describe('Telegram: the customer message this forwards to the support chat.'),
+    alert: z.object({ purpose: z.string(), severity: z.enum(['info', 'warning', 'critical']), repeats: z.number().int().optional() }).optional(),
+    category: z.enum(['transactional', 'marketing']).optional(),
     templateId: z.string().optional(),
     gatewayId: z.string(),
     provider: z.string(),
@@ -218,6 +235,14 @@ export const TemplateInput = z
       })
       .optional()
       .describe('The approved WhatsApp template this one sends as: each parameter is Mustache ({{customer.name}}, {{amount}}), rendered per message into the template\'s body parameters, in order.'),
+    email: z
+      .strictObject({
+        subject: safeText(z.string().min(1, 'must not be empty').max(200)),
+        html: z.string().min(1, 'must not be empty').max(100_000, 'must be at most 100,000 characters'),
+        text: z.string().min(1).max(100_000).optional(),
+      })
+      .optional()
+      .describe('Email: Mustache `subject`, `html` (values HTML-escaped; {{{name}}} writes one as it is) and optional `text` (made from the HTML when absent). Subject and text are not escaped.'),
   })
   .meta({ id: 'TemplateInput' });
 
@@ -425,6 +450,13 @@ export const SettingsPatch = z
       .describe('ISO 3166-1 alpha-2 countries SMS may be sent to (against SMS pumping). Default: [defaultCountry]; null restores it.'),
     routing: RoutingSettingsPatch.optional(),
     otp: OtpSettingsPatch.optional(),
+    optOutWords: z
+      .array(safeText(z.string().trim().min(1).max(40)))
+      .max(20)
+      .nullable()
+      .optional()
+      .describe('Words (a whole message, any case) that put the sender on the suppression list for marketing, besides STOP and UNSUBSCRIBE; e.g. Bangla ones.'),
+    optInWords: z.array(safeText(z.string().trim().min(1).max(40))).max(20).nullable().optional().describe('Words that take the sender off it again, besides START.'),
   })
   .meta({ id: 'SettingsPatch' });
 
@@ -443,6 +475,8 @@ export const Settings = z
       rules: z.array(z.object({ gatewayId: z.string(), countryPrefix: z.string().optional(), kind: z.enum(['otp', 'single', 'bulk']).optional() })),
     }),
     otp: z.object({ whatsappTemplate: z.object({ name: z.string(), language: z.string() }).nullable(), smsText: z.string() }),
+    optOutWords: z.array(z.string()),
+    optInWords: z.array(z.string()),
     createdAt: z.string(),
     updatedAt: z.string().optional(),
   })
@@ -479,3 +513,44 @@ export type GatewayInputT = z.infer<typeof GatewayInput>;
 export type GatewayTestT = z.infer<typeof GatewayTest>;
 export type SettingsPatchT = z.infer<typeof SettingsPatch>;
 export type OtpRequestT = z.infer<typeof OtpRequest>;
+
+// ---- alerts to the team, suppressions ----
+
+export const AlertPurpose = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'must be 1-40 lower-case letters, digits and "-", e.g. emergency');
+
+export const AlertRouteInput = z
+  .strictObject({
+    chatId: z
+      .union([z.string().regex(/^(-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{3,31})$/, 'must be a Telegram chat id (e.g. -1001234567890) or @channelname'), z.number().int()])
+      .transform(String),
+    threadId: z.number().int().min(1).optional().describe('A forum topic (message_thread_id).'),
+    gatewayId: z.string().min(1).max(64).optional().describe('The Telegram gateway (bot) to send with; default: the operator\'s default Telegram gateway.'),
+  })
+  .meta({ id: 'AlertRouteInput' });
+
+export const AlertRouteView = z
+  .object({ purpose: z.string(), chatId: z.string(), threadId: z.number().int().optional(), gatewayId: z.string().optional(), updatedAt: z.string() })
+  .meta({ id: 'AlertRoute' });
+
+export const AlertInput = z
+  .strictObject({
+    purpose: AlertPurpose,
+    text: safeText(z.string().trim().min(1, 'must not be empty').max(3000, 'must be at most 3,000 characters')),
+    severity: z.enum(['info', 'warning', 'critical']).default('info'),
+  })
+  .meta({ id: 'AlertInput' });
+
+export const AlertAccepted = z
+  .object({
+    messageId: z.string(),
+    collapsed: z.boolean().describe('true: the same alert was sent less than a minute ago; this one is counted on it instead of sent again.'),
+    repeats: z.number().int().optional(),
+  })
+  .meta({ id: 'AlertAccepted' });
+
+export const SuppressionView = z
+  .object({ kind: z.enum(['email', 'phone']), address: z.string(), reason: z.string(), scope: z.enum(['all', 'marketing']), createdAt: z.string() })
+  .meta({ id: 'Suppression' });
+
+export const SuppressionQuery = z.strictObject({ limit: Limit, cursor: z.string().max(2048).optional() });
+export type AlertInputT = z.infer<typeof AlertInput>;

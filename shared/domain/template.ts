@@ -5,11 +5,15 @@
  */
 import Mustache from 'mustache';
 import { invalid, type FieldProblem } from './errors.js';
+import { escapeHtml } from './html.js';
+import { normalizeSingleBraces } from './single-brace.js';
 
 type Spans = Mustache.TemplateSpans;
 
 /** Plain text: values are written as they are. Passed per render; the global Mustache.escape is left alone. */
 const RENDER_OPTIONS: Mustache.RenderOptions = { escape: (value: unknown) => String(value) };
+/** HTML (an email's HTML part): values are escaped in {{name}}; {{{name}}} writes them as they are. */
+const HTML_RENDER_OPTIONS: Mustache.RenderOptions = { escape: (value: unknown) => escapeHtml(String(value)) };
 
 /**
  * A Mustache context that resolves names on the data's own properties only.
@@ -58,7 +62,7 @@ function ownPath(view: unknown, path: string[]): { value: unknown } | undefined 
 function parse(template: string): Spans {
   let spans: Spans;
   try {
-    spans = Mustache.parse(template);
+    spans = Mustache.parse(normalizeSingleBraces(template));
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     const message = `The template cannot be read: ${reason}. Check that every {{ has a matching }} and every {{#section}} a {{/section}}.`;
@@ -156,7 +160,7 @@ function check(spans: Spans, context: Mustache.Context, problems: Problems): voi
  * Renders `template` with `variables` as plain text. Throws Invalid when the template is
  * unreadable, a variable is missing, or a plain tag names an object, list or function.
  */
-export function renderTemplate(template: string, variables: Record<string, unknown>): string {
+export function renderTemplate(template: string, variables: Record<string, unknown>, options: { html?: boolean } = {}): string {
   const spans = parse(template);
   const context = new OwnPropertyContext(variables);
   const problems: Problems = { missing: new Set(), notText: new Map() };
@@ -174,5 +178,5 @@ export function renderTemplate(template: string, variables: Record<string, unkno
     ];
     throw invalid(parts.join('. '), fields);
   }
-  return Mustache.render(template, context, undefined, RENDER_OPTIONS);
+  return Mustache.render(normalizeSingleBraces(template), context, undefined, options.html ? HTML_RENDER_OPTIONS : RENDER_OPTIONS);
 }

@@ -25,6 +25,8 @@ export interface ApiServerOptions {
   /** Defaults: AWS_REGION or us-east-1; the same account id local SQS puts in its ARNs. */
   region?: string;
   accountId?: string;
+  /** Local-only GET routes answered in process with JSON (the local mailbox); never part of the catalog. */
+  localRoutes?: Record<string, () => unknown>;
 }
 
 /** An http.Server that routes like API Gateway and invokes the catalog's handlers. Call listen() on it. */
@@ -50,6 +52,12 @@ export function createApiServer(opts: ApiServerOptions): Server {
     const method = (req.method ?? 'GET').toUpperCase();
     const rawPath = (req.url ?? '/').split('?')[0]!;
     const requestId = randomBytes(11).toString('base64');
+    const local = method === 'GET' && opts.localRoutes && Object.hasOwn(opts.localRoutes, rawPath) ? opts.localRoutes[rawPath] : undefined;
+    if (local) {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json', 'apigw-requestid': requestId }).end(JSON.stringify(local()));
+      return 200;
+    }
     const matched = matchRoute(routes, method, rawPath);
     if (!matched) {
       req.resume();

@@ -6,6 +6,7 @@ import type { Operator } from '../domain/records.js';
 import { deps } from '../deps.js';
 import { importCustomers } from '../services/customers.js';
 import { saveGateway } from '../services/gateways.js';
+import { LOCAL_MAILBOX_ENV } from '../adapters/providers/email/smtp.js';
 import { putTemplate } from '../services/templates.js';
 
 export const DEMO_OPERATOR_ID = 'demo';
@@ -39,9 +40,26 @@ function demoCustomers() {
  * messages fall back to SMS on its mobile.
  */
 const whatsappCustomers = [
-  { id: 'wa-0001', name: 'Jamal Uddin', mobile: '01711552211', whatsapp: '01819990123', status: 'active' as const, zone: 'Mirpur', package: 'Home 20 Mbps' },
+  { id: 'wa-0001', name: 'Jamal Uddin', mobile: '01711552211', whatsapp: '01819990123', email: 'jamal@example.com', status: 'active' as const, zone: 'Mirpur', package: 'Home 20 Mbps' },
   { id: 'wa-0002', name: 'Rupa Das', mobile: '01711552233', whatsapp: '01819990000', status: 'active' as const, zone: 'Uttara', package: 'Home 40 Mbps' },
 ];
+
+const DEMO_MAIL_GATEWAY = 'Local mailbox (SMTP)';
+
+/**
+ * The demo's email gateway: SMTP to the local stack's mailbox (shared/local/mailbox.ts), whose port
+ * changes at every start, so the gateway is made or pointed at it again each time.
+ */
+async function pointDemoMailGateway(): Promise<void> {
+  const mailbox = process.env[LOCAL_MAILBOX_ENV];
+  if (!mailbox) return;
+  const d = deps();
+  const operator = (await d.operators.get(DEMO_OPERATOR_ID))!;
+  const [host, port] = [mailbox.slice(0, mailbox.lastIndexOf(':')), Number(mailbox.slice(mailbox.lastIndexOf(':') + 1))];
+  const settings = { host, port, security: 'none', fromAddress: 'billing@demo-isp.example', fromName: 'Demo ISP' };
+  const existing = (await d.gateways.list(DEMO_OPERATOR_ID)).find((g) => g.channel === 'email' && g.name === DEMO_MAIL_GATEWAY);
+  await saveGateway(d, operator, { name: DEMO_MAIL_GATEWAY, channel: 'email', provider: 'smtp', settings, default: true, ...(existing ? {} : { credentials: {} }) }, existing?.id);
+}
 
 /**
  * On an empty database: the demo operator, its API key, sandbox SMS and WhatsApp gateways, a template and
@@ -93,9 +111,15 @@ export async function seedDemo(opts: { dataDir?: string } = {}): Promise<{ opera
       body: 'Dear {{customer.name}}, your {{customer.package}} bill of BDT {{amount}} is due on {{dueDate}}. Pay: {{payLink}}',
       // The same reminder as an approved WhatsApp template (the sandbox accepts any name).
       whatsapp: { name: 'due_reminder', language: 'en', parameters: ['{{customer.name}}', '{{amount}}', '{{dueDate}}', '{{payLink}}'] },
+      // And as an email: values are HTML-escaped in the HTML part; the text part is made from it.
+      email: {
+        subject: 'Your {{customer.package}} bill of BDT {{amount}} is due on {{dueDate}}',
+        html: '<p>Dear {{customer.name}},</p><p>Your <b>{{customer.package}}</b> bill of BDT {{amount}} is due on {{dueDate}}.</p><p><a href="{{payLink}}">Pay now</a></p><p>{{operator.name}}</p>',
+      },
     });
     await importCustomers(d, withGateway, [...demoCustomers(), ...whatsappCustomers]);
   }
+  await pointDemoMailGateway();
   await d.operators.putApiKey(hashApiKey(apiKey), DEMO_OPERATOR_ID, 'demo key');
   if (keyFile && opts.dataDir) {
     await mkdir(opts.dataDir, { recursive: true });

@@ -13,7 +13,7 @@ import { receiptDueAt, recordSent, withStorageRetries } from './record-outcome.j
 
 type D = Pick<
   Deps,
-  'messages' | 'gateways' | 'operators' | 'circuits' | 'gatewayRate' | 'cipher' | 'clock' | 'fetch' | 'publicBaseUrl' | 'queue' | 'journal' | 'customers' | 'templates' | 'counters'
+  'messages' | 'gateways' | 'operators' | 'circuits' | 'gatewayRate' | 'cipher' | 'clock' | 'fetch' | 'publicBaseUrl' | 'queue' | 'journal' | 'customers' | 'templates' | 'counters' | 'suppressions'
 >;
 
 /** Thrown to have SQS deliver the task again later (reported as a batch item failure). */
@@ -122,7 +122,7 @@ async function reconcileLostSend(d: D, message: Message, attempt: Attempt): Prom
 
 async function sendClaimed(d: D, claimed: Message, attempt: Attempt): Promise<DeliveryOutcome> {
   let message = claimed;
-  let accepted: { providerMessageId: string; gatewayId: string; receiptDueAt: string; provider: string };
+  let accepted: { providerMessageId: string; gatewayId: string; receiptDueAt: string; provider: string; finalNote?: string };
   // Recorded on the message with the outcome: which gateway was tried and what it said.
   const tried = (outcome: GatewayTry['outcome'], error: unknown): GatewayTry => ({
     gatewayId: message.gatewayId,
@@ -163,7 +163,13 @@ async function sendClaimed(d: D, claimed: Message, attempt: Attempt): Promise<De
       const content = await sendableContent(d, message);
       const reply = await sendThrough(
         opened,
-        { messageId: message.id, to: message.to, ...content, statusCallbackUrl: webhookUrl(d.publicBaseUrl, opened.gateway) },
+        {
+          messageId: message.id,
+          to: message.to,
+          ...content,
+          ...(message.channel === 'telegram' ? { telegram: { threadId: message.threadId, replyToProviderMessageId: message.replyToProviderMessageId } } : {}),
+          statusCallbackUrl: webhookUrl(d.publicBaseUrl, opened.gateway),
+        },
         providerContext(d, opened.gateway.id),
       );
       accepted = {
@@ -171,6 +177,10 @@ async function sendClaimed(d: D, claimed: Message, attempt: Attempt): Promise<De
         gatewayId: opened.gateway.id,
         provider: opened.gateway.provider,
         receiptDueAt: receiptDueAt(opened.provider, d.clock.now()),
+        // SMTP, Telegram and some SMS gateways never send receipts: the history says `sent` is final.
+        ...(opened.provider.receipts === false || opened.provider.sendsReceipts?.(opened.settings) === false
+          ? { finalNote: `${opened.provider.displayName} sends no delivery receipts: sent is final.` }
+          : {}),
       };
       break;
     } catch (error) {

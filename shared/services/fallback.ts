@@ -15,7 +15,7 @@ import { logger } from '../logger.js';
 import { createMessage, sendableContent } from './messages.js';
 import { withStorageRetries } from './record-outcome.js';
 
-type D = Pick<Deps, 'customers' | 'templates' | 'gateways' | 'messages' | 'counters' | 'queue' | 'clock' | 'operators' | 'cipher'>;
+type D = Pick<Deps, 'customers' | 'templates' | 'gateways' | 'messages' | 'counters' | 'queue' | 'clock' | 'operators' | 'cipher' | 'suppressions'>;
 
 export type FallbackOutcome = 'created' | 'exists' | 'declined' | 'not-due' | 'gone';
 

@@ -13,6 +13,7 @@ import type { Deps } from '../deps.js';
 import type { ChannelProvider, ProviderContext } from '../ports.js';
 import { zodFields } from '../domain/zod-fields.js';
 import { checkWahaGateway } from '../adapters/providers/whatsapp/waha.js';
+import { checkSmtpGateway, type SmtpSettings } from '../adapters/providers/email/smtp.js';
 import { applyPreset, checkHttpGateway } from './presets.js';
 import { sendThrough } from './provider-send.js';
 
@@ -36,7 +37,13 @@ function knownProvider(channel: Channel, id: string): ChannelProvider {
 }
 
 /** The operator field that names a channel's default gateway (first among gateways of equal priority). */
-export const defaultGatewayField = (channel: Channel) => (channel === 'whatsapp' ? 'whatsappGatewayId' : 'smsGatewayId') as 'smsGatewayId' | 'whatsappGatewayId';
+export const defaultGatewayField = (channel: Channel) => DEFAULT_GATEWAY_FIELDS[channel];
+const DEFAULT_GATEWAY_FIELDS = {
+  sms: 'smsGatewayId',
+  whatsapp: 'whatsappGatewayId',
+  email: 'emailGatewayId',
+  telegram: 'telegramGatewayId',
+} as const satisfies Record<Channel, keyof Operator>;
 
 /**
  * Secrets we make for the operator rather than ask for: Meta's webhook verify token is any string the
@@ -62,6 +69,7 @@ export async function saveGateway(d: D, operator: Operator, given: SaveGatewayIn
   // A tenant's URL: checked by the outbound guard now (and again on every send).
   if (provider.channel === 'sms' && provider.id === 'http') await checkHttpGateway(settings, input.credentials);
   if (provider.channel === 'whatsapp' && provider.id === 'waha') await checkWahaGateway(settings);
+  if (provider.channel === 'email' && provider.id === 'smtp') await checkSmtpGateway(settings as SmtpSettings);
   const existing = id ? await d.gateways.get(id) : undefined;
   if (id && (!existing || existing.operatorId !== operator.id)) throw notFound(`Gateway "${id}"`);
   if (existing && existing.channel !== input.channel) {
@@ -183,8 +191,7 @@ export async function testGateway(
   input: GatewayTestT,
 ): Promise<GatewayTestResult> {
   const gateway = await ownGateway(d, operator, id);
-  const to = normalizeMobile(input.to, operator.defaultCountry, 'to');
-  assertDestination(to, operator, 'to', `to ${to}`);
+  const to = testRecipient(operator, gateway, input.to);
   assertSendableText(input.text, 'text');
   if (gateway.channel === 'sms') assertWithinMaxSegments(input.text, 'text');
   const opened = await openGateway(d, gateway.id);
@@ -203,6 +210,23 @@ export async function testGateway(
     if (error instanceof GatewayFault) return { ok: false, kind: 'gateway', detail: safeReason(error) };
     if (error instanceof ProviderUnavailable) return { ok: false, kind: 'unavailable', detail: safeReason(error) };
     throw error;
+  }
+}
+
+/** Where a test goes: a phone number within the destinations (SMS, WhatsApp), an address (email), a chat (Telegram). */
+function testRecipient(operator: Operator, gateway: Gateway, given: string): string {
+  switch (gateway.channel) {
+    case 'email':
+      if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(given)) throw invalid('A test email needs an address.', [{ field: 'to', message: 'must be an e-mail address' }]);
+      return given.toLowerCase();
+    case 'telegram':
+      if (!/^(-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{3,31})$/.test(given)) throw invalid('A Telegram test needs a chat.', [{ field: 'to', message: 'must be a chat id or @channelname' }]);
+      return given;
+    default: {
+      const to = normalizeMobile(given, operator.defaultCountry, 'to');
+      assertDestination(to, operator, 'to', `to ${to}`);
+      return to;
+    }
   }
 }
 

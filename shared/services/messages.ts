@@ -5,7 +5,7 @@ import { applyRoutingRules, gatewayOrder } from '../domain/gateway-order.js';
 import { newId } from '../domain/ids.js';
 import { normalizeMobile } from '../domain/phone.js';
 import type { Channel, Customer, Lane, Message, MessageStatus, Operator, WhatsAppTemplateContent } from '../domain/records.js';
-import { chooseRoute, type RequestedChannel } from '../domain/routing.js';
+import { chooseRoute, type RequestedChannel, type Route } from '../domain/routing.js';
 import { sendQueue } from '../catalog.js';
 import { logger } from '../logger.js';
 import { defaultGatewayField } from './gateways.js';
@@ -13,6 +13,7 @@ import { MessageView, type PreviewMessageInput, type SendMessageInput } from '..
 import { assertWithinMaxSegments, MAX_SMS_SEGMENTS, measureSms } from '../domain/segments.js';
 import { renderTemplate } from '../domain/template.js';
 import { assertSendableText } from '../domain/text.js';
+import { escapeHtml, htmlToText } from '../domain/html.js';
 import { canonicalJson } from '../domain/canonical-json.js';
 import type { Deps } from '../deps.js';
 import type { CreateOutcome, IdempotencyKey, MessageFilter, Page } from '../ports.js';
@@ -20,7 +21,7 @@ import { getCustomer } from './customers.js';
 import { takeDailyMessage, type TakenMessage } from './send-limits.js';
 import { getTemplate } from './templates.js';
 
-type D = Pick<Deps, 'customers' | 'templates' | 'gateways' | 'messages' | 'counters' | 'queue' | 'clock' | 'cipher'>;
+type D = Pick<Deps, 'customers' | 'templates' | 'gateways' | 'messages' | 'counters' | 'queue' | 'clock' | 'cipher' | 'suppressions'>;
 
 /** The variables every template gets for free. */
 function builtInVariables(operator: Operator, customer: Customer | undefined) {
@@ -45,27 +46,46 @@ function builtInVariables(operator: Operator, customer: Customer | undefined) {
 export interface RenderedContent {
   text: string;
   whatsappTemplate?: WhatsAppTemplateContent;
+  /** Email: the subject and the HTML part; `text` is then the plain-text part. */
+  email?: { subject: string; html: string };
 }
 
-async function renderContent(d: D, operator: Operator, input: PreviewMessageInput, customer: Customer | undefined): Promise<RenderedContent> {
+async function renderContent(
+  d: D,
+  operator: Operator,
+  input: PreviewMessageInput & { subject?: string },
+  customer: Customer | undefined,
+): Promise<RenderedContent> {
   if (input.text !== undefined) {
     assertSendableText(input.text, 'text');
-    return { text: input.text };
+    // An email of a text: the text is the plain part, and, escaped, the HTML part.
+    const email = input.subject !== undefined ? { email: { subject: input.subject, html: escapeHtml(input.text).replace(/\n/g, '<br>\n') } } : {};
+    return { text: input.text, ...email };
   }
   const template = await getTemplate(d, operator, input.templateId!, 'templateId');
   const variables = { ...input.variables, ...builtInVariables(operator, customer) };
   const text = renderTemplate(template.body, variables);
   // Blank, or a control character from a stored customer field: nothing a message should carry.
   assertSendableText(text, 'templateId');
-  if (!template.whatsapp) return { text };
-  const parameters = template.whatsapp.parameters.map((parameter, i) => {
-    const value = renderTemplate(parameter, variables);
-    // WhatsApp refuses an empty parameter (132000): say so now, not after the provider call.
-    if (value.trim() === '') throw invalid(`WhatsApp parameter ${i + 1} of template "${template.id}" renders empty.`, [{ field: `variables`, message: `parameter ${i + 1} ("${parameter}") is empty` }]);
-    assertSendableText(value, 'templateId');
-    return value;
-  });
-  return { text, whatsappTemplate: { name: template.whatsapp.name, language: template.whatsapp.language, parameters } };
+  const content: RenderedContent = { text };
+  if (template.whatsapp) {
+    const parameters = template.whatsapp.parameters.map((parameter, i) => {
+      const value = renderTemplate(parameter, variables);
+      // WhatsApp refuses an empty parameter (132000): say so now, not after the provider call.
+      if (value.trim() === '') throw invalid(`WhatsApp parameter ${i + 1} of template "${template.id}" renders empty.`, [{ field: `variables`, message: `parameter ${i + 1} ("${parameter}") is empty` }]);
+      assertSendableText(value, 'templateId');
+      return value;
+    });
+    content.whatsappTemplate = { name: template.whatsapp.name, language: template.whatsapp.language, parameters };
+  }
+  if (template.email) {
+    // Values are escaped in the HTML part only; the subject and the text part are plain text.
+    const html = renderTemplate(template.email.html, variables, { html: true });
+    const subject = renderTemplate(template.email.subject, variables).replace(/[\r\n]+/g, ' ').trim();
+    content.email = { subject, html };
+    return { ...content, text: template.email.text !== undefined ? renderTemplate(template.email.text, variables) : htmlToText(html) };
+  }
+  return content;
 }
 
 const findCustomer = (d: D, operator: Operator, customerId: string | undefined) =>
@@ -107,6 +127,22 @@ async function withDailyQuota(
   return { outcome, quota };
 }
 
+const CHANNEL_NAMES: Record<Channel, string> = { sms: 'SMS', whatsapp: 'WhatsApp', email: 'email', telegram: 'Telegram' };
+
+/**
+ * The suppression list: an email address that bounced or complained is refused for every message;
+ * a number that sent STOP only for marketing (OTPs and receipts still go).
+ */
+async function assertNotSuppressed(d: Pick<Deps, 'suppressions'>, operator: Operator, route: Route, category: 'transactional' | 'marketing', field: string) {
+  if (route.channel === 'telegram') return;
+  const kind = route.channel === 'email' ? 'email' : 'phone';
+  if (kind === 'phone' && category !== 'marketing') return;
+  const suppressed = await d.suppressions.get(operator.id, kind, route.to.toLowerCase());
+  if (suppressed) {
+    throw conflict(`${route.to} is on this operator's suppression list (${suppressed.reason}, since ${suppressed.createdAt}); remove it with DELETE /v1/suppressions/${encodeURIComponent(route.to)} if that was a mistake.`);
+  }
+}
+
 /** What a message says and where it goes, before routing picks the channel. */
 export interface MessageDraft {
   /** A message id made by the caller (an OTP names its message before the message exists). */
@@ -115,6 +151,17 @@ export interface MessageDraft {
   customer?: Customer;
   /** E.164, when there is no customer. */
   number?: string;
+  /** An email address given instead of a customer's (channel email). */
+  email?: string;
+  /** Telegram: the chat (and forum topic, and message replied to). */
+  telegram?: { chatId: string; threadId?: number; replyToProviderMessageId?: string };
+  /** Telegram: the customer's inbound message this forwards. */
+  forwardOf?: string;
+  /** A gateway to use first when it is enabled for the channel (an alert route's bot). */
+  gatewayId?: string;
+  alert?: Message['alert'];
+  /** Marketing messages are refused to suppressed numbers; default transactional. */
+  category?: Message['category'];
   /** With `number`: the customer the message is for, kept on the message (a resend). */
   customerId?: string;
   /** How the recipient is named in errors, e.g. `customer "c1"'s mobile`; default: the recipient field. */
@@ -124,7 +171,7 @@ export interface MessageDraft {
   secret?: RenderedContent;
   templateId?: string;
   lane: Lane;
-  kind?: 'otp';
+  kind?: Message['kind'];
   /** Names of the request's fields, for errors. */
   fields: { recipient: string; content: string };
 }
@@ -145,19 +192,32 @@ export interface CreateOptions {
 export async function createMessage(d: D, operator: Operator, draft: MessageDraft, options: CreateOptions): Promise<{ message: Message; created: boolean }> {
   const gateways = await d.gateways.list(operator.id);
   const enabled = (channel: Channel) => gatewayOrder(gateways, channel, operator[defaultGatewayField(channel)]);
-  const route = chooseRoute(draft.channel, operator, { customer: draft.customer, number: draft.number }, enabled('whatsapp').length > 0);
-  // Against SMS pumping: numbers of the operator's destination countries only, on every channel.
-  const words = draft.customer
-    ? `customer "${draft.customer.id}"'s ${route.channel === 'whatsapp' && route.to !== draft.customer.mobile ? 'WhatsApp number' : 'mobile'} ${route.to}`
-    : (draft.recipientWords ?? `${draft.fields.recipient} ${route.to}`);
-  assertDestination(route.to, operator, draft.fields.recipient, words);
+  const route = chooseRoute(
+    draft.channel,
+    operator,
+    { customer: draft.customer, number: draft.number, email: draft.email, chatId: draft.telegram?.chatId },
+    enabled('whatsapp').length > 0,
+    draft.fields.recipient,
+  );
+  if (route.channel === 'sms' || route.channel === 'whatsapp') {
+    // Against SMS pumping: numbers of the operator's destination countries only, on every phone channel.
+    const words = draft.customer
+      ? `customer "${draft.customer.id}"'s ${route.channel === 'whatsapp' && route.to !== draft.customer.mobile ? 'WhatsApp number' : 'mobile'} ${route.to}`
+      : (draft.recipientWords ?? `${draft.fields.recipient} ${route.to}`);
+    assertDestination(route.to, operator, draft.fields.recipient, words);
+  }
+  await assertNotSuppressed(d, operator, route, draft.category ?? 'transactional', draft.fields.recipient);
   const sendable = draft.secret ?? draft.content;
   if (route.channel === 'sms') assertWithinMaxSegments(sendable.text, draft.fields.content);
+  if (route.channel === 'email' && !draft.content.email) {
+    throw invalid('An email needs a subject and an HTML part: use a template with an `email` part, or give `subject`.', [{ field: draft.fields.content, message: 'has no email part' }]);
+  }
   // The operator's routing rules first, else the first enabled gateway by priority (the default first among equals); the sender fails over from it.
   const kind = draft.kind === 'otp' ? 'otp' : draft.lane === 'priority' ? 'single' : 'bulk';
-  const [gateway] = applyRoutingRules(enabled(route.channel), operator.routingRules, { to: route.to, kind });
+  const candidates = applyRoutingRules(enabled(route.channel), operator.routingRules, { to: route.to, kind: kind === 'otp' || kind === 'single' ? kind : 'bulk' });
+  const gateway = candidates.find((g) => g.id === draft.gatewayId) ?? candidates[0];
   if (!gateway) {
-    throw conflict(`This operator has no enabled ${route.channel === 'sms' ? 'SMS' : 'WhatsApp'} gateway to send through; add one with POST /v1/gateways (or enable one).`);
+    throw conflict(`This operator has no enabled ${CHANNEL_NAMES[route.channel]} gateway to send through; add one with POST /v1/gateways (or enable one).`);
   }
   const now = d.clock.now();
   const at = now.toISOString();
@@ -172,6 +232,12 @@ export async function createMessage(d: D, operator: Operator, draft: MessageDraf
     text: draft.content.text,
     ...(route.channel === 'sms' ? measureSms(sendable.text) : {}),
     ...(route.channel === 'whatsapp' && draft.content.whatsappTemplate ? { whatsappTemplate: draft.content.whatsappTemplate } : {}),
+    ...(route.channel === 'email' && draft.content.email ? { subject: draft.content.email.subject, html: draft.content.email.html } : {}),
+    ...(route.channel === 'telegram' && draft.telegram?.threadId !== undefined ? { threadId: draft.telegram.threadId } : {}),
+    ...(route.channel === 'telegram' && draft.telegram?.replyToProviderMessageId ? { replyToProviderMessageId: draft.telegram.replyToProviderMessageId } : {}),
+    ...(draft.forwardOf ? { forwardOf: draft.forwardOf } : {}),
+    ...(draft.alert ? { alert: draft.alert } : {}),
+    ...(draft.category ? { category: draft.category } : {}),
     ...(draft.secret ? { sealedContent: await sealContent(d, operator.id, draft.secret) } : {}),
     lane: draft.lane,
     routing: route.reason,
@@ -243,18 +309,24 @@ async function sealContent(d: Pick<Deps, 'cipher'>, operatorId: string, content:
 
 /** What the provider is sent: the sealed content when there is one (an OTP), else the message's own. */
 export async function sendableContent(d: Pick<Deps, 'cipher'>, message: Message): Promise<RenderedContent> {
-  if (!message.sealedContent) return { text: message.text, ...(message.whatsappTemplate ? { whatsappTemplate: message.whatsappTemplate } : {}) };
+  if (!message.sealedContent) {
+    return {
+      text: message.text,
+      ...(message.whatsappTemplate ? { whatsappTemplate: message.whatsappTemplate } : {}),
+      ...(message.subject !== undefined && message.html !== undefined ? { email: { subject: message.subject, html: message.html } } : {}),
+    };
+  }
   return JSON.parse(await d.cipher.open(message.sealedContent, contentContext(message.operatorId))) as RenderedContent;
 }
 
 export async function sendMessage(
   d: D,
   operator: Operator,
-  input: Omit<SendMessageInput, 'channel'> & { channel?: RequestedChannel },
+  input: Omit<SendMessageInput, 'channel' | 'category'> & { channel?: RequestedChannel; category?: SendMessageInput['category'] },
   idempotencyKey?: string,
 ): Promise<Message> {
   const customer = await findCustomer(d, operator, input.customerId);
-  const number = customer ? undefined : normalizeMobile(input.mobile!, operator.defaultCountry, 'mobile');
+  const number = customer || input.mobile === undefined ? undefined : normalizeMobile(input.mobile, operator.defaultCountry, 'mobile');
   const content = await renderContent(d, operator, input, customer);
   const { message } = await createMessage(
     d,
@@ -263,11 +335,13 @@ export async function sendMessage(
       channel: input.channel ?? 'auto',
       customer,
       number,
+      ...(input.email ? { email: input.email } : {}),
+      category: input.category ?? 'transactional',
       content,
       templateId: input.templateId,
       // A single send: it must not wait behind a broadcast.
       lane: 'priority',
-      fields: { recipient: customer ? 'customerId' : 'mobile', content: input.text !== undefined ? 'text' : 'templateId' },
+      fields: { recipient: customer ? 'customerId' : input.email ? 'email' : 'mobile', content: input.text !== undefined ? 'text' : 'templateId' },
     },
     { idempotency: idempotency(idempotencyKey, { send: input }), quota: { claimKey: idempotencyKey && `send:${idempotencyKey}` } },
   );

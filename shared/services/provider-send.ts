@@ -3,6 +3,7 @@
  * reconciler all send through here, so each channel's request shape is decided in one place.
  */
 import type { WhatsAppTemplateContent } from '../domain/records.js';
+import { escapeHtml } from '../domain/html.js';
 import type { ChannelProvider, ProviderContext, WhatsAppContent } from '../ports.js';
 
 export interface Outbound {
@@ -11,6 +12,10 @@ export interface Outbound {
   /** The text; for a WhatsApp template, its rendering (what a text-only bridge sends). */
   text: string;
   whatsappTemplate?: WhatsAppTemplateContent;
+  /** Email: the subject and the HTML part (`text` is the plain-text part). */
+  email?: { subject: string; html: string };
+  /** Telegram: the forum topic, and the message replied to. `to` is the chat id, `text` the HTML. */
+  telegram?: { threadId?: number; replyToProviderMessageId?: string };
   statusCallbackUrl?: string;
 }
 
@@ -29,8 +34,27 @@ export function sendThrough(opened: OpenedProvider, outbound: Outbound, ctx: Pro
   const gateway = { credentials: opened.credentials, settings: opened.settings };
   const { messageId, to, statusCallbackUrl } = outbound;
   const callback = statusCallbackUrl ? { statusCallbackUrl } : {};
-  if (opened.provider.channel === 'whatsapp') {
-    return opened.provider.send({ messageId, to, content: whatsappContent(outbound, opened.provider.textOnly === true), ...callback }, gateway, ctx);
+  switch (opened.provider.channel) {
+    case 'whatsapp':
+      return opened.provider.send({ messageId, to, content: whatsappContent(outbound, opened.provider.textOnly === true), ...callback }, gateway, ctx);
+    case 'email': {
+      // A gateway test sends its text as both parts.
+      const email = outbound.email ?? { subject: 'ispnotify test message', html: escapeHtml(outbound.text) };
+      return opened.provider.send({ messageId, to, subject: email.subject, html: email.html, text: outbound.text }, gateway, ctx);
+    }
+    case 'telegram':
+      return opened.provider.send(
+        {
+          messageId,
+          chatId: to,
+          html: outbound.telegram ? outbound.text : escapeHtml(outbound.text),
+          ...(outbound.telegram?.threadId !== undefined ? { threadId: outbound.telegram.threadId } : {}),
+          ...(outbound.telegram?.replyToProviderMessageId ? { replyToProviderMessageId: outbound.telegram.replyToProviderMessageId } : {}),
+        },
+        gateway,
+        ctx,
+      );
+    case 'sms':
+      return opened.provider.send({ messageId, to, text: outbound.text, ...callback }, gateway, ctx);
   }
-  return opened.provider.send({ messageId, to, text: outbound.text, ...callback }, gateway, ctx);
 }

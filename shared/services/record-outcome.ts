@@ -30,7 +30,7 @@ export async function recordSent(
   d: Pick<Deps, 'messages'>,
   operatorId: string,
   messageId: string,
-  accepted: { providerMessageId: string; gatewayId: string; at: string; receiptDueAt?: string; provider?: string },
+  accepted: { providerMessageId: string; gatewayId: string; at: string; receiptDueAt?: string; provider?: string; finalNote?: string },
 ): Promise<void> {
   const tried: GatewayTry | undefined = accepted.provider
     ? { gatewayId: accepted.gatewayId, provider: accepted.provider, outcome: 'accepted', at: accepted.at, detail: accepted.providerMessageId }
@@ -39,7 +39,7 @@ export async function recordSent(
     d.messages.transition(
       operatorId,
       messageId,
-      { status: 'sent', at: accepted.at, providerStatus: 'accepted' },
+      { status: 'sent', at: accepted.at, providerStatus: 'accepted', ...(accepted.finalNote ? { reason: accepted.finalNote } : {}) },
       { providerMessageId: accepted.providerMessageId, gatewayId: accepted.gatewayId, receiptDueAt: accepted.receiptDueAt, tried },
     ),
   );

@@ -1,13 +1,12 @@
 import { DomainError, invalid, notFound, unauthorized } from '../domain/errors.js';
 import type { Deps } from '../deps.js';
 import { isChannel } from '../adapters/providers/registry.js';
-import { newId } from '../domain/ids.js';
-import type { Gateway, Message } from '../domain/records.js';
-import type { HandshakeReply, ProviderInboundMessage, WebhookRequest } from '../ports.js';
+import type { HandshakeReply, WebhookRequest } from '../ports.js';
 import { recordStatus } from './fallback.js';
+import { handleTeamMessage, recordInbound } from './inbound.js';
 import { openGateway } from './gateways.js';
 
-type D = Pick<Deps, 'messages' | 'gateways' | 'cipher' | 'clock' | 'fetch' | 'operators' | 'customers' | 'templates' | 'counters' | 'queue'>;
+type D = Pick<Deps, 'messages' | 'gateways' | 'cipher' | 'clock' | 'fetch' | 'operators' | 'customers' | 'templates' | 'counters' | 'queue' | 'suppressions' | 'alertRoutes'>;
 
 /**
  * A provider's delivery receipt: verified with the gateway's own secret, then each status is
@@ -38,6 +37,12 @@ export async function answerHandshake(d: Pick<D, 'gateways' | 'cipher'>, channel
 
 export async function recordReceipt(d: D, channel: string, providerId: string, gatewayId: string, request: WebhookRequest) {
   const opened = await webhookGateway(d, channel, providerId, gatewayId);
+  // SNS (SES events) first asks the endpoint to confirm its subscription; the provider checks and confirms it.
+  if (opened.provider.channel === 'email' && opened.provider.confirmSubscription && request.headers['x-amz-sns-message-type'] === 'SubscriptionConfirmation') {
+    // With the gateway's settings: only its own topic (settings.snsTopicArn) is confirmed.
+    if (!(await opened.provider.confirmSubscription(request, { fetch: d.fetch, clock: d.clock }, { settings: opened.settings }))) throw unauthorized('The subscription confirmation is not signed by SNS for this gateway.');
+    return { recorded: 0, unchanged: 0, inbound: 0, confirmed: true };
+  }
   if (!(await opened.provider.verifySignature(request, { credentials: opened.credentials, settings: opened.settings }, { fetch: d.fetch, clock: d.clock }))) {
     throw unauthorized('The webhook signature does not match this gateway\'s secret.');
   }
@@ -54,6 +59,12 @@ export async function recordReceipt(d: D, channel: string, providerId: string, g
   for (const update of updates) {
     if (update.providerMessageId.length > MAX_PROVIDER_MESSAGE_ID) throw invalid('The receipt\'s message id is too long to be one of ours.');
     if ('kind' in update) {
+      if (update.kind === 'chat') {
+        // The team writing in a Telegram chat: see services/inbound.ts.
+        if (await handleTeamMessage(d, opened.gateway, update)) inbound++;
+        else unchanged++;
+        continue;
+      }
       if (await recordInbound(d, opened.gateway, update)) inbound++;
       else unchanged++;
       continue;
@@ -63,6 +74,17 @@ export async function recordReceipt(d: D, channel: string, providerId: string, g
     if (!target) throw notFound(`Message with provider id "${update.providerMessageId}"`);
     const change = { status: update.status, at: d.clock.now().toISOString(), reason: update.reason, providerStatus: update.providerStatus };
     const changed = await recordStatus(d, { operatorId: target.operatorId, id: target.messageId, channel: opened.gateway.channel }, change);
+    // A hard bounce or a complaint: later email to the address is refused, with the reason.
+    const suppress = 'suppress' in update ? (update.suppress as { address: string; reason: string } | undefined) : undefined;
+    if (suppress) {
+      await d.suppressions.put(target.operatorId, {
+        kind: 'email',
+        address: suppress.address.toLowerCase(),
+        reason: suppress.reason,
+        scope: 'all',
+        createdAt: d.clock.now().toISOString(),
+      });
+    }
     if (changed) recorded++;
     else {
       // Out of order (delivered after read, failed after delivered) or repeated: the status stays, the
@@ -72,28 +94,4 @@ export async function recordReceipt(d: D, channel: string, providerId: string, g
     }
   }
   return { recorded, unchanged, inbound };
-}
-
-/** A customer wrote to us: recorded once in the history with direction "in" (later issues route it). */
-async function recordInbound(d: D, gateway: Gateway, update: ProviderInboundMessage): Promise<boolean> {
-  const now = d.clock.now();
-  const at = update.at || now.toISOString();
-  const message: Message = {
-    id: newId(now),
-    operatorId: gateway.operatorId,
-    channel: gateway.channel,
-    direction: 'in',
-    to: gateway.name,
-    from: update.from,
-    text: update.text,
-    gatewayId: gateway.id,
-    provider: gateway.provider,
-    providerMessageId: update.providerMessageId,
-    status: 'delivered',
-    history: [{ status: 'delivered', at, providerStatus: 'inbound' }],
-    attempts: 0,
-    createdAt: now.toISOString(),
-    updatedAt: now.toISOString(),
-  };
-  return d.messages.createInbound(message, gateway.id, update.providerMessageId);
 }

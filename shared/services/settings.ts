@@ -35,6 +35,8 @@ export function settingsView(operator: Operator) {
       rules: operator.routingRules ?? [],
     },
     otp: { whatsappTemplate: operator.otpWhatsappTemplate ?? null, smsText: operator.otpSmsText ?? DEFAULT_OTP_SMS_TEXT },
+    optOutWords: operator.optOutWords ?? [],
+    optInWords: operator.optInWords ?? [],
     createdAt: operator.createdAt,
     updatedAt: operator.updatedAt,
   });
@@ -58,6 +60,8 @@ export function settingsChanges(patch: SettingsPatchT): OperatorChanges {
     routingRules: patch.routing?.rules,
     otpWhatsappTemplate: patch.otp?.whatsappTemplate,
     otpSmsText: patch.otp?.smsText,
+    optOutWords: patch.optOutWords,
+    optInWords: patch.optInWords,
   };
   return Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
 }

@@ -11,6 +11,9 @@ export async function putTemplate(d: D, operator: Operator, id: string, input: z
   // templateVariables throws Invalid (field "template") on a syntax error, before anything is written.
   const variables = templateVariables(input.body);
   if (input.whatsapp) checkWhatsAppParameters(input.whatsapp.parameters, variables);
+  // The email part's syntax, now: each part read like the body (templateVariables throws Invalid on an error).
+  const emailVariables = input.email ? [input.email.subject, input.email.html, input.email.text ?? ''].flatMap((part) => templateVariables(part)) : [];
+  for (const name of emailVariables) if (!variables.includes(name)) variables.push(name);
   const existing = await d.templates.get(operator.id, id);
   const now = d.clock.now().toISOString();
   const template: Template = { id, ...input, variables, createdAt: existing?.createdAt ?? now, updatedAt: now };

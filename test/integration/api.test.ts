@@ -233,9 +233,9 @@ describe('gateways', () => {
     const noCreds = await api.post('/v1/gateways', { name: 'T', provider: 'sandbox' });
     expect(fields(noCreds)).toEqual(['credentials']);
     const listed = await api.get('/v1/gateways');
-    // The demo's two sandboxes: SMS and WhatsApp; nothing refused above was stored.
-    expect(listed.body.items.map((g: { channel: string; provider: string }) => `${g.channel}/${g.provider}`).sort()).toEqual(['sms/sandbox', 'whatsapp/sandbox']);
-    for (const gateway of listed.body.items) expect(gateway.credentials).toEqual({ webhookSecret: '********' });
+    // The demo's gateways: the SMS and WhatsApp sandboxes and the local mailbox; nothing refused above was stored.
+    expect(listed.body.items.map((g: { channel: string; provider: string }) => `${g.channel}/${g.provider}`).sort()).toEqual(['email/smtp', 'sms/sandbox', 'whatsapp/sandbox']);
+    for (const gateway of listed.body.items.filter((g: { provider: string }) => g.provider === 'sandbox')) expect(gateway.credentials).toEqual({ webhookSecret: '********' });
     expect(JSON.stringify(listed.body)).not.toMatch(/sealed|local:v1/);
   });
 });

@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../../config.js';
 import type { Customer } from '../../domain/records.js';
 import type { CustomerFilter, CustomerStore } from '../../ports.js';
@@ -13,6 +13,10 @@ function toItem(operatorId: string, customer: Customer) {
     ...key.customer(operatorId, customer.id),
     gsi1pk: key.customerStatusIndex(operatorId, customer.status),
     gsi1sk: `CUST#${customer.id}`,
+    // Finding a customer by a number that wrote to us: the mobile in gsi2, the WhatsApp number in gsi3 (sparse entries).
+    gsi2pk: key.customerNumberIndex(operatorId, customer.mobile),
+    gsi2sk: `CUST#${customer.id}`,
+    ...(customer.whatsapp ? { gsi3pk: key.customerNumberIndex(operatorId, customer.whatsapp), gsi3sk: `CUST#${customer.id}` } : {}),
     entity: 'customer',
     // Lower-cased copies make the text search case-insensitive.
     searchName: customer.name.toLowerCase(),
@@ -42,6 +46,25 @@ export const dynamoCustomerStore: CustomerStore = {
 
   async putMany(operatorId, customers) {
     await batchPut(customers.map((c) => toItem(operatorId, c)));
+  },
+
+  async findByNumber(operatorId, number) {
+    // Mobile first, then WhatsApp number; the oldest customer id wins when two share a number.
+    for (const index of ['gsi2', 'gsi3'] as const) {
+      const reply = await documentClient().send(
+        new QueryCommand({
+          TableName: config().TABLE_NAME,
+          IndexName: index,
+          KeyConditionExpression: '#p = :p AND begins_with(#s, :prefix)',
+          ExpressionAttributeNames: { '#p': `${index}pk`, '#s': `${index}sk` },
+          ExpressionAttributeValues: { ':p': key.customerNumberIndex(operatorId, number), ':prefix': 'CUST#' },
+          Limit: 1,
+        }),
+      );
+      const found = reply.Items?.[0];
+      if (found) return this.get(operatorId, String(found.sk).slice('CUST#'.length));
+    }
+    return undefined;
   },
 
   async list(operatorId, filter, limit, cursor) {

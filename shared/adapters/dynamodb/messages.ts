@@ -139,6 +139,16 @@ export const dynamoMessageStore: MessageStore = {
     });
   },
 
+  async noteRepeats(operatorId, id, repeats) {
+    // Only upwards: concurrent repeats may arrive out of order.
+    await updateIfStill({
+      Key: key.message(operatorId, id),
+      UpdateExpression: 'SET alert.repeats = :n',
+      ConditionExpression: 'attribute_exists(alert) AND (attribute_not_exists(alert.repeats) OR alert.repeats < :n)',
+      ExpressionAttributeValues: { ':n': repeats },
+    });
+  },
+
   async noteLateReceipt(operatorId, id, change) {
     // Bounded, so a provider repeating a receipt forever cannot grow the item towards its size limit.
     await updateIfStill({
@@ -204,6 +214,11 @@ export const dynamoMessageStore: MessageStore = {
       clauses.push('#status = :status');
       names['#status'] = 'status';
       values[':status'] = filter.status;
+    }
+    if (filter.direction) {
+      clauses.push(filter.direction === 'in' ? '#direction = :in' : '(attribute_not_exists(#direction) OR #direction <> :in)');
+      names['#direction'] = 'direction';
+      values[':in'] = 'in';
     }
     if (filter.channel) {
       clauses.push('#channel = :channel');

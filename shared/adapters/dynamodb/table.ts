@@ -6,11 +6,14 @@
  *   operator        OP#<op>            #OPERATOR
  *   api key         APIKEY#<sha256>    #APIKEY
  *   customer        OP#<op>            CUST#<id>        gsi1: OP#<op>#CUSTSTATUS#<status> / CUST#<id>
+ *                                                       gsi2: OP#<op>#NUM#<mobile> / CUST#<id>, gsi3: OP#<op>#NUM#<whatsapp> / CUST#<id>
+ *   suppression     OP#<op>            SUPP#<email|phone>#<address>
+ *   alert route     OP#<op>            ALERTROUTE#<purpose>
  *   template        OP#<op>            TPL#<id>
  *   gateway         GW#<ulid>          #GATEWAY         gsi1: OP#<op>#GATEWAYS / GW#<ulid>
  *   message         OP#<op>            MSG#<ulid>       gsi1: OP#<op>#CUST#<customer> / MSG#<ulid>
  *                                                       gsi2: OP#<op>#MSGSTATUS#<status> / MSG#<ulid>
- *                                                       gsi3 (queued and sent only): PENDING#<status>#<shard> / <since>#<op>#<ulid>
+ *                                                       gsi3 (queued, sent, failed awaiting fallback): PENDING#<status>#<shard> / <since>#<op>#<ulid>
  *   provider id     PMID#<gw>#<pid>    #PMID            (strongly consistent webhook lookup)
  *   idempotency     OP#<op>            IDEM#<scope>#<key>  (ttl)
  *   provider record PJ#<gw>            <provider's key>    (ttl; the sandbox's "what did I accept")
@@ -40,6 +43,11 @@ export const key = {
   apiKey: (hash: string) => ({ pk: `APIKEY#${hash}`, sk: '#APIKEY' }),
   customer: (op: string, id: string) => ({ pk: `OP#${op}`, sk: `CUST#${id}` }),
   customerStatusIndex: (op: string, status: string) => `OP#${op}#CUSTSTATUS#${status}`,
+  /** gsi2 (mobile) and gsi3 (WhatsApp number) of a customer: who a number that wrote to us belongs to. */
+  customerNumberIndex: (op: string, number: string) => `OP#${op}#NUM#${number}`,
+  /** An address or number the operator must not message (bounces, complaints, STOP). */
+  suppression: (op: string, channelGroup: string, address: string) => ({ pk: `OP#${op}`, sk: `SUPP#${channelGroup}#${address}` }),
+  alertRoute: (op: string, purpose: string) => ({ pk: `OP#${op}`, sk: `ALERTROUTE#${purpose}` }),
   template: (op: string, id: string) => ({ pk: `OP#${op}`, sk: `TPL#${id}` }),
   gateway: (id: string) => ({ pk: `GW#${id}`, sk: '#GATEWAY' }),
   operatorGatewaysIndex: (op: string) => `OP#${op}#GATEWAYS`,

@@ -1,13 +1,17 @@
 /** Every provider of every channel: the gateway service, the sender and the webhooks find providers here. */
 import type { Channel } from '../../domain/records.js';
 import type { ChannelProvider } from '../../ports.js';
+import { emailProviders } from './email/registry.js';
 import { smsProviders } from './sms/registry.js';
+import { telegramProviders } from './telegram/registry.js';
 import { whatsappProviders } from './whatsapp/registry.js';
 
 /** Each channel's registry: another channel is one more entry here. */
 export const providersByChannel: Readonly<Record<Channel, Record<string, ChannelProvider>>> = {
   sms: smsProviders,
   whatsapp: whatsappProviders,
+  email: emailProviders,
+  telegram: telegramProviders,
 };
 
 export const channels = Object.keys(providersByChannel) as Channel[];
