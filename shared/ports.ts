@@ -426,6 +426,8 @@ export interface SmsProvider<Credentials = Record<string, unknown>, Settings = R
   verifySignature(request: WebhookRequest, gateway: { credentials: Credentials; settings: Settings }, ctx?: ProviderContext): boolean | Promise<boolean>;
   /** Maps the provider's receipt to our statuses; statuses we do not track (e.g. "sending") are dropped. */
   parseWebhook(request: WebhookRequest, gateway?: { settings: Settings }): ProviderStatusUpdate[];
+  /** For providers that deliver them: customers' SMS to us, from the same webhook (recorded with direction "in"). */
+  parseInbound?(request: WebhookRequest): ProviderInboundMessage[];
   /**
    * Asks the provider about a message whose outcome we lost (a worker died during the call, or no
    * receipt came). Throws ProviderUnavailable when it cannot answer now. Providers that cannot be

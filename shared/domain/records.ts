@@ -45,6 +45,8 @@ export interface Operator {
   fallbackToSms?: boolean;
   /** Also fall back when a WhatsApp message is not delivered within this many seconds. Absent: never. */
   fallbackAfterSeconds?: number;
+  /** Where system alerts (a gateway's circuit opened) go: an alert purpose; default "emergency". */
+  systemAlertPurpose?: string;
   /** The operator's own opt-out and opt-in words (e.g. Bangla ones), besides STOP and START. */
   optOutWords?: string[];
   optInWords?: string[];

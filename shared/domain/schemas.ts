@@ -457,6 +457,12 @@ export const SettingsPatch = z
       .optional()
       .describe('Words (a whole message, any case) that put the sender on the suppression list for marketing, besides STOP and UNSUBSCRIBE; e.g. Bangla ones.'),
     optInWords: z.array(safeText(z.string().trim().min(1).max(40))).max(20).nullable().optional().describe('Words that take the sender off it again, besides START.'),
+    systemAlertPurpose: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'must be an alert purpose such as emergency')
+      .nullable()
+      .optional()
+      .describe('The alert purpose (PUT /v1/alert-routes/{purpose}) system alerts go to, e.g. a gateway whose circuit opened. Default emergency.'),
   })
   .meta({ id: 'SettingsPatch' });
 
@@ -477,6 +483,7 @@ export const Settings = z
     otp: z.object({ whatsappTemplate: z.object({ name: z.string(), language: z.string() }).nullable(), smsText: z.string() }),
     optOutWords: z.array(z.string()),
     optInWords: z.array(z.string()),
+    systemAlertPurpose: z.string(),
     createdAt: z.string(),
     updatedAt: z.string().optional(),
   })

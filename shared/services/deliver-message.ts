@@ -9,11 +9,13 @@ import { fallBackToSms, recordStatus } from './fallback.js';
 import { defaultGatewayField, gatewayMaxPerSecond, openGateway, providerContext, webhookUrl } from './gateways.js';
 import { MAX_TASK_DELAY_SECONDS, sendableContent } from './messages.js';
 import { sendThrough } from './provider-send.js';
+import { sendAlert } from './alerts.js';
+import { logger } from '../logger.js';
 import { receiptDueAt, recordSent, withStorageRetries } from './record-outcome.js';
 
 type D = Pick<
   Deps,
-  'messages' | 'gateways' | 'operators' | 'circuits' | 'gatewayRate' | 'cipher' | 'clock' | 'fetch' | 'publicBaseUrl' | 'queue' | 'journal' | 'customers' | 'templates' | 'counters' | 'suppressions'
+  'messages' | 'gateways' | 'operators' | 'circuits' | 'gatewayRate' | 'cipher' | 'clock' | 'fetch' | 'publicBaseUrl' | 'queue' | 'journal' | 'customers' | 'templates' | 'counters' | 'suppressions' | 'alertRoutes'
 >;
 
 /** Thrown to have SQS deliver the task again later (reported as a batch item failure). */
@@ -195,7 +197,8 @@ async function sendClaimed(d: D, claimed: Message, attempt: Attempt): Promise<De
       }
       if (error instanceof GatewayFault) {
         // The gateway, not the message: count it against the gateway, and move on to the next one at once.
-        await d.circuits.recordFault(message.gatewayId, d.clock.now().toISOString()).catch(() => undefined);
+        const openedUntil = await d.circuits.recordFault(message.gatewayId, d.clock.now().toISOString()).catch(() => undefined);
+        if (openedUntil) await alertCircuitOpened(d, message, openedUntil, error);
         const next = (await failover()).next(message.gatewayId);
         if (next && message.claimedUntil) {
           const moved = await withStorageRetries(() =>
@@ -251,6 +254,26 @@ async function failoverPlan(d: D, message: Message) {
       return { gateway, openUntil };
     },
   };
+}
+
+/**
+ * A gateway's circuit just opened: the team hears it on Telegram, at the purpose the operator chose
+ * for system alerts (default `emergency`), when it has a chat for it. Never in the way of the send.
+ */
+async function alertCircuitOpened(d: D, message: Message, until: string, error: unknown): Promise<void> {
+  try {
+    const operator = await d.operators.get(message.operatorId);
+    if (!operator) return;
+    const purpose = operator.systemAlertPurpose ?? 'emergency';
+    if (!(await d.alertRoutes.get(operator.id, purpose))) return;
+    await sendAlert(d, operator, {
+      purpose,
+      severity: 'warning',
+      text: `Gateway ${message.gatewayId} (${message.provider}) keeps failing and is skipped until ${until}: ${safeReason(error)}`,
+    });
+  } catch (alertError) {
+    logger.warn('Could not send the circuit-open alert', { error: alertError, gatewayId: message.gatewayId });
+  }
 }
 
 /** Seconds a throttled send waits before it goes again, when the provider does not say. */

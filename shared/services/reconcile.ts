@@ -7,7 +7,7 @@ import { finishFallbacks, recordStatus } from './fallback.js';
 import { openGateway, providerContext } from './gateways.js';
 import { DEFAULT_RECEIPT_WINDOW_SECONDS, receiptDueAt, recordSent } from './record-outcome.js';
 
-type D = Pick<Deps, 'messages' | 'gateways' | 'cipher' | 'clock' | 'fetch' | 'queue' | 'journal' | 'operators' | 'customers' | 'templates' | 'counters' | 'suppressions'>;
+type D = Pick<Deps, 'messages' | 'gateways' | 'cipher' | 'clock' | 'fetch' | 'queue' | 'journal' | 'operators' | 'customers' | 'templates' | 'counters' | 'suppressions' | 'alertRoutes'>;
 
 /** A queued message untouched this long has no live send task (SQS retries end well before: 5 x 180 s). */
 export const STRANDED_AFTER_MS = 20 * 60 * 1000;

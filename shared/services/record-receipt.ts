@@ -48,7 +48,10 @@ export async function recordReceipt(d: D, channel: string, providerId: string, g
   }
   let updates;
   try {
-    updates = opened.provider.parseWebhook(request, { settings: opened.settings });
+    updates = [
+      ...opened.provider.parseWebhook(request, { settings: opened.settings }),
+      ...(opened.provider.channel === 'sms' && opened.provider.parseInbound ? opened.provider.parseInbound(request) : []),
+    ];
   } catch (error) {
     if (error instanceof DomainError) throw error;
     throw invalid(`The ${providerId} receipt could not be read: ${error instanceof Error ? error.message : String(error)}`);

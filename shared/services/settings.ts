@@ -37,6 +37,7 @@ export function settingsView(operator: Operator) {
     otp: { whatsappTemplate: operator.otpWhatsappTemplate ?? null, smsText: operator.otpSmsText ?? DEFAULT_OTP_SMS_TEXT },
     optOutWords: operator.optOutWords ?? [],
     optInWords: operator.optInWords ?? [],
+    systemAlertPurpose: operator.systemAlertPurpose ?? 'emergency',
     createdAt: operator.createdAt,
     updatedAt: operator.updatedAt,
   });
@@ -62,6 +63,7 @@ export function settingsChanges(patch: SettingsPatchT): OperatorChanges {
     otpSmsText: patch.otp?.smsText,
     optOutWords: patch.optOutWords,
     optInWords: patch.optInWords,
+    systemAlertPurpose: patch.systemAlertPurpose,
   };
   return Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
 }

@@ -560,6 +560,14 @@ describe('Twilio SMS provider', () => {
     });
     const sid = `SM${'1'.repeat(32)}`;
 
+    it('reads a customer\'s SMS to the number as an inbound message, and never as a status', () => {
+      const incoming = callback({ MessageSid: sid, SmsSid: sid, SmsStatus: 'received', From: '+8801711000009', To: '+15005550006', Body: 'STOP' });
+      expect(twilioSms.parseWebhook(incoming)).toEqual([]);
+      expect(twilioSms.parseInbound!(incoming)).toEqual([{ kind: 'inbound', providerMessageId: sid, from: '+8801711000009', text: 'STOP', at: expect.any(String) }]);
+      // A status callback is not inbound.
+      expect(twilioSms.parseInbound!(callback({ MessageSid: sid, MessageStatus: 'delivered', From: '+15005550006' }))).toEqual([]);
+    });
+
     it('drops statuses before the message leaves Twilio', () => {
       for (const status of ['accepted', 'queued', 'sending', 'scheduled']) {
         expect(twilioSms.parseWebhook(callback({ MessageSid: sid, MessageStatus: status }))).toEqual([]);

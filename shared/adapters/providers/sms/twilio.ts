@@ -9,7 +9,7 @@
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import { GatewayFault, invalid, ProviderRejected, ProviderUnavailable } from '../../../domain/errors.js';
-import type { ProviderContext, ProviderLookupQuery, ProviderLookupResult, ProviderStatusUpdate, SmsProvider, WebhookRequest } from '../../../ports.js';
+import type { ProviderInboundMessage, ProviderContext, ProviderLookupQuery, ProviderLookupResult, ProviderStatusUpdate, SmsProvider, WebhookRequest } from '../../../ports.js';
 import { safeExcerpt } from '../../outbound/excerpt.js';
 import { providerBaseUrl } from '../base-url.js';
 import { classifyHttpFailure, httpRequest, postForm, timingSafeEqualStrings, type HttpReply } from '../http.js';
@@ -440,11 +440,23 @@ export const twilioSms: SmsProvider<TwilioCredentials, TwilioSettings> = {
     return verifyTwilioSignature(request, credentials.authToken);
   },
 
+  parseInbound(request: WebhookRequest): ProviderInboundMessage[] {
+    const params = new URLSearchParams(request.rawBody);
+    const sid = params.get('MessageSid') ?? params.get('SmsSid');
+    const from = params.get('From');
+    // A customer's SMS to the number (its "A message comes in" webhook): no MessageStatus, SmsStatus "received".
+    if (!sid || params.get('MessageStatus') || (params.get('SmsStatus') ?? '').toLowerCase() !== 'received' || !from || !/^\+[1-9]\d{6,14}$/.test(from)) return [];
+    // Twilio's inbound webhook carries no timestamp: it is posted as the SMS arrives.
+    return [{ kind: 'inbound', providerMessageId: sid, from, text: params.get('Body') ?? '', at: new Date().toISOString() }];
+  },
+
   parseWebhook(request: WebhookRequest): ProviderStatusUpdate[] {
     const params = new URLSearchParams(request.rawBody);
     const sid = params.get('MessageSid') ?? params.get('SmsSid');
     if (!sid) throw invalid('Twilio status callback has no MessageSid.', [{ field: 'MessageSid', message: 'is required' }]);
     const status = (params.get('MessageStatus') ?? params.get('SmsStatus') ?? '').toLowerCase();
+    // An inbound SMS is read by parseInbound, not as a status.
+    if (!params.get('MessageStatus') && status === 'received') return [];
     if (!status) throw invalid('Twilio status callback has no MessageStatus.', [{ field: 'MessageStatus', message: 'is required' }]);
     const update = twilioStatusUpdate(sid, status, params.get('ErrorCode') || undefined);
     return update ? [update] : [];
