@@ -46,8 +46,8 @@ function builtInVariables(operator: Operator, customer: Customer | undefined) {
 export interface RenderedContent {
   text: string;
   whatsappTemplate?: WhatsAppTemplateContent;
-  /** Email: the subject and the HTML part; `text` is then the plain-text part. */
-  email?: { subject: string; html: string };
+  /** Email: the subject, the HTML part and the plain-text part (the message's `text` when it goes by email). */
+  email?: { subject: string; html: string; text: string };
 }
 
 async function renderContent(
@@ -59,7 +59,7 @@ async function renderContent(
   if (input.text !== undefined) {
     assertSendableText(input.text, 'text');
     // An email of a text: the text is the plain part, and, escaped, the HTML part.
-    const email = input.subject !== undefined ? { email: { subject: input.subject, html: escapeHtml(input.text).replace(/\n/g, '<br>\n') } } : {};
+    const email = input.subject !== undefined ? { email: { subject: input.subject, html: escapeHtml(input.text).replace(/\n/g, '<br>\n'), text: input.text } } : {};
     return { text: input.text, ...email };
   }
   const template = await getTemplate(d, operator, input.templateId!, 'templateId');
@@ -82,8 +82,7 @@ async function renderContent(
     // Values are escaped in the HTML part only; the subject and the text part are plain text.
     const html = renderTemplate(template.email.html, variables, { html: true });
     const subject = renderTemplate(template.email.subject, variables).replace(/[\r\n]+/g, ' ').trim();
-    content.email = { subject, html };
-    return { ...content, text: template.email.text !== undefined ? renderTemplate(template.email.text, variables) : htmlToText(html) };
+    content.email = { subject, html, text: template.email.text !== undefined ? renderTemplate(template.email.text, variables) : htmlToText(html) };
   }
   return content;
 }
@@ -229,7 +228,8 @@ export async function createMessage(d: D, operator: Operator, draft: MessageDraf
     direction: 'out',
     ...(draft.customer || draft.customerId ? { customerId: draft.customer?.id ?? draft.customerId } : {}),
     to: route.to,
-    text: draft.content.text,
+    // By email the history shows the plain-text part.
+    text: route.channel === 'email' && draft.content.email ? draft.content.email.text : draft.content.text,
     ...(route.channel === 'sms' ? measureSms(sendable.text) : {}),
     ...(route.channel === 'whatsapp' && draft.content.whatsappTemplate ? { whatsappTemplate: draft.content.whatsappTemplate } : {}),
     ...(route.channel === 'email' && draft.content.email ? { subject: draft.content.email.subject, html: draft.content.email.html } : {}),
@@ -313,7 +313,7 @@ export async function sendableContent(d: Pick<Deps, 'cipher'>, message: Message)
     return {
       text: message.text,
       ...(message.whatsappTemplate ? { whatsappTemplate: message.whatsappTemplate } : {}),
-      ...(message.subject !== undefined && message.html !== undefined ? { email: { subject: message.subject, html: message.html } } : {}),
+      ...(message.subject !== undefined && message.html !== undefined ? { email: { subject: message.subject, html: message.html, text: message.text } } : {}),
     };
   }
   return JSON.parse(await d.cipher.open(message.sealedContent, contentContext(message.operatorId))) as RenderedContent;

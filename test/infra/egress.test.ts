@@ -84,7 +84,7 @@ describe('with fixedEgressIp=true', () => {
   });
 
   it('puts exactly the send workers, GatewaysApi and the Reconciler in the VPC (catalog callsProviders)', () => {
-    expect(callers.map(({ spec }) => spec.id).sort()).toEqual(['GatewaysApi', 'Reconciler', 'SendPriorityWorker', 'SendSmsWorker', 'SendWhatsAppWorker']);
+    expect(callers.map(({ spec }) => spec.id).sort()).toEqual(['GatewaysApi', 'Reconciler', 'SendEmailWorker', 'SendPriorityWorker', 'SendSmsWorker', 'SendTelegramWorker', 'SendWhatsAppWorker']);
   });
 
   it.each(callers)('$spec.id runs in the private subnets with the all-outbound security group', ({ path }) => {
