@@ -26,6 +26,8 @@ import { resetConfig } from '../shared/config.js';
 import { generateApiKey, hashApiKey } from '../shared/domain/api-keys.js';
 import { isCountryCode } from '../shared/domain/phone.js';
 import { ResourceId } from '../shared/domain/schemas.js';
+import { PLATFORM_OWNER } from '../shared/ports.js';
+import { createKey as createKeyFor, type NewKey } from '../shared/services/keys.js';
 import {
   ensureDynamoDbCredentials,
   isProcessAlive,
@@ -60,6 +62,8 @@ function operatorId(values: Values): string {
   return id.data;
 }
 
+const createRoleKey = (store: typeof operators, ownerId: string, input: NewKey) => createKeyFor({ operators: store, clock: { now: () => new Date() } }, ownerId, input);
+
 async function createKey(id: string): Promise<void> {
   const apiKey = generateApiKey();
   await operators.putApiKey(hashApiKey(apiKey), id, 'admin cli');
@@ -67,6 +71,16 @@ async function createKey(id: string): Promise<void> {
 }
 
 const commands: Record<string, Command<unknown>> = {
+  'create-platform-key': defineCommand({
+    usage: '',
+    options: {},
+    parse: () => ({}),
+    async run() {
+      // The platform's key: operators, prices, top-ups, payments and bills of every operator.
+      const { apiKey } = await createRoleKey(operators, PLATFORM_OWNER, { role: 'platform', label: 'admin cli' });
+      console.log(`Platform key: ${apiKey}`);
+    },
+  }),
   'create-operator': defineCommand({
     usage: '--id <id> --name <name> [--country BD] [--timezone Asia/Dhaka]',
     options: {

@@ -95,6 +95,13 @@ export const scheduledFunctions: ScheduledFunction[] = [
     timeoutSeconds: 300,
     needsQueue: [...sendQueues],
   },
+  {
+    // Each operator's bill (postpaid) or statement (prepaid) of the month that ended, once, at the start of its month.
+    id: 'BillingRun',
+    entry: 'functions/scheduled/billing-run.ts',
+    schedule: 'rate(60 minutes)',
+    timeoutSeconds: 300,
+  },
 ];
 
 export const httpFunctions: HttpFunction[] = [
@@ -157,6 +164,42 @@ export const httpFunctions: HttpFunction[] = [
     needsQueue: ['provider-callbacks'],
   },
   {
+    // An operator's API keys with their roles.
+    id: 'KeysApi',
+    entry: 'functions/api/keys.ts',
+    routes: ['POST /v1/keys', 'GET /v1/keys', 'DELETE /v1/keys/{id}'],
+    timeoutSeconds: 10,
+  },
+  {
+    // The operator's balance, ledger (JSON or CSV), usage, bills (JSON or PDF) and payment pages.
+    id: 'BillingApi',
+    entry: 'functions/api/billing.ts',
+    routes: [
+      'GET /v1/billing/balance',
+      'GET /v1/billing/ledger',
+      'GET /v1/billing/usage',
+      'GET /v1/billing/bills',
+      'GET /v1/billing/bills/{id}',
+      'POST /v1/billing/bills/{id}/checkout',
+      'POST /v1/billing/topups/checkout',
+    ],
+    timeoutSeconds: 29,
+  },
+  {
+    // The platform's routes: operators, prices, top-ups, payments of bills.
+    id: 'PlatformApi',
+    entry: 'functions/api/platform.ts',
+    routes: [
+      'POST /v1/platform/operators',
+      'GET /v1/platform/operators',
+      'PUT /v1/platform/prices',
+      'PUT /v1/platform/operators/{id}/prices',
+      'POST /v1/platform/operators/{id}/topups',
+      'POST /v1/platform/bills/{id}/payments',
+    ],
+    timeoutSeconds: 10,
+  },
+  {
     // The team's Telegram chats per purpose, and alerts to them.
     id: 'AlertsApi',
     entry: 'functions/api/alerts.ts',
@@ -189,7 +232,7 @@ export const httpFunctions: HttpFunction[] = [
     // One entry point for every channel and provider: POST receipts and inbound messages, GET handshakes.
     id: 'Webhooks',
     entry: 'functions/webhooks/receive.ts',
-    routes: ['POST /webhooks/{channel}/{provider}/{gatewayId}', 'GET /webhooks/{channel}/{provider}/{gatewayId}'],
+    routes: ['POST /webhooks/{channel}/{provider}/{gatewayId}', 'GET /webhooks/{channel}/{provider}/{gatewayId}', 'POST /webhooks/payments/{provider}'],
     timeoutSeconds: 10,
     // Receipts come in bursts after a broadcast; they have their own limit, apart from tenants' API calls.
     throttle: { rateLimit: 1000, burstLimit: 2000 },

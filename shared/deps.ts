@@ -13,6 +13,8 @@ import { dynamoOperatorStore } from './adapters/dynamodb/operators.js';
 import { dynamoOtpStore } from './adapters/dynamodb/otps.js';
 import { dynamoSuppressionStore } from './adapters/dynamodb/suppressions.js';
 import { dynamoAlertRouteStore } from './adapters/dynamodb/alert-routes.js';
+import { dynamoBillingStore } from './adapters/dynamodb/billing.js';
+import { dynamoBillStore } from './adapters/dynamodb/bills.js';
 import { dynamoProviderJournal } from './adapters/dynamodb/provider-journal.js';
 import { dynamoTemplateStore } from './adapters/dynamodb/templates.js';
 import { sqsTaskQueue } from './adapters/sqs/task-queue.js';
@@ -31,6 +33,8 @@ import type {
   OtpStore,
   SuppressionStore,
   AlertRouteStore,
+  BillingStore,
+  BillStore,
   ProviderJournal,
   TaskQueue,
   TemplateStore,
@@ -54,6 +58,9 @@ export interface Deps {
   otpKey: () => Promise<Buffer>;
   suppressions: SuppressionStore;
   alertRoutes: AlertRouteStore;
+  /** Prices, balances, holds and the ledger (shared/services/billing.ts). */
+  billing: BillingStore;
+  bills: BillStore;
   queue: TaskQueue;
   cipher: CredentialsCipher;
   clock: Clock;
@@ -82,6 +89,8 @@ export function deps(): Deps {
     otpKey: () => otpKey(),
     suppressions: dynamoSuppressionStore,
     alertRoutes: dynamoAlertRouteStore,
+    billing: dynamoBillingStore,
+    bills: dynamoBillStore,
     queue: sqsTaskQueue,
     cipher: env.CREDENTIALS_KMS_KEY_ID ? kmsCipher(env.CREDENTIALS_KMS_KEY_ID) : localCipher(env.CREDENTIALS_LOCAL_KEY!),
     clock: { now: () => new Date() },

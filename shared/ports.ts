@@ -38,9 +38,37 @@ export interface OperatorStore {
    * operator (or `expected` did not hold).
    */
   update(operatorId: string, changes: OperatorChanges, expected?: Partial<Pick<Operator, 'smsGatewayId' | 'whatsappGatewayId' | 'emailGatewayId' | 'telegramGatewayId'>>): Promise<Operator | undefined>;
-  /** Resolves a hashed API key to its operator id. */
+  /** Resolves a hashed API key to its operator id (platform keys have none). */
   operatorIdForKey(keyHash: string): Promise<string | undefined>;
+  /** An admin key of the operator. */
   putApiKey(keyHash: string, operatorId: string, label: string): Promise<void>;
+  /** The key a hash belongs to, with its role. */
+  keyFor(keyHash: string): Promise<ApiKeyRecord | undefined>;
+  putKey(keyHash: string, record: ApiKeyRecord): Promise<void>;
+  /** An operator's keys (or the platform's, with operatorId PLATFORM_OWNER), by the owner index. */
+  listKeys(ownerId: string): Promise<ApiKeyRecord[]>;
+  /** Deletes one key of the owner; false when there is no such key. */
+  deleteKey(ownerId: string, keyId: string): Promise<boolean>;
+  /** Every operator, a page at a time (the platform's list; few items). */
+  list(limit: number, cursor?: string): Promise<Page<Operator>>;
+}
+
+/** Who owns a platform key in the key index (no operator has this id: ids are letters, digits and _.:-). */
+export const PLATFORM_OWNER = '#platform';
+
+export type Role = 'platform' | 'admin' | 'billing' | 'read-only' | 'reseller';
+
+export interface ApiKeyRecord {
+  id: string;
+  /** The operator, or PLATFORM_OWNER. */
+  ownerId: string;
+  role: Role;
+  /** Reseller keys: the reseller whose customers they see and message. */
+  resellerId?: string;
+  label: string;
+  /** The key's last four characters, to tell keys apart in a list. */
+  last4: string;
+  createdAt: string;
 }
 
 export type TakeOutcome = 'taken' | 'over-limit' | 'repeat';
@@ -595,3 +623,146 @@ export interface TelegramProvider<Credentials = Record<string, unknown>, Setting
 
 /** A provider of any channel: what the gateway registry, the sender and the webhooks work with. */
 export type ChannelProvider = SmsProvider<any, any> | WhatsAppProvider<any, any> | EmailProvider<any, any> | TelegramProvider<any, any>;
+
+// ---- payments to the platform (issue 9) ----
+
+/** A payment page for an amount the operator owes (a bill) or wants to add (a top-up). */
+export interface CheckoutRequest {
+  /** Ours, unique per payment attempt target: "bill:<id>" or "topup:<id>"; comes back in the webhook. */
+  reference: string;
+  /** Integer minor units (poisha, cents). */
+  amount: number;
+  /** ISO 4217, upper case. */
+  currency: string;
+  description: string;
+  /** Where the payer lands after paying or cancelling (our console or the operator's page). */
+  successUrl: string;
+  cancelUrl: string;
+  /** Where the provider posts its server-to-server notification (SSLCommerz's IPN; Stripe's is set in its dashboard). */
+  notifyUrl: string;
+  customerEmail?: string;
+}
+
+export interface CheckoutSession {
+  /** The provider's id of the session / transaction. */
+  sessionId: string;
+  /** The payment page to send the payer to. */
+  url: string;
+}
+
+/** A payment the provider confirms: credited once per `paymentId`. */
+export interface ConfirmedPayment {
+  /** The provider's id of the payment (Stripe's checkout session or payment intent, SSLCommerz's val_id / bank_tran_id). */
+  paymentId: string;
+  reference: string;
+  amount: number;
+  currency: string;
+}
+
+/** The platform's payment provider (Stripe, SSLCommerz): credentials from the deployment's environment, never a tenant's. */
+export interface PaymentProvider {
+  id: 'stripe' | 'sslcommerz';
+  /** Throws ProviderUnavailable (retry), or an Error in words when the provider refuses. */
+  createCheckout(request: CheckoutRequest, ctx: ProviderContext): Promise<CheckoutSession>;
+  /**
+   * Verifies a webhook (Stripe: Stripe-Signature with its tolerance window; SSLCommerz: the IPN
+   * validated with its validation API) and answers the payment it confirms, or undefined for events
+   * that are not a completed payment. Throws DomainError Unauthorized for a forged or stale one.
+   */
+  confirm(request: WebhookRequest, ctx: ProviderContext): Promise<ConfirmedPayment | undefined>;
+}
+
+// ---- billing (issue 9) ----
+
+/** Integer minor units per segment (SMS) or per message (WhatsApp, email), by destination country. */
+export interface PriceTable {
+  currency: string;
+  sms: Record<string, number>;
+  whatsapp: Record<string, number>;
+  email: Record<string, number>;
+  updatedAt?: string;
+}
+
+export type LedgerType = 'topup' | 'payment' | 'debit' | 'refund' | 'adjustment' | 'bill';
+
+export interface LedgerEntry {
+  id: string;
+  type: LedgerType;
+  /** Signed, integer minor units: credits positive, debits negative. */
+  amount: number;
+  currency: string;
+  balanceAfter: number;
+  /**
+   * The balance's version this entry made (1, 2, 3...): the order in which entries changed the
+   * balance. Ids sort by time, which concurrent writers may commit out of order.
+   */
+  seq: number;
+  reason: string;
+  at: string;
+  messageId?: string;
+  broadcastId?: string;
+  billId?: string;
+  paymentId?: string;
+  /** Debits of a reseller's messages name the reseller, so the ISP can recharge it. */
+  resellerId?: string;
+  channel?: string;
+  segments?: number;
+}
+
+export interface BalanceState {
+  currency: string;
+  /** = the sum of the ledger. */
+  balance: number;
+  /** Held for accepted messages not yet sent. */
+  reserved: number;
+  creditLimit: number;
+  version: number;
+  lowBalanceAlerted?: boolean;
+}
+
+/** What a message will cost, held from acceptance until it is sent (settled) or fails (released). */
+export interface Hold {
+  messageId: string;
+  amount: number;
+  currency: string;
+  /** prepaid: counted in `reserved` (refused when the balance cannot cover it); postpaid: only accrued. */
+  prepaid: boolean;
+  channel: string;
+  segments?: number;
+  resellerId?: string;
+}
+
+export interface BillingStore {
+  prices(ownerId: string): Promise<PriceTable | undefined>;
+  putPrices(ownerId: string, table: PriceTable): Promise<void>;
+  /** The balance, made (empty, in `currency`) when there is none yet. */
+  balance(operatorId: string, currency: string): Promise<BalanceState>;
+  /** Holds the cost once per message id; 'short' (with how much is missing) when a prepaid balance cannot cover it. */
+  hold(operatorId: string, hold: Hold, at: string): Promise<{ outcome: 'held' | 'exists' } | { outcome: 'short'; shortfall: number }>;
+  /** Debits a held message once (the provider accepted it): a ledger entry and the balance, in one transaction. */
+  settle(operatorId: string, messageId: string, at: string): Promise<'settled' | 'already' | 'none'>;
+  /** Gives a hold back once (the message failed before leaving us, or was cancelled). */
+  release(operatorId: string, messageId: string, at: string): Promise<'released' | 'already' | 'none'>;
+  /** A credit or adjustment, once per `reference` (a top-up's or payment's reference). */
+  credit(
+    operatorId: string,
+    entry: Omit<LedgerEntry, 'id' | 'balanceAfter' | 'at' | 'seq'> & { reference: string },
+    at: string,
+  ): Promise<{ entry: LedgerEntry; created: boolean }>;
+  ledger(operatorId: string, filter: { from?: string; to?: string; type?: LedgerType }, limit: number, cursor?: string): Promise<Page<LedgerEntry>>;
+  /** Every entry, oldest first (verification, usage). */
+  entries(operatorId: string, range?: { from?: string; to?: string }): AsyncIterable<LedgerEntry>;
+  /** Holds older than `before` still open (the reconciler settles or releases them by their message's status). */
+  openHolds(before: string): AsyncIterable<Array<{ operatorId: string; messageId: string }>>;
+  /** Sets the low-balance flag only if it is not set (true: this caller should alert); clears it. */
+  markLowBalance(operatorId: string, alerted: boolean): Promise<boolean>;
+  setLimits(operatorId: string, limits: { creditLimit?: number }): Promise<void>;
+}
+
+export interface BillStore {
+  /** false: a bill of that id (period) exists already. */
+  create(bill: import('./services/bills.js').Bill): Promise<boolean>;
+  get(operatorId: string, id: string): Promise<import('./services/bills.js').Bill | undefined>;
+  list(operatorId: string, limit: number, cursor?: string): Promise<Page<import('./services/bills.js').Bill>>;
+  addPayment(operatorId: string, id: string, payment: { at: string; amount: number; reference: string }): Promise<import('./services/bills.js').Bill | undefined>;
+}

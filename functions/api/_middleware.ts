@@ -4,6 +4,7 @@ import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { invalid } from '../../shared/domain/errors.js';
 import type { Operator } from '../../shared/domain/records.js';
+import type { Principal } from '../../shared/services/auth.js';
 import { logger } from '../../shared/logger.js';
 import { zodFields } from '../../shared/domain/zod-fields.js';
 import { authenticate } from './middleware/authenticate.js';
@@ -15,6 +16,8 @@ import type { ApiEvent, ApiResult } from './middleware/types.js';
 export interface RouteRequest {
   event: ApiEvent;
   operator: Operator;
+  /** Who calls: the key's role (and a reseller key's resellerId), or the platform. */
+  principal: Principal;
   body: unknown;
   params: Record<string, string>;
   query: Record<string, string>;
@@ -42,6 +45,7 @@ export function api(routes: Record<string, Route>, options: { public?: boolean; 
     return route({
       event,
       operator: event.operator!,
+      principal: event.principal!,
       body: event.jsonBody,
       params: (event.pathParameters ?? {}) as Record<string, string>,
       query: (event.queryStringParameters ?? {}) as Record<string, string>,

@@ -3,6 +3,7 @@ import { deps } from '../../shared/deps.js';
 import { DomainError } from '../../shared/domain/errors.js';
 import { metrics } from '../../shared/metrics.js';
 import { answerHandshake, recordReceipt } from '../../shared/services/record-receipt.js';
+import { receivePayment } from '../../shared/services/bills.js';
 import type { WebhookRequest } from '../../shared/ports.js';
 import { api, json, type RouteRequest } from '../api/_middleware.js';
 
@@ -38,6 +39,12 @@ export const handler = api(
       } finally {
         metrics.publishStoredMetrics();
       }
+    },
+    // The platform's payment provider: a bill paid or a top-up, credited once per payment.
+    'POST /webhooks/payments/{provider}': async (request) => {
+      const d = deps();
+      const result = await receivePayment(d, request.params.provider!, webhookRequest(request, d.publicBaseUrl));
+      return json(200, result);
     },
     'GET /webhooks/{channel}/{provider}/{gatewayId}': async (request) => {
       const d = deps();

@@ -6,7 +6,7 @@ export type FieldProblem = { field: string; message: string };
 
 export class DomainError extends Error {
   constructor(
-    readonly kind: 'NotFound' | 'Invalid' | 'Conflict' | 'Unauthorized' | 'PayloadTooLarge' | 'UnsupportedMediaType' | 'TooManyRequests' | 'Unavailable',
+    readonly kind: 'NotFound' | 'Invalid' | 'Conflict' | 'Unauthorized' | 'Forbidden' | 'PaymentRequired' | 'PayloadTooLarge' | 'UnsupportedMediaType' | 'TooManyRequests' | 'Unavailable',
     message: string,
     readonly fields: FieldProblem[] = [],
   ) {
@@ -19,6 +19,17 @@ export const notFound = (what: string) => new DomainError('NotFound', `${what} w
 export const invalid = (message: string, fields: FieldProblem[] = []) => new DomainError('Invalid', message, fields);
 export const conflict = (message: string) => new DomainError('Conflict', message);
 export const unauthorized = (message: string) => new DomainError('Unauthorized', message);
+export const forbidden = (message: string) => new DomainError('Forbidden', message);
+
+/** The prepaid balance cannot cover a message (402): how much is missing, in minor units of the currency. */
+export class PaymentRequired extends DomainError {
+  constructor(
+    message: string,
+    readonly shortfall: { amount: number; currency: string },
+  ) {
+    super('PaymentRequired', message);
+  }
+}
 /** The body is not in a media type the route reads (415). */
 export const unsupportedMediaType = (message: string) => new DomainError('UnsupportedMediaType', message);
 

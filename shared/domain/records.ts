@@ -35,6 +35,12 @@ export interface Operator {
   timezone: string;
   /** The gateway SMS go out through (first among equal priorities). */
   smsGatewayId?: string;
+  /** prepaid: messages are paid from a balance, held at acceptance (402 when it cannot cover them); postpaid: billed monthly. Absent: postpaid. */
+  billing?: 'prepaid' | 'postpaid';
+  /** Where bills and low-balance warnings go. */
+  billingEmail?: string;
+  /** Warn (once) when the available prepaid balance falls below this many minor units. */
+  lowBalanceThreshold?: number;
   /** The same for WhatsApp, email and Telegram. */
   whatsappGatewayId?: string;
   emailGatewayId?: string;
@@ -187,6 +193,10 @@ export interface Message {
   forwardOf?: string;
   /** Telegram alerts: the purpose and severity, and how many repeats within a minute were collapsed into it. */
   alert?: { purpose: string; severity: 'info' | 'warning' | 'critical'; repeats?: number };
+  /** What it costs (held at acceptance, debited when a provider accepts it). */
+  cost?: { amount: number; currency: string };
+  /** Sent with a reseller's key: its debit names the reseller. */
+  resellerId?: string;
   /** Marketing messages skip suppressed numbers; transactional ones (the default: OTPs, receipts, reminders) still go. */
   category?: 'transactional' | 'marketing';
   /** "otp": the message carries a one-time code; "alert": a Telegram alert; "reply": a team member's reply to a customer. */

@@ -183,6 +183,8 @@ export const MessageView = z
     forwardOf: z.string().optional().describe('Telegram: the customer message this forwards to the support chat.'),
     alert: z.object({ purpose: z.string(), severity: z.enum(['info', 'warning', 'critical']), repeats: z.number().int().optional() }).optional(),
     category: z.enum(['transactional', 'marketing']).optional(),
+    cost: z.object({ amount: z.number().int(), currency: z.string() }).optional().describe('What it costs, in minor units: held when accepted, debited when a provider accepts it, released if it fails before.'),
+    resellerId: z.string().optional().describe('Sent with this reseller\'s key: its debit names the reseller.'),
     templateId: z.string().optional(),
     gatewayId: z.string(),
     provider: z.string(),

@@ -6,10 +6,13 @@ import type { Operator } from '../domain/records.js';
 import { deps } from '../deps.js';
 import { importCustomers } from '../services/customers.js';
 import { saveGateway } from '../services/gateways.js';
+import { creditBalance } from '../services/billing.js';
 import { LOCAL_MAILBOX_ENV } from '../adapters/providers/email/smtp.js';
 import { putTemplate } from '../services/templates.js';
 
 export const DEMO_OPERATOR_ID = 'demo';
+/** BDT 1,000,000.00 in poisha: plenty for the tour, the tests and the benchmarks. */
+export const DEMO_TOP_UP = 100_000_000;
 
 const zones = ['Mirpur', 'Uttara', 'Dhanmondi', 'Gulshan'];
 const packages = ['Home 10 Mbps', 'Home 20 Mbps', 'Home 40 Mbps'];
@@ -85,9 +88,13 @@ export async function seedDemo(opts: { dataDir?: string } = {}): Promise<{ opera
       timezone: 'Asia/Dhaka',
       // OTPs by WhatsApp use this authentication template (the WhatsApp sandbox accepts any name).
       otpWhatsappTemplate: { name: 'otp_code', language: 'en' },
+      // Prepaid, with a starting top-up (GET /v1/billing/balance, /v1/billing/ledger).
+      billing: 'prepaid',
+      lowBalanceThreshold: 50_000,
       createdAt: d.clock.now().toISOString(),
     };
     await d.operators.put(operator);
+    await creditBalance(d, operator, { type: 'topup', amount: DEMO_TOP_UP, currency: 'BDT', reference: 'topup:demo-start', reason: 'Starting top-up of the demo ISP' });
     await saveGateway(d, operator, {
       name: 'Sandbox SMS',
       channel: 'sms',

@@ -14,7 +14,7 @@ import type { Deps } from '../deps.js';
 import type { AlertRoute } from '../ports.js';
 import { createMessage } from './messages.js';
 
-type D = Pick<Deps, 'customers' | 'templates' | 'gateways' | 'messages' | 'counters' | 'queue' | 'clock' | 'cipher' | 'suppressions' | 'alertRoutes'>;
+type D = Pick<Deps, 'customers' | 'templates' | 'gateways' | 'messages' | 'counters' | 'queue' | 'clock' | 'cipher' | 'suppressions' | 'billing' | 'alertRoutes'>;
 
 export async function putAlertRoute(d: D, operator: Operator, purpose: string, input: { chatId: string; threadId?: number; gatewayId?: string }) {
   if (input.gatewayId) {

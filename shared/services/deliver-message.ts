@@ -15,7 +15,7 @@ import { receiptDueAt, recordSent, withStorageRetries } from './record-outcome.j
 
 type D = Pick<
   Deps,
-  'messages' | 'gateways' | 'operators' | 'circuits' | 'gatewayRate' | 'cipher' | 'clock' | 'fetch' | 'publicBaseUrl' | 'queue' | 'journal' | 'customers' | 'templates' | 'counters' | 'suppressions' | 'alertRoutes'
+  'messages' | 'gateways' | 'operators' | 'circuits' | 'gatewayRate' | 'cipher' | 'clock' | 'fetch' | 'publicBaseUrl' | 'queue' | 'journal' | 'customers' | 'templates' | 'counters' | 'suppressions' | 'billing' | 'alertRoutes'
 >;
 
 /** Thrown to have SQS deliver the task again later (reported as a batch item failure). */

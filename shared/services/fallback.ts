@@ -13,9 +13,10 @@ import type { GatewayTry, Message, MessageStatus, StatusChange } from '../domain
 import type { Deps } from '../deps.js';
 import { logger } from '../logger.js';
 import { createMessage, sendableContent } from './messages.js';
+import { releaseCost } from './billing.js';
 import { withStorageRetries } from './record-outcome.js';
 
-type D = Pick<Deps, 'customers' | 'templates' | 'gateways' | 'messages' | 'counters' | 'queue' | 'clock' | 'operators' | 'cipher' | 'suppressions'>;
+type D = Pick<Deps, 'customers' | 'templates' | 'gateways' | 'messages' | 'counters' | 'queue' | 'clock' | 'operators' | 'cipher' | 'suppressions' | 'billing'>;
 
 export type FallbackOutcome = 'created' | 'exists' | 'declined' | 'not-due' | 'gone';
 
@@ -32,6 +33,8 @@ export async function recordStatus(
 ): Promise<boolean> {
   const awaitingFallback = change.status === 'failed' && message.channel === 'whatsapp' && options.fallback !== false;
   const changed = await withStorageRetries(() => d.messages.transition(message.operatorId, message.id, change, { ...extra, awaitingFallback }));
+  // Failed before a provider accepted it (a send that failed after acceptance was settled then): its hold goes back.
+  if (changed && (change.status === 'failed' || change.status === 'cancelled')) await releaseCost(d, message.operatorId, message.id);
   if (changed && awaitingFallback) {
     // Best effort now; if it cannot be made now, the pending index keeps it for the reconciler.
     await fallBackToSms(d, message.operatorId, message.id, ['failed']).catch((error: unknown) =>

@@ -17,7 +17,7 @@ import { createMessage } from './messages.js';
 
 type D = Pick<
   Deps,
-  'customers' | 'templates' | 'gateways' | 'messages' | 'counters' | 'queue' | 'clock' | 'cipher' | 'suppressions' | 'operators' | 'alertRoutes'
+  'customers' | 'templates' | 'gateways' | 'messages' | 'counters' | 'queue' | 'clock' | 'cipher' | 'suppressions' | 'billing' | 'operators' | 'alertRoutes'
 >;
 
 /** Words that put a number on the suppression list (marketing only), and that take it off. Matched on the whole message, any case. */

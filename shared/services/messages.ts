@@ -20,8 +20,9 @@ import type { CreateOutcome, IdempotencyKey, MessageFilter, Page } from '../port
 import { getCustomer } from './customers.js';
 import { takeDailyMessage, type TakenMessage } from './send-limits.js';
 import { getTemplate } from './templates.js';
+import { holdCost, releaseCost } from './billing.js';
 
-type D = Pick<Deps, 'customers' | 'templates' | 'gateways' | 'messages' | 'counters' | 'queue' | 'clock' | 'cipher' | 'suppressions'>;
+type D = Pick<Deps, 'customers' | 'templates' | 'gateways' | 'messages' | 'counters' | 'queue' | 'clock' | 'cipher' | 'suppressions' | 'billing'>;
 
 /** The variables every template gets for free. */
 function builtInVariables(operator: Operator, customer: Customer | undefined) {
@@ -159,6 +160,8 @@ export interface MessageDraft {
   /** A gateway to use first when it is enabled for the channel (an alert route's bot). */
   gatewayId?: string;
   alert?: Message['alert'];
+  /** A reseller's key sent it: its debit names the reseller. */
+  resellerId?: string;
   /** Marketing messages are refused to suppressed numbers; default transactional. */
   category?: Message['category'];
   /** With `number`: the customer the message is for, kept on the message (a resend). */
@@ -253,8 +256,19 @@ export async function createMessage(d: D, operator: Operator, draft: MessageDraf
     createdAt: at,
     updatedAt: at,
   };
+  // Its cost is held before it is stored (402 when a prepaid balance cannot cover it); given back if nothing is stored.
+  if (message.channel !== 'telegram') message.cost = await holdCost(d, operator, message, draft.resellerId);
+  if (draft.resellerId) message.resellerId = draft.resellerId;
   const write = () => (options.link ? d.messages.createLinked(options.link.original, message, options.link.field, options.link.originalStatuses) : d.messages.create(message, options.idempotency));
-  const { outcome, quota } = options.quota === false ? { outcome: await write(), quota: undefined } : await withDailyQuota(d, operator, options.quota.claimKey, write);
+  let written: { outcome: CreateOutcome; quota?: TakenMessage };
+  try {
+    written = options.quota === false ? { outcome: await write() } : await withDailyQuota(d, operator, options.quota.claimKey, write);
+  } catch (error) {
+    if (message.cost) await releaseCost(d, operator.id, message.id);
+    throw error;
+  }
+  const { outcome, quota } = written;
+  if (!outcome.created && message.cost) await releaseCost(d, operator.id, message.id);
   if (!outcome.created) {
     if (!outcome.sameRequest) {
       throw conflict(`The Idempotency-Key "${options.idempotency!.key}" was already used for a different request; use a new key for a new message.`);
@@ -278,6 +292,7 @@ async function enqueueNew(d: D, message: Message, quota?: TakenMessage): Promise
     const reason = `Could not be queued for sending (${error instanceof Error ? error.message : String(error)}); resend it.`;
     await d.messages.transition(message.operatorId, message.id, { status: 'failed', at: d.clock.now().toISOString(), reason });
     await quota?.giveBack(); // never sent
+    if (message.cost) await releaseCost(d, message.operatorId, message.id);
     throw new DomainError('Unavailable', `Message ${message.id} was stored but could not be queued, so it is marked failed; resend it with POST /v1/messages/${message.id}/resend.`);
   }
 }

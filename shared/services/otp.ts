@@ -17,7 +17,7 @@ import { getCustomer } from './customers.js';
 import { createMessage } from './messages.js';
 import { DEFAULT_OTP_SMS_TEXT } from './settings.js';
 
-type D = Pick<Deps, 'customers' | 'templates' | 'gateways' | 'messages' | 'counters' | 'queue' | 'clock' | 'cipher' | 'otps' | 'otpKey' | 'suppressions'>;
+type D = Pick<Deps, 'customers' | 'templates' | 'gateways' | 'messages' | 'counters' | 'queue' | 'clock' | 'cipher' | 'otps' | 'otpKey' | 'suppressions' | 'billing'>;
 
 export const OTP_TTL_MINUTES = 5;
 export const OTP_MAX_ATTEMPTS = 5;

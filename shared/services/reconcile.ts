@@ -7,7 +7,7 @@ import { finishFallbacks, recordStatus } from './fallback.js';
 import { openGateway, providerContext } from './gateways.js';
 import { DEFAULT_RECEIPT_WINDOW_SECONDS, receiptDueAt, recordSent } from './record-outcome.js';
 
-type D = Pick<Deps, 'messages' | 'gateways' | 'cipher' | 'clock' | 'fetch' | 'queue' | 'journal' | 'operators' | 'customers' | 'templates' | 'counters' | 'suppressions' | 'alertRoutes'>;
+type D = Pick<Deps, 'messages' | 'gateways' | 'cipher' | 'clock' | 'fetch' | 'queue' | 'journal' | 'operators' | 'customers' | 'templates' | 'counters' | 'suppressions' | 'billing' | 'alertRoutes'>;
 
 /** A queued message untouched this long has no live send task (SQS retries end well before: 5 x 180 s). */
 export const STRANDED_AFTER_MS = 20 * 60 * 1000;
@@ -21,6 +21,9 @@ export interface ReconcileReport {
   overdue: number;
   /** Failed WhatsApp messages whose SMS fallback was made now (it was not made when they failed). */
   fallbacks: number;
+  /** Holds left open by a crash: settled (the message was sent) or released (it failed, or was never stored). */
+  holdsSettled: number;
+  holdsReleased: number;
 }
 
 /**
@@ -29,7 +32,7 @@ export interface ReconcileReport {
  */
 export async function reconcileMessages(d: D, options: { strandedAfterMs?: number } = {}): Promise<ReconcileReport> {
   const now = d.clock.now();
-  const report: ReconcileReport = { requeued: 0, resolved: 0, overdue: 0, fallbacks: 0 };
+  const report: ReconcileReport = { requeued: 0, resolved: 0, overdue: 0, fallbacks: 0, holdsSettled: 0, holdsReleased: 0 };
   report.requeued = await requeueStranded(d, new Date(now.getTime() - (options.strandedAfterMs ?? STRANDED_AFTER_MS)));
   // Sent messages sort by when their receipt is due: only the overdue ones are read.
   for await (const page of d.messages.pending('sent', now.toISOString())) {
@@ -41,7 +44,24 @@ export async function reconcileMessages(d: D, options: { strandedAfterMs?: numbe
   }
   // Failed a minute ago or more: the failure's own fallback call has had its chance.
   report.fallbacks = await finishFallbacks(d, new Date(now.getTime() - 60_000).toISOString());
+  await finishHolds(d, new Date(now.getTime() - (options.strandedAfterMs ?? STRANDED_AFTER_MS)).toISOString(), report);
   return report;
+}
+
+/** Holds still open long after their message was accepted: settle what was sent, release what failed or never was. */
+async function finishHolds(d: D, before: string, report: ReconcileReport): Promise<void> {
+  const at = d.clock.now().toISOString();
+  for await (const page of d.billing.openHolds(before)) {
+    const messages = new Map((await d.messages.getMany(page)).map((m) => [`${m.operatorId}/${m.id}`, m]));
+    for (const hold of page) {
+      const message = messages.get(`${hold.operatorId}/${hold.messageId}`);
+      if (message?.status === 'queued') continue; // still on its way
+      const wasSent = message !== undefined && (message.providerMessageId !== undefined || ['sent', 'delivered', 'read'].includes(message.status));
+      if (wasSent) {
+        if ((await d.billing.settle(hold.operatorId, hold.messageId, at)) === 'settled') report.holdsSettled++;
+      } else if ((await d.billing.release(hold.operatorId, hold.messageId, at)) === 'released') report.holdsReleased++;
+    }
+  }
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { GatewayTry } from '../domain/records.js';
 import type { Deps } from '../deps.js';
+import { settleCost } from './billing.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -27,7 +28,7 @@ export async function withStorageRetries<T>(write: () => Promise<T>, tries = STO
  * use. Forward-only, so recording it twice (a retry, a queued outcome) changes nothing.
  */
 export async function recordSent(
-  d: Pick<Deps, 'messages'>,
+  d: Pick<Deps, 'messages' | 'billing' | 'clock' | 'operators' | 'alertRoutes'>,
   operatorId: string,
   messageId: string,
   accepted: { providerMessageId: string; gatewayId: string; at: string; receiptDueAt?: string; provider?: string; finalNote?: string },
@@ -43,6 +44,8 @@ export async function recordSent(
       { providerMessageId: accepted.providerMessageId, gatewayId: accepted.gatewayId, receiptDueAt: accepted.receiptDueAt, tried },
     ),
   );
+  // Accepted by a provider: its cost is debited (once, keyed by the message id, whatever path records it).
+  await settleCost(d, operatorId, messageId);
 }
 
 /** Receipts of providers that do not say otherwise are due within an hour. */

@@ -6,7 +6,7 @@ import { recordStatus } from './fallback.js';
 import { handleTeamMessage, recordInbound } from './inbound.js';
 import { openGateway } from './gateways.js';
 
-type D = Pick<Deps, 'messages' | 'gateways' | 'cipher' | 'clock' | 'fetch' | 'operators' | 'customers' | 'templates' | 'counters' | 'queue' | 'suppressions' | 'alertRoutes'>;
+type D = Pick<Deps, 'messages' | 'gateways' | 'cipher' | 'clock' | 'fetch' | 'operators' | 'customers' | 'templates' | 'counters' | 'queue' | 'suppressions' | 'billing' | 'alertRoutes'>;
 
 /**
  * A provider's delivery receipt: verified with the gateway's own secret, then each status is

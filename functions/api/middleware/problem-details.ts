@@ -1,4 +1,4 @@
-import { DomainError, TooManyRequests } from '../../../shared/domain/errors.js';
+import { DomainError, PaymentRequired, TooManyRequests } from '../../../shared/domain/errors.js';
 import { classifyAwsError } from '../../../shared/adapters/aws-errors.js';
 import { logger } from '../../../shared/logger.js';
 import type { ApiMiddleware, ApiResult } from './types.js';
@@ -6,6 +6,8 @@ import type { ApiMiddleware, ApiResult } from './types.js';
 const statusOf: Record<DomainError['kind'], number> = {
   Invalid: 400,
   Unauthorized: 401,
+  PaymentRequired: 402,
+  Forbidden: 403,
   NotFound: 404,
   Conflict: 409,
   PayloadTooLarge: 413,
@@ -17,6 +19,8 @@ const statusOf: Record<DomainError['kind'], number> = {
 const titles: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
+  402: 'Payment Required',
+  403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
   409: 'Conflict',
@@ -60,6 +64,10 @@ export const problemDetails = (): ApiMiddleware => ({
         headers: { 'retry-after': String(error.retryAfterSeconds) },
         members: { limit: error.limit, retryAfterSeconds: error.retryAfterSeconds },
       });
+      return;
+    }
+    if (error instanceof PaymentRequired) {
+      request.response = problem(402, error.message, undefined, { members: { shortfall: error.shortfall } });
       return;
     }
     if (error instanceof DomainError) {

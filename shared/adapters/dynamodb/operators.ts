@@ -1,10 +1,10 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../../config.js';
 import type { Operator } from '../../domain/records.js';
-import type { OperatorStore } from '../../ports.js';
+import { PLATFORM_OWNER, type ApiKeyRecord, type OperatorStore } from '../../ports.js';
 import { documentClient } from './client.js';
-import { stripKeys } from './query-page.js';
+import { queryPage, stripKeys } from './query-page.js';
 import { key } from './table.js';
 
 export const dynamoOperatorStore: OperatorStore = {
@@ -15,7 +15,8 @@ export const dynamoOperatorStore: OperatorStore = {
 
   async put(operator) {
     await documentClient().send(
-      new PutCommand({ TableName: config().TABLE_NAME, Item: { ...key.operator(operator.id), entity: 'operator', ...operator } }),
+      // In the operators index too: the platform lists them with a Query.
+      new PutCommand({ TableName: config().TABLE_NAME, Item: { ...key.operator(operator.id), entity: 'operator', gsi1pk: 'OPERATORS', gsi1sk: `OP#${operator.id}`, ...operator } }),
     );
   },
 
@@ -63,17 +64,97 @@ export const dynamoOperatorStore: OperatorStore = {
   },
 
   async operatorIdForKey(keyHash) {
-    const reply = await documentClient().send(new GetCommand({ TableName: config().TABLE_NAME, Key: key.apiKey(keyHash) }));
-    return typeof reply.Item?.operatorId === 'string' ? reply.Item.operatorId : undefined;
+    const record = await this.keyFor(keyHash);
+    return record && record.ownerId !== PLATFORM_OWNER ? record.ownerId : undefined;
   },
 
   async putApiKey(keyHash, operatorId, label) {
+    await this.putKey(keyHash, { id: keyHash.slice(0, 16), ownerId: operatorId, role: 'admin', label, last4: '', createdAt: new Date().toISOString() });
+  },
+
+  async keyFor(keyHash) {
+    const reply = await documentClient().send(new GetCommand({ TableName: config().TABLE_NAME, Key: key.apiKey(keyHash) }));
+    const item = reply.Item;
+    if (!item) return undefined;
+    // Keys made before roles: an operator's admin key.
+    const ownerId = typeof item.ownerId === 'string' ? item.ownerId : typeof item.operatorId === 'string' ? item.operatorId : undefined;
+    if (!ownerId) return undefined;
+    return {
+      id: typeof item.keyId === 'string' ? item.keyId : keyHash.slice(0, 16),
+      ownerId,
+      role: (item.role as ApiKeyRecord['role'] | undefined) ?? 'admin',
+      ...(typeof item.resellerId === 'string' ? { resellerId: item.resellerId } : {}),
+      label: String(item.label ?? ''),
+      last4: String(item.last4 ?? ''),
+      createdAt: String(item.createdAt ?? ''),
+    };
+  },
+
+  async putKey(keyHash, record) {
+    const { id, ...rest } = record;
     await documentClient().send(
       new PutCommand({
         TableName: config().TABLE_NAME,
-        Item: { ...key.apiKey(keyHash), entity: 'apiKey', operatorId, label, createdAt: new Date().toISOString() },
+        Item: {
+          ...key.apiKey(keyHash),
+          entity: 'apiKey',
+          keyId: id,
+          ...rest,
+          // Older readers look for operatorId.
+          ...(record.ownerId !== PLATFORM_OWNER ? { operatorId: record.ownerId } : {}),
+          gsi1pk: key.ownerKeysIndex(record.ownerId),
+          gsi1sk: `KEY#${id}`,
+        },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
+    );
+  },
+
+  async listKeys(ownerId) {
+    const reply = await documentClient().send(
+      new QueryCommand({
+        TableName: config().TABLE_NAME,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :p AND begins_with(gsi1sk, :prefix)',
+        ExpressionAttributeValues: { ':p': key.ownerKeysIndex(ownerId), ':prefix': 'KEY#' },
+      }),
+    );
+    return (reply.Items ?? []).map((item) => ({
+      id: String(item.keyId),
+      ownerId,
+      role: item.role as ApiKeyRecord['role'],
+      ...(typeof item.resellerId === 'string' ? { resellerId: item.resellerId } : {}),
+      label: String(item.label ?? ''),
+      last4: String(item.last4 ?? ''),
+      createdAt: String(item.createdAt ?? ''),
+    }));
+  },
+
+  async deleteKey(ownerId, keyId) {
+    const reply = await documentClient().send(
+      new QueryCommand({
+        TableName: config().TABLE_NAME,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :p AND gsi1sk = :sk',
+        ExpressionAttributeValues: { ':p': key.ownerKeysIndex(ownerId), ':sk': `KEY#${keyId}` },
+      }),
+    );
+    const found = reply.Items?.[0];
+    if (!found) return false;
+    await documentClient().send(new DeleteCommand({ TableName: config().TABLE_NAME, Key: { pk: found.pk, sk: found.sk } }));
+    return true;
+  },
+
+  async list(limit, cursor) {
+    const partition = { attribute: 'gsi1pk', value: 'OPERATORS' };
+    return queryPage(
+      {
+        TableName: config().TABLE_NAME,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :p',
+        ExpressionAttributeValues: { ':p': 'OPERATORS' },
+      },
+      { limit, cursor, partition, keyAttributes: ['pk', 'sk', 'gsi1pk', 'gsi1sk'], map: (item) => stripKeys<Operator>(item) },
     );
   },
 };

@@ -41,6 +41,8 @@ export const pendingShard = (messageId: string) => messageId.charCodeAt(messageI
 export const key = {
   operator: (op: string) => ({ pk: `OP#${op}`, sk: '#OPERATOR' }),
   apiKey: (hash: string) => ({ pk: `APIKEY#${hash}`, sk: '#APIKEY' }),
+  /** gsi1 of API keys: an owner's (operator's or the platform's) keys. */
+  ownerKeysIndex: (ownerId: string) => `KEYS#${ownerId}`,
   customer: (op: string, id: string) => ({ pk: `OP#${op}`, sk: `CUST#${id}` }),
   customerStatusIndex: (op: string, status: string) => `OP#${op}#CUSTSTATUS#${status}`,
   /** gsi2 (mobile) and gsi3 (WhatsApp number) of a customer: who a number that wrote to us belongs to. */
