@@ -27,6 +27,8 @@ import { generateApiKey, hashApiKey } from '../shared/domain/api-keys.js';
 import { isCountryCode } from '../shared/domain/phone.js';
 import { ResourceId } from '../shared/domain/schemas.js';
 import { PLATFORM_OWNER } from '../shared/ports.js';
+import { dynamoBillingStore } from '../shared/adapters/dynamodb/billing.js';
+import { verifyLedger } from '../shared/services/billing.js';
 import { createKey as createKeyFor, type NewKey } from '../shared/services/keys.js';
 import {
   ensureDynamoDbCredentials,
@@ -71,6 +73,32 @@ async function createKey(id: string): Promise<void> {
 }
 
 const commands: Record<string, Command<unknown>> = {
+  'verify-ledger': defineCommand({
+    usage: '[--id <operator>]',
+    options: { id: { type: 'string' } },
+    parse: (values) => ({ id: values.id === undefined ? undefined : operatorId(values) }),
+    async run({ id }) {
+      // Every operator (or one): balance = sum(ledger), each entry's balanceAfter in order, never below the credit limit.
+      const ids: string[] = [];
+      if (id) ids.push(id);
+      else {
+        let cursor: string | undefined;
+        do {
+          const page = await operators.list(100, cursor);
+          ids.push(...page.items.map((o) => o.id));
+          cursor = page.cursor;
+        } while (cursor);
+      }
+      let bad = 0;
+      for (const operator of ids) {
+        const report = await verifyLedger({ billing: dynamoBillingStore }, operator);
+        if (!report.ok) bad++;
+        console.log(`${report.ok ? 'ok  ' : 'FAIL'} ${operator}: balance ${report.balance}, ledger sum ${report.ledgerSum} over ${report.entries} entries, reserved ${report.reserved}${report.ok ? '' : `\n     ${report.problems.join('\n     ')}`}`);
+      }
+      console.log(`Ledgers verified: ${ids.length - bad} ok, ${bad} failed`);
+      if (bad > 0) process.exitCode = 1;
+    },
+  }),
   'create-platform-key': defineCommand({
     usage: '',
     options: {},

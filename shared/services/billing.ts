@@ -80,6 +80,7 @@ export async function holdCost(d: D, operator: Operator, message: Message, resel
 
 /** A provider accepted the message: its hold becomes a debit, once. Best effort: the reconciler settles what this misses. */
 export async function settleCost(d: D & Pick<Deps, 'operators' | 'alertRoutes'>, operatorId: string, messageId: string): Promise<void> {
+  // The full deps (the warning sends messages) come with every caller; the type names what settling itself needs.
   try {
     if ((await d.billing.settle(operatorId, messageId, d.clock.now().toISOString())) === 'settled') await warnIfLow(d, operatorId);
   } catch (error) {
@@ -107,12 +108,10 @@ async function warnIfLow(d: D & Pick<Deps, 'operators' | 'alertRoutes'>, operato
   const available = state.balance + state.creditLimit - state.reserved;
   if (available >= operator.lowBalanceThreshold || state.lowBalanceAlerted) return;
   if (!(await d.billing.markLowBalance(operatorId, true))) return;
-  lowBalanceListeners.forEach((listener) => listener(operator, available, state.currency));
+  // Imported here: the warning sends messages, and messages hold their cost through this module.
+  const { warnLowBalance } = await import('./low-balance.js');
+  await warnLowBalance(d as never, operator, available, state.currency);
 }
-
-/** Who hears of a low balance (the alerts service registers itself: Telegram and email). */
-const lowBalanceListeners: Array<(operator: Operator, available: number, currency: string) => void> = [];
-export const onLowBalance = (listener: (operator: Operator, available: number, currency: string) => void) => void lowBalanceListeners.push(listener);
 
 /** A top-up or payment, credited once per reference; above the threshold again, the warning may fire again later. */
 export async function creditBalance(

@@ -337,7 +337,7 @@ export async function sendableContent(d: Pick<Deps, 'cipher'>, message: Message)
 export async function sendMessage(
   d: D,
   operator: Operator,
-  input: Omit<SendMessageInput, 'channel' | 'category'> & { channel?: RequestedChannel; category?: SendMessageInput['category'] },
+  input: Omit<SendMessageInput, 'channel' | 'category'> & { channel?: RequestedChannel; category?: SendMessageInput['category']; resellerId?: string },
   idempotencyKey?: string,
 ): Promise<Message> {
   const customer = await findCustomer(d, operator, input.customerId);
@@ -352,13 +352,14 @@ export async function sendMessage(
       number,
       ...(input.email ? { email: input.email } : {}),
       category: input.category ?? 'transactional',
+      ...(input.resellerId ? { resellerId: input.resellerId } : {}),
       content,
       templateId: input.templateId,
       // A single send: it must not wait behind a broadcast.
       lane: 'priority',
       fields: { recipient: customer ? 'customerId' : input.email ? 'email' : 'mobile', content: input.text !== undefined ? 'text' : 'templateId' },
     },
-    { idempotency: idempotency(idempotencyKey, { send: input }), quota: { claimKey: idempotencyKey && `send:${idempotencyKey}` } },
+    { idempotency: idempotency(idempotencyKey, { send: { ...input, resellerId: undefined } }), quota: { claimKey: idempotencyKey && `send:${idempotencyKey}` } },
   );
   return message;
 }

@@ -17,6 +17,7 @@ import type { startTestStack } from '../support/local-stack.js';
 type Stack = Awaited<ReturnType<typeof startTestStack>>;
 
 let stack: Stack;
+let demo: ReturnType<typeof apiClient>;
 let platform: ReturnType<typeof apiClient>;
 let isp: ReturnType<typeof apiClient>;
 let ispKey: string;
@@ -25,7 +26,7 @@ const stripeKey = 'sk_test_' + 'a1'.repeat(12);
 const stripeSecret = 'whsec_' + 'b2'.repeat(16);
 
 beforeAll(async () => {
-  ({ stack } = await startDemoStack('billing', { liftRateLimit: true }));
+  ({ stack, api: demo } = await startDemoStack('billing', { liftRateLimit: true }));
   const { apiKey } = await createKey(deps(), PLATFORM_OWNER, { role: 'platform', label: 'test' });
   platform = apiClient(stack.baseUrl, apiKey);
   stripe = await startFakeStripe({ secretKey: stripeKey });
@@ -78,6 +79,34 @@ describe('roles', () => {
   });
 });
 
+describe('reseller keys', () => {
+  it('see and message their reseller\'s customers only, and their debits name the reseller', async () => {
+    await demo.put('/v1/customers/north-1', { name: 'North One', mobile: '01711770001', resellerId: 'north' });
+    await demo.put('/v1/customers/south-1', { name: 'South One', mobile: '01711770002', resellerId: 'south' });
+    const key = await demo.post('/v1/keys', { role: 'reseller', resellerId: 'north', label: 'North reseller' });
+    expect(key.status).toBe(201);
+    const north = apiClient(stack.baseUrl, key.body.apiKey);
+    const listed = (await north.get('/v1/customers?limit=100')).body.items as { id: string; resellerId?: string }[];
+    expect(listed.length).toBeGreaterThan(0);
+    expect(listed.every((c) => c.resellerId === 'north')).toBe(true);
+    expect((await north.get('/v1/customers/south-1')).status).toBe(404);
+    expect((await north.post('/v1/messages', { customerId: 'south-1', text: 'Hi' })).status).toBe(404);
+    expect((await north.post('/v1/messages', { mobile: '01711770003', text: 'Hi' })).status).toBe(403);
+    expect((await north.get('/v1/messages')).status).toBe(403);
+    const sent = await north.post('/v1/messages', { customerId: 'north-1', text: 'Your bill is due.' });
+    expect(sent.status).toBe(202);
+    expect(sent.body.resellerId).toBe('north');
+    // A reseller cannot move a customer to itself, nor touch the operator's settings.
+    expect((await north.put('/v1/customers/south-1', { name: 'Taken', mobile: '01711770002' })).status).toBe(404);
+    expect((await north.get('/v1/settings')).status).toBe(403);
+    const debit = await waitFor(
+      async () => ((await demo.get('/v1/billing/ledger?type=debit&limit=100')).body.items as { messageId: string; resellerId?: string }[]).find((e) => e.messageId === sent.body.id),
+      (entry) => entry !== undefined,
+    );
+    expect(debit!.resellerId).toBe('north');
+  });
+});
+
 describe('a prepaid balance', () => {
   it('is topped up once per reference', async () => {
     const first = await platform.post('/v1/platform/operators/prepaid-isp/topups', { amount: 500, currency: 'BDT', reference: 'bank-0001' });
@@ -106,6 +135,9 @@ describe('a prepaid balance', () => {
     expect(check).toMatchObject({ ok: true, balance: 0, ledgerSum: 0, reserved: 0 });
     const debits = (await isp.get('/v1/billing/ledger?type=debit&limit=100')).body.items as { messageId: string; amount: number }[];
     expect(debits).toHaveLength(20);
+    // Below the threshold (100): warned once, a flag on the balance, not one warning per message.
+    expect((await deps().billing.balance('prepaid-isp', 'BDT')).lowBalanceAlerted).toBe(true);
+    expect(await deps().billing.markLowBalance('prepaid-isp', true)).toBe(false);
     expect(new Set(debits.map((e) => e.messageId)).size).toBe(20);
   });
 
@@ -124,6 +156,8 @@ describe('a prepaid balance', () => {
     expect(sent.status).toBe(202);
     await waitFor(() => isp.get(`/v1/messages/${sent.body.id}`), (r) => r.body.status === 'failed');
     expect(await waitFor(balance, (b) => b.reserved === 0)).toMatchObject({ balance: 100, available: 100 });
+    // The top-up took it back to the threshold: the warning may come again next time.
+    expect((await deps().billing.balance('prepaid-isp', 'BDT')).lowBalanceAlerted).toBeUndefined();
     expect((await verifyLedger(deps(), 'prepaid-isp')).ok).toBe(true);
   });
 
