@@ -11,6 +11,12 @@ import {
   GatewayView,
   MessageQuery,
   MessageView,
+  AlertAccepted,
+  AlertInput,
+  AlertRouteInput,
+  AlertRouteView,
+  SuppressionQuery,
+  SuppressionView,
   OtpCreated,
   OtpRequest,
   OtpVerified,
@@ -67,7 +73,7 @@ export function openApiDocument(serverUrl?: string) {
   route({ method: 'put', path: '/v1/templates/{id}', summary: 'Create or replace a template', request: { params: idPath, body: { content: { 'application/json': { schema: TemplateInput } } } }, responses: { 200: ok(TemplateView), 201: ok(TemplateView, 'Created'), ...errors } });
   route({ method: 'get', path: '/v1/templates/{id}', summary: 'Get a template', request: { params: idPath }, responses: { 200: ok(TemplateView), ...errors } });
   route({ method: 'get', path: '/v1/templates', summary: 'List templates', responses: { 200: ok(page(TemplateView)), ...errors } });
-  route({ method: 'post', path: '/v1/gateways', summary: 'Add an SMS gateway (credentials are sealed and never returned)', request: { body: { content: { 'application/json': { schema: GatewayInput } } } }, responses: { 201: ok(GatewayView, 'Created'), ...errors } });
+  route({ method: 'post', path: '/v1/gateways', summary: 'Add a gateway of a channel: SMS, WhatsApp, email or Telegram (credentials are sealed and never returned)', request: { body: { content: { 'application/json': { schema: GatewayInput } } } }, responses: { 201: ok(GatewayView, 'Created'), ...errors } });
   route({ method: 'put', path: '/v1/gateways/{id}', summary: 'Replace a gateway', request: { params: idPath, body: { content: { 'application/json': { schema: GatewayInput } } } }, responses: { 200: ok(GatewayView), ...errors } });
   route({ method: 'get', path: '/v1/gateways/{id}', summary: 'Get a gateway', request: { params: idPath }, responses: { 200: ok(GatewayView), ...errors } });
   route({ method: 'get', path: '/v1/gateways', summary: 'List gateways', responses: { 200: ok(z.object({ items: z.array(GatewayView) })), ...errors } });
@@ -75,6 +81,36 @@ export function openApiDocument(serverUrl?: string) {
   route({ method: 'post', path: '/v1/gateways/{id}/test', summary: 'Send a real test message through the gateway now and say what the provider answered (not stored in the history, not counted in messagesPerDay; destination rules apply)', request: { params: idPath, body: { content: { 'application/json': { schema: GatewayTest } } } }, responses: { 200: ok(GatewayTestResult, 'What the provider said: ok, or why not (a provider\'s refusal is never a 5xx)'), ...errors } });
   route({ method: 'get', path: '/v1/providers', summary: 'Every provider of every channel, with JSON Schemas of its credentials (writeOnly) and settings, for building gateway setup forms', responses: { 200: ok(z.object({ items: z.array(ProviderView) })), ...errors } });
   route({ method: 'get', path: '/v1/gateway-presets', summary: 'Ready descriptions of real SMS gateways for the generic HTTP provider: create one with POST /v1/gateways { provider: "http", preset, credentials, settings: { sender } }', responses: { 200: ok(z.object({ items: z.array(GatewayPresetView) })), ...errors } });
+  const purposePath = z.object({ purpose: z.string() });
+  const anyJson = (description: string) => ok(z.record(z.string(), z.unknown()), description);
+  route({ method: 'put', path: '/v1/alert-routes/{purpose}', summary: 'The team\'s Telegram chat (and forum topic, and bot) for alerts of a purpose', request: { params: purposePath, body: { content: { 'application/json': { schema: AlertRouteInput } } } }, responses: { 200: ok(AlertRouteView), 201: ok(AlertRouteView, 'Created'), ...errors } });
+  route({ method: 'get', path: '/v1/alert-routes/{purpose}', summary: 'An alert route', request: { params: purposePath }, responses: { 200: ok(AlertRouteView), ...errors } });
+  route({ method: 'get', path: '/v1/alert-routes', summary: 'Every alert route', responses: { 200: ok(z.object({ items: z.array(AlertRouteView) })), ...errors } });
+  route({ method: 'post', path: '/v1/alerts', summary: 'Send an alert to its purpose\'s Telegram chat; the same alert within a minute is counted on the first, not sent again', request: { body: { content: { 'application/json': { schema: AlertInput } } } }, responses: { 202: ok(AlertAccepted, 'Sent'), 200: ok(AlertAccepted, 'Collapsed into the same alert sent less than a minute ago'), 409: problem('No chat is set for the purpose.'), ...errors } });
+  route({ method: 'get', path: '/v1/suppressions', summary: 'Addresses and numbers not to message (bounces, complaints, STOP)', request: { query: SuppressionQuery }, responses: { 200: ok(page(SuppressionView)), ...errors } });
+  route({ method: 'delete', path: '/v1/suppressions/{address}', summary: 'Take an address or number off the suppression list', request: { params: z.object({ address: z.string() }) }, responses: { 204: { description: 'Removed' }, ...errors } });
+  route({ method: 'post', path: '/v1/otp', summary: 'Send a one-time code', request: { body: { content: { 'application/json': { schema: OtpRequest } } } }, responses: { 202: ok(OtpCreated), ...errors } });
+  route({ method: 'post', path: '/v1/keys', summary: 'A new API key with a role (admin, billing, read-only, reseller + resellerId), shown once', responses: { 201: anyJson('The key (apiKey, shown once) and its record'), ...errors } });
+  route({ method: 'get', path: '/v1/keys', summary: 'The operator\'s keys, masked', responses: { 200: anyJson('{items}'), ...errors } });
+  route({ method: 'delete', path: '/v1/keys/{id}', summary: 'Revoke a key', request: { params: idPath }, responses: { 204: { description: 'Revoked' }, ...errors } });
+  route({ method: 'get', path: '/v1/billing/balance', summary: 'Balance, reserved, available, currency, credit limit, low-balance threshold and prices', responses: { 200: anyJson('The balance'), ...errors } });
+  route({ method: 'get', path: '/v1/billing/ledger', summary: 'The append-only ledger (from, to, type; cursor paging); Accept: text/csv exports it', responses: { 200: anyJson('{items, cursor}, or text/csv'), ...errors } });
+  route({ method: 'get', path: '/v1/billing/usage', summary: 'Messages, segments and spend by day or channel (from, to, groupBy)', responses: { 200: anyJson('{groupBy, currency, items}'), ...errors } });
+  route({ method: 'get', path: '/v1/billing/bills', summary: 'Monthly bills (postpaid) and statements (prepaid)', responses: { 200: anyJson('{items, cursor}'), ...errors } });
+  route({ method: 'get', path: '/v1/billing/bills/{id}', summary: 'A bill; Accept: application/pdf for its PDF', request: { params: idPath }, responses: { 200: anyJson('The bill, or application/pdf'), ...errors } });
+  route({ method: 'post', path: '/v1/billing/bills/{id}/checkout', summary: 'A payment page for an open bill (Stripe or SSLCommerz)', request: { params: idPath }, responses: { 201: anyJson('{provider, url, sessionId, reference, amount, currency}'), ...errors } });
+  route({ method: 'post', path: '/v1/billing/topups/checkout', summary: 'A payment page for a top-up of `amount` minor units', responses: { 201: anyJson('{provider, url, sessionId, reference, amount, currency}'), ...errors } });
+  for (const [method, path, summary] of [
+    ['post', '/v1/platform/operators', 'Platform key: a new operator {id, name, country, billing} and its first admin key (apiKey, shown once)'],
+    ['get', '/v1/platform/operators', 'Platform key: every operator'],
+    ['put', '/v1/platform/prices', 'Platform key: the default price table (minor units per SMS segment, per WhatsApp and email message, by country)'],
+    ['put', '/v1/platform/operators/{id}/prices', 'Platform key: an operator\'s price overrides'],
+    ['post', '/v1/platform/operators/{id}/topups', 'Platform key: a top-up {amount, currency, reference}, once per reference'],
+    ['post', '/v1/platform/bills/{id}/payments', 'Platform key: a manual payment of a bill, once per reference'],
+  ] as const) {
+    route({ method, path, summary, ...(path.includes('{id}') ? { request: { params: idPath } } : {}), responses: { 200: anyJson('OK'), 201: anyJson('Created'), ...errors } });
+  }
+  registry.registerPath({ method: 'post', path: '/webhooks/payments/{provider}', summary: 'The platform\'s payment provider (stripe: Stripe-Signature; sslcommerz: IPN validated with its API): a bill paid or a top-up, credited once', request: { params: z.object({ provider: z.string() }) }, responses: { 200: ok(z.object({ credited: z.boolean(), reference: z.string().optional() })), 401: problem('Forged or stale.') } });
   const webhookParams = z.object({ channel: z.string(), provider: z.string(), gatewayId: z.string() });
   registry.registerPath({ method: 'post', path: '/webhooks/{channel}/{provider}/{gatewayId}', summary: 'Provider delivery receipts (signed by the provider; no API key)', request: { params: webhookParams }, responses: { 200: ok(z.object({ recorded: z.number(), unchanged: z.number() })), 401: problem('Signature does not match.'), 404: problem('Unknown gateway or message.') } });
   registry.registerPath({ method: 'get', path: '/webhooks/{channel}/{provider}/{gatewayId}', summary: 'A provider\'s webhook verification handshake (e.g. Meta\'s hub.challenge); 404 for providers without one', request: { params: webhookParams }, responses: { 200: { description: 'The challenge, as the provider expects it', content: { 'text/plain': { schema: z.string() } } }, 403: { description: 'Wrong verify token' }, 404: problem('Unknown gateway, or a provider without a handshake.') } });

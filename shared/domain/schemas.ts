@@ -135,6 +135,7 @@ export const Preview = z
     characters: z.number().int().describe('GSM-7 septets (extension characters count two) or UCS-2 UTF-16 code units.'),
     segments: z.number().int(),
     maxSegments: z.number().int(),
+    cost: z.object({ amount: z.number().int(), currency: z.string() }).optional().describe('What it costs by SMS (minor units): to the customer\'s mobile, else in the operator\'s country.'),
   })
   .meta({ id: 'Preview' });
 

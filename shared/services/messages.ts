@@ -20,7 +20,9 @@ import type { CreateOutcome, IdempotencyKey, MessageFilter, Page } from '../port
 import { getCustomer } from './customers.js';
 import { takeDailyMessage, type TakenMessage } from './send-limits.js';
 import { getTemplate } from './templates.js';
-import { holdCost, releaseCost } from './billing.js';
+import { costOf, holdCost, pricesFor, releaseCost } from './billing.js';
+import { getExampleNumber, type CountryCode } from 'libphonenumber-js';
+import examples from 'libphonenumber-js/mobile/examples';
 
 type D = Pick<Deps, 'customers' | 'templates' | 'gateways' | 'messages' | 'counters' | 'queue' | 'clock' | 'cipher' | 'suppressions' | 'billing'>;
 
@@ -94,7 +96,12 @@ const findCustomer = (d: D, operator: Operator, customerId: string | undefined) 
 export async function previewMessage(d: D, operator: Operator, input: PreviewMessageInput) {
   const customer = await findCustomer(d, operator, input.customerId);
   const { text } = await renderContent(d, operator, input, customer);
-  return { text, ...measureSms(text), maxSegments: MAX_SMS_SEGMENTS };
+  const measured = measureSms(text);
+  // What it would cost by SMS: to the customer's mobile, else to a number of the operator's country.
+  const prices = await pricesFor(d, operator.id);
+  const to = customer?.mobile ?? (getExampleNumber(operator.defaultCountry as CountryCode, examples)?.number ?? '');
+  const amount = costOf(prices, { channel: 'sms', to, segments: measured.segments });
+  return { text, ...measured, maxSegments: MAX_SMS_SEGMENTS, cost: { amount, currency: prices.currency } };
 }
 
 /**
