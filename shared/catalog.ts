@@ -99,7 +99,7 @@ export const scheduledFunctions: ScheduledFunction[] = [
     // Each operator's bill (postpaid) or statement (prepaid) of the month that ended, once, at the start of its month.
     id: 'BillingRun',
     entry: 'functions/scheduled/billing-run.ts',
-    schedule: 'rate(60 minutes)',
+    schedule: 'rate(30 minutes)',
     timeoutSeconds: 300,
   },
 ];
