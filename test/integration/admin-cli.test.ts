@@ -160,6 +160,22 @@ describe('npm start and the admin CLI', () => {
     expect(again.stderr).toMatch(/Operator "acme" already exists; use create-key for another key\./);
   }, 120_000);
 
+  it('makes a platform key that reaches the platform routes, and verifies every ledger', async () => {
+    const made = await admin(['create-platform-key'], bareEnv(dataDir));
+    expect(made, made.stderr).toMatchObject({ code: 0 });
+    expect(made.stdout).toMatch(/^Platform key: isk_\S+\n$/);
+    const platformKey = /^Platform key: (\S+)$/m.exec(made.stdout)![1]!;
+    const operators = await fetch(`${apiUrl}/v1/platform/operators`, { headers: { authorization: `Bearer ${platformKey}` } });
+    expect(operators.status).toBe(200);
+    expect(((await operators.json()) as { items: { id: string }[] }).items.map((o) => o.id)).toEqual(expect.arrayContaining(['demo']));
+    expect((await fetch(`${apiUrl}/v1/customers`, { headers: { authorization: `Bearer ${platformKey}` } })).status).toBe(403);
+
+    const verified = await admin(['verify-ledger'], bareEnv(dataDir));
+    expect(verified, verified.stderr).toMatchObject({ code: 0 });
+    expect(verified.stdout).toMatch(/^ok   demo: balance 100000000, ledger sum 100000000 over 1 entries, reserved 0$/m);
+    expect(verified.stdout).toMatch(/Ledgers verified: \d+ ok, 0 failed/);
+  }, 120_000);
+
   it('refuses a table on AWS unless both --table and --region name it', async () => {
     const nowhere = join(root, 'no-data-here');
     for (const dir of [nowhere, dataDir]) {
