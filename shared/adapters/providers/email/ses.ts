@@ -46,7 +46,7 @@
  * - Send, DeliveryDelay (SES still trying), Open, Click (tracking pixels that privacy proxies fetch
  *   on their own: "read" would be a guess), Subscription, anything else → dropped.
  */
-import { createHash } from 'node:crypto';
+import { clientCache } from '../../aws/client-cache.js';
 import { SendEmailCommand, SESv2Client, type SendEmailCommandInput } from '@aws-sdk/client-sesv2';
 import { z } from 'zod';
 import { GatewayFault, invalid, ProviderRejected, ProviderThrottled, ProviderUnavailable } from '../../../domain/errors.js';
@@ -102,8 +102,7 @@ export type SesSettings = z.infer<typeof SesSettings>;
 
 // ---- the client ----
 
-const CLIENT_CACHE_LIMIT = 16;
-const clients = new Map<string, SESv2Client>();
+const clients = clientCache<SESv2Client>(16);
 
 /**
  * The client for a region (undefined: the Lambda's, from AWS_REGION) and the deployment's endpoint
@@ -111,32 +110,18 @@ const clients = new Map<string, SESv2Client>();
  */
 export function sesClient(region: string | undefined): SESv2Client {
   const endpoint = providerBaseUrl(SES_ID, '');
-  const key = createHash('sha256').update([region ?? '', endpoint].join('\0')).digest('base64');
-  const cached = clients.get(key);
-  if (cached) {
-    clients.delete(key);
-    clients.set(key, cached);
-    return cached;
-  }
-  const client = new SESv2Client({
-    ...(region ? { region } : {}),
-    ...(endpoint ? { endpoint } : {}),
-    maxAttempts: 1,
-    requestHandler: { connectionTimeout: 5_000, requestTimeout: 10_000 },
-  });
-  clients.set(key, client);
-  while (clients.size > CLIENT_CACHE_LIMIT) {
-    const oldest = clients.keys().next().value;
-    if (oldest === undefined) break;
-    clients.get(oldest)?.destroy();
-    clients.delete(oldest);
-  }
-  return client;
+  return clients.get([region ?? '', endpoint], () =>
+    new SESv2Client({
+      ...(region ? { region } : {}),
+      ...(endpoint ? { endpoint } : {}),
+      maxAttempts: 1,
+      requestHandler: { connectionTimeout: 5_000, requestTimeout: 10_000 },
+    }),
+  );
 }
 
 /** Forgets the cached clients (tests). */
 export function clearSesClients(): void {
-  for (const client of clients.values()) client.destroy();
   clients.clear();
 }
 

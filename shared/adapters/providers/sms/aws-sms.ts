@@ -17,7 +17,7 @@
  * Requests go to the official regional endpoint (https://sms-voice.<region>.amazonaws.com); tests
  * and staging set ISPNOTIFY_BASE_URL_AWS_SMS in the deployment's environment (see ../base-url.ts).
  */
-import { createHash } from 'node:crypto';
+import { clientCache } from '../../aws/client-cache.js';
 import { PinpointSMSVoiceV2Client, SendTextMessageCommand, type SendTextMessageCommandInput } from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import { z } from 'zod';
 import { GatewayFault, invalid, ProviderRejected, ProviderUnavailable } from '../../../domain/errors.js';
@@ -109,40 +109,25 @@ export type AwsSmsSettings = z.infer<typeof AwsSmsSettings>;
 // ---- clients ----
 
 /** Clients kept for reuse (their connections and signing keys), least recently used first. */
-const CLIENT_CACHE_LIMIT = 64;
-const clients = new Map<string, PinpointSMSVoiceV2Client>();
+const clients = clientCache<PinpointSMSVoiceV2Client>(64);
 
 /**
  * The client for a gateway's keys, region and the deployment's endpoint, built once and reused.
- * The cache key is a hash, so the map holds no secret as a key.
  *
  * maxAttempts 1: SendTextMessage has no idempotency token, so an SDK retry after a timeout or a
  * 5xx could send the text twice; our queue retries instead, after it has recorded the attempt.
  */
 export function awsSmsClient(credentials: AwsSmsCredentials, region: string): PinpointSMSVoiceV2Client {
   const endpoint = awsSmsEndpoint(region);
-  const key = createHash('sha256').update([credentials.accessKeyId, credentials.secretAccessKey, region, endpoint].join('\0')).digest('base64');
-  const cached = clients.get(key);
-  if (cached) {
-    clients.delete(key);
-    clients.set(key, cached);
-    return cached;
-  }
-  const client = new PinpointSMSVoiceV2Client({
-    region,
-    endpoint,
-    credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey },
-    maxAttempts: 1,
-    requestHandler: { connectionTimeout: 5_000, requestTimeout: 10_000 },
-  });
-  clients.set(key, client);
-  while (clients.size > CLIENT_CACHE_LIMIT) {
-    const oldest = clients.keys().next().value;
-    if (oldest === undefined) break;
-    clients.get(oldest)?.destroy();
-    clients.delete(oldest);
-  }
-  return client;
+  return clients.get([credentials.accessKeyId, credentials.secretAccessKey, region, endpoint ?? ''], () =>
+    new PinpointSMSVoiceV2Client({
+      region,
+      endpoint,
+      credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey },
+      maxAttempts: 1,
+      requestHandler: { connectionTimeout: 5_000, requestTimeout: 10_000 },
+    }),
+  );
 }
 
 // ---- errors ----
