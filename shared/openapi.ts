@@ -106,6 +106,8 @@ export function openApiDocument(serverUrl?: string) {
     ['put', '/v1/platform/prices', 'Platform key: the default price table (minor units per SMS segment, per WhatsApp and email message, by country)'],
     ['put', '/v1/platform/operators/{id}/prices', 'Platform key: an operator\'s price overrides'],
     ['post', '/v1/platform/operators/{id}/topups', 'Platform key: a top-up {amount, currency, reference}, once per reference'],
+    ['patch', '/v1/platform/operators/{id}', 'Platform key: billing terms {billing, creditLimit, lowBalanceThreshold, billingEmail}'],
+    ['post', '/v1/platform/operators/{id}/adjustments', 'Platform key: an adjustment (either sign) or a refund {type, amount, currency, reason, reference}, once per reference'],
     ['post', '/v1/platform/bills/{id}/payments', 'Platform key: a manual payment of a bill, once per reference'],
   ] as const) {
     route({ method, path, summary, ...(path.includes('{id}') ? { request: { params: idPath } } : {}), responses: { 200: anyJson('OK'), 201: anyJson('Created'), ...errors } });

@@ -23,6 +23,19 @@ const NewOperator = z.strictObject({
   creditLimit: Money.min(0).optional(),
 });
 const Credit = z.strictObject({ amount: Money.min(1), currency: Currency, reference: z.string().trim().min(1).max(200) });
+const OperatorBilling = z.strictObject({
+  billing: z.enum(['prepaid', 'postpaid']).optional(),
+  creditLimit: Money.min(0).optional().describe('How far below zero a prepaid balance may go.'),
+  lowBalanceThreshold: Money.min(0).nullable().optional(),
+  billingEmail: z.email().nullable().optional(),
+});
+const Adjustment = z.strictObject({
+  type: z.enum(['adjustment', 'refund']),
+  amount: Money.refine((n) => n !== 0, 'must not be 0'),
+  currency: Currency,
+  reason: z.string().trim().min(1).max(300),
+  reference: z.string().trim().min(1).max(200),
+});
 const opParam = (params: Record<string, string>) => parse(ResourceId, params.id, 'operator id in the path', { field: 'id' });
 
 async function ownOperator(id: string) {
@@ -75,6 +88,35 @@ export const handler = api({
     const operator = await ownOperator(opParam(params));
     const input = parse(Credit, body);
     const { entry, created } = await creditBalance(deps(), operator, { type: 'topup', ...input, reference: `topup:${input.reference}`, reason: `Top-up (${input.reference})` });
+    return json(created ? 201 : 200, entry);
+  },
+  // Billing terms of an operator: prepaid or postpaid, its credit limit, its low-balance threshold and billing contact.
+  'PATCH /v1/platform/operators/{id}': async ({ params, body }) => {
+    const d = deps();
+    const operator = await ownOperator(opParam(params));
+    const input = parse(OperatorBilling, body);
+    const changes = Object.fromEntries(
+      Object.entries({ billing: input.billing, lowBalanceThreshold: input.lowBalanceThreshold, billingEmail: input.billingEmail }).filter(([, v]) => v !== undefined),
+    );
+    const updated = Object.keys(changes).length > 0 ? await d.operators.update(operator.id, { ...changes, updatedAt: d.clock.now().toISOString() }) : operator;
+    const prices = await pricesFor(d, operator.id);
+    await d.billing.balance(operator.id, prices.currency);
+    if (input.creditLimit !== undefined) await d.billing.setLimits(operator.id, { creditLimit: input.creditLimit });
+    const state = await d.billing.balance(operator.id, prices.currency);
+    return json(200, {
+      id: operator.id,
+      billing: updated?.billing ?? 'postpaid',
+      creditLimit: state.creditLimit,
+      lowBalanceThreshold: updated?.lowBalanceThreshold ?? null,
+      billingEmail: updated?.billingEmail ?? null,
+    });
+  },
+  // A correction in either direction, or a refund: a ledger entry with its reason, once per reference.
+  'POST /v1/platform/operators/{id}/adjustments': async ({ params, body }) => {
+    const operator = await ownOperator(opParam(params));
+    const input = parse(Adjustment, body);
+    if (input.type === 'refund' && input.amount < 0) throw conflict('A refund gives money back: its amount is positive.');
+    const { entry, created } = await creditBalance(deps(), operator, { ...input, reference: `${input.type}:${input.reference}` });
     return json(created ? 201 : 200, entry);
   },
   'POST /v1/platform/bills/{id}/payments': async ({ params, body }) => {

@@ -82,3 +82,11 @@ export class ProviderThrottled extends ProviderUnavailable {
     super(message, code);
   }
 }
+
+/** A debit or negative correction that would take a balance past what is available (holds and the credit limit included). */
+export class InsufficientBalance extends Error {
+  override name = 'InsufficientBalance';
+  constructor(readonly shortfall: number) {
+    super(`The balance cannot cover it: ${shortfall} more is needed.`);
+  }
+}

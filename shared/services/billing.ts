@@ -5,7 +5,7 @@
  * low-balance warning. Money is integer minor units with an ISO currency, never floating point.
  */
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
-import { invalid, PaymentRequired } from '../domain/errors.js';
+import { InsufficientBalance, invalid, PaymentRequired } from '../domain/errors.js';
 import type { Channel, Message, Operator } from '../domain/records.js';
 import type { Deps } from '../deps.js';
 import { logger } from '../logger.js';
@@ -124,7 +124,15 @@ export async function creditBalance(
   if (credit.currency !== state.currency) {
     throw invalid(`This operator's balance is in ${state.currency}; a credit in ${credit.currency} cannot be added to it.`, [{ field: 'currency', message: `must be ${state.currency}` }]);
   }
-  const result = await d.billing.credit(operator.id, credit, d.clock.now().toISOString());
+  let result: { entry: LedgerEntry; created: boolean };
+  try {
+    result = await d.billing.credit(operator.id, credit, d.clock.now().toISOString());
+  } catch (error) {
+    if (error instanceof InsufficientBalance) {
+      throw new PaymentRequired(`A correction of ${credit.amount} would take the balance past what is available; ${error.shortfall} more is needed.`, { amount: error.shortfall, currency: state.currency });
+    }
+    throw error;
+  }
   if (result.created && operator.lowBalanceThreshold !== undefined) {
     const after = await d.billing.balance(operator.id, state.currency);
     if (after.balance + after.creditLimit - after.reserved >= operator.lowBalanceThreshold) await d.billing.markLowBalance(operator.id, false);

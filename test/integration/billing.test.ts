@@ -12,6 +12,7 @@ import { createKey } from '../../shared/services/keys.js';
 import { apiClient, waitFor } from '../support/api-client.js';
 import { startDemoStack } from '../support/demo-stack.js';
 import { paidSession, signedStripeWebhook, startFakeStripe, stripeEvent, type FakeStripe } from '../support/fake-stripe.js';
+import { ipnRequest, startFakeSslcommerz, type FakeSslcommerz } from '../support/fake-sslcommerz.js';
 import type { startTestStack } from '../support/local-stack.js';
 
 type Stack = Awaited<ReturnType<typeof startTestStack>>;
@@ -190,6 +191,56 @@ describe('payments', () => {
     expect(replies.map((r) => r.status)).toEqual([200, 200, 200]);
     expect((await balance()).balance).toBe(before + 1000);
     expect((await verifyLedger(deps(), 'prepaid-isp')).ok).toBe(true);
+  });
+});
+
+describe('SSLCommerz', () => {
+  let ssl: FakeSslcommerz;
+  beforeAll(async () => {
+    ssl = await startFakeSslcommerz({ storeId: 'isp-store', storePassword: 'store-pass-0123' });
+    Object.assign(process.env, { SSLCOMMERZ_STORE_ID: 'isp-store', SSLCOMMERZ_STORE_PASSWORD: 'store-pass-0123', ISPNOTIFY_BASE_URL_SSLCOMMERZ: ssl.baseUrl });
+  });
+  afterAll(async () => {
+    for (const name of ['SSLCOMMERZ_STORE_ID', 'SSLCOMMERZ_STORE_PASSWORD', 'ISPNOTIFY_BASE_URL_SSLCOMMERZ']) delete process.env[name];
+    await ssl?.close();
+  });
+
+  it('credits a top-up paid through SSLCommerz once, after validating its IPN, and refuses one that does not validate', async () => {
+    const before = (await balance()).balance;
+    const checkout = await isp.post('/v1/billing/topups/checkout', { amount: 123456, provider: 'sslcommerz' });
+    expect(checkout.status).toBe(201);
+    expect(checkout.body).toMatchObject({ provider: 'sslcommerz', amount: 123456, currency: 'BDT' });
+    const ipn = ssl.pay(checkout.body.sessionId);
+    const url = `${stack.baseUrl}/webhooks/payments/sslcommerz`;
+    const post = (fields: Record<string, string>) => {
+      const request = ipnRequest(url, fields);
+      return fetch(url, { method: 'POST', headers: request.headers, body: request.rawBody });
+    };
+    expect((await post({ ...ipn, val_id: 'forged-val-id' })).status).toBe(401);
+    expect((await post(ipn)).status).toBe(200);
+    expect((await post(ipn)).status).toBe(200); // the IPN again
+    expect((await balance()).balance).toBe(before + 123456);
+    expect((await verifyLedger(deps(), 'prepaid-isp')).ok).toBe(true);
+  });
+});
+
+describe('the platform\'s corrections', () => {
+  it('changes billing terms, and adds adjustments and refunds once, never past what is available', async () => {
+    const terms = await platform.request('PATCH', '/v1/platform/operators/prepaid-isp', { creditLimit: 1000, lowBalanceThreshold: 200 });
+    expect(terms.status).toBe(200);
+    expect(terms.body).toMatchObject({ billing: 'prepaid', creditLimit: 1000, lowBalanceThreshold: 200 });
+    const state = await balance();
+    expect(state.available).toBe(state.balance + 1000 - state.reserved);
+    const refund = await platform.post('/v1/platform/operators/prepaid-isp/adjustments', { type: 'refund', amount: 50, currency: 'BDT', reason: 'Gateway outage on 3 Nov', reference: 'refund-1' });
+    expect(refund.status).toBe(201);
+    expect(refund.body).toMatchObject({ type: 'refund', amount: 50, balanceAfter: state.balance + 50 });
+    expect((await platform.post('/v1/platform/operators/prepaid-isp/adjustments', { type: 'refund', amount: 50, currency: 'BDT', reason: 'again', reference: 'refund-1' })).status).toBe(200);
+    const tooMuch = await platform.post('/v1/platform/operators/prepaid-isp/adjustments', { type: 'adjustment', amount: -(state.available + 50 + 1), currency: 'BDT', reason: 'Too much', reference: 'adj-too-much' });
+    expect(tooMuch.status).toBe(402);
+    expect(tooMuch.body.shortfall).toEqual({ amount: 1, currency: 'BDT' });
+    expect((await platform.post('/v1/platform/operators/prepaid-isp/adjustments', { type: 'adjustment', amount: -10, currency: 'BDT', reason: 'Rounding', reference: 'adj-1' })).status).toBe(201);
+    expect((await verifyLedger(deps(), 'prepaid-isp')).ok).toBe(true);
+    await platform.request('PATCH', '/v1/platform/operators/prepaid-isp', { creditLimit: 0 });
   });
 });
 

@@ -17,6 +17,7 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../../config.js';
+import { InsufficientBalance } from '../../domain/errors.js';
 import { idRange, newId } from '../../domain/ids.js';
 import type { BalanceState, BillingStore, LedgerEntry } from '../../ports.js';
 import { documentClient } from './client.js';
@@ -262,8 +263,15 @@ export const dynamoBillingStore: BillingStore = {
                   TableName,
                   Key: balanceKey(operatorId),
                   UpdateExpression: 'SET balance = :after, version = :next, available = available + :amount',
-                  ConditionExpression: 'version = :version',
-                  ExpressionAttributeValues: { ':after': entry.balanceAfter, ':next': state.version + 1, ':version': state.version, ':amount': fields.amount },
+                  // A negative adjustment may not take the balance past what is available (holds included).
+                  ConditionExpression: fields.amount < 0 ? 'version = :version AND available >= :need' : 'version = :version',
+                  ExpressionAttributeValues: {
+                    ':after': entry.balanceAfter,
+                    ':next': state.version + 1,
+                    ':version': state.version,
+                    ':amount': fields.amount,
+                    ...(fields.amount < 0 ? { ':need': -fields.amount } : {}),
+                  },
                 },
               },
               { Put: { TableName, Item: { ...ledgerKey(operatorId, entryId), entity: 'ledger', ...entry }, ConditionExpression: 'attribute_not_exists(pk)' } },
@@ -273,6 +281,10 @@ export const dynamoBillingStore: BillingStore = {
         return { entry, created: true };
       } catch (error) {
         const failed = failedConditions(error);
+        if (failed?.includes(1) && fields.amount < 0) {
+          const now = await readBalance(operatorId);
+          if (now && now.version === state.version) throw new InsufficientBalance(-fields.amount - (now.balance + now.creditLimit - now.reserved));
+        }
         // The same reference at the same moment: the other one made it; read it on the next round.
         if ((failed?.includes(0) || failed?.includes(1) || isConflict(error)) && attempt < MAX_TRIES) {
           await backoff(attempt);
