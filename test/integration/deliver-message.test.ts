@@ -38,6 +38,7 @@ describe('the sender sends each message at most once', () => {
     const twice = await d.messages.get('demo', message.id);
     expect(once?.status).toBe('sent');
     expect(twice).toEqual(once);
+    expect(await debitsOf(message.id)).toBe(1);
   });
 
   it('lets only one of two concurrent deliveries call the provider', async () => {
@@ -149,6 +150,13 @@ function failing(write: 'sent' | 'failed' | 'release', times: number): { d: Deps
   return { d: { ...d, messages }, failures: () => failures };
 }
 
+/** How many debits the ledger holds for a message (it must be charged once at most). */
+async function debitsOf(messageId: string): Promise<number> {
+  let count = 0;
+  for await (const entry of d.billing.entries('demo')) if (entry.type === 'debit' && entry.messageId === messageId) count++;
+  return count;
+}
+
 describe('a storage failure after the provider call never causes a second provider call', () => {
   /** Delivers the task until the message is final, as SQS would, with the clock moving past each claim. */
   async function deliverUntilFinal(deps: Deps, messageId: string) {
@@ -176,6 +184,8 @@ describe('a storage failure after the provider call never causes a second provid
     expect(calls.count()).toBe(1);
     expect(final?.status).toBe('sent');
     expect(final?.history.filter((h) => h.status === 'sent')).toHaveLength(1);
+    // The demo operator is prepaid: the message is debited once, whatever path recorded its outcome.
+    expect(await debitsOf(message.id)).toBe(1);
   });
 
   it('when neither storage nor the queue can take the outcome, the next delivery asks the provider and records it', async () => {
@@ -190,6 +200,7 @@ describe('a storage failure after the provider call never causes a second provid
     expect(await deliverMessage(later, { operatorId: 'demo', messageId: message.id }, attempt)).toBe('reconciled');
     expect(calls.count()).toBe(1);
     expect((await d.messages.get('demo', message.id))?.status).toBe('delivered');
+    expect(await debitsOf(message.id)).toBe(1);
   });
 
   it('when the failed write after a rejection fails, it is retried and the provider is not called again', async () => {

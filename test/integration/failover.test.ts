@@ -60,6 +60,11 @@ describe('gateway priorities and failover', () => {
       ['sandbox', 'accepted'],
     ]);
     expect(stored.tries?.[0]?.detail).toMatch(/credentials/);
+    // Two gateways tried, one charge (the demo operator is prepaid).
+    let debits = 0;
+    for await (const entry of d.billing.entries('demo')) if (entry.type === 'debit' && entry.messageId === message.id) debits++;
+    expect(debits).toBe(1);
+    expect(await d.billing.settle('demo', message.id, new Date().toISOString())).toBe('already');
   });
 
   it('opens the circuit after repeated gateway faults: the failing gateway is skipped, then tried again after the cool-down', async () => {
