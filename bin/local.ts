@@ -92,7 +92,7 @@ try {
   console.log(`Try: curl -H "Authorization: Bearer ${apiKey}" ${runtime.baseUrl}/v1/customers`);
   if (requeued > 0) console.log(`Put ${requeued} message(s) still queued from the last run back on the send queue.`);
   console.log(
-    `${created ? 'Seeded a demo operator with a sandbox SMS gateway.' : `Using the data in ${shownDataDir()} (delete it to start over).`} ` +
+    `${created ? 'Seeded a prepaid demo operator with sandbox SMS and WhatsApp gateways and an email gateway to the local mailbox (GET /local/mailbox).' : `Using the data in ${shownDataDir()} (delete it to start over).`} ` +
       `API docs: ${runtime.baseUrl}/openapi.json. Ctrl-C stops.`,
   );
 } catch (error) {
