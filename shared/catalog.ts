@@ -164,6 +164,13 @@ export const httpFunctions: HttpFunction[] = [
     needsQueue: ['provider-callbacks'],
   },
   {
+    // The ISP's bills to its customers (what reminders and payment links need to know).
+    id: 'BillsApi',
+    entry: 'functions/api/bills.ts',
+    routes: ['PUT /v1/bills/{id}', 'GET /v1/bills/{id}', 'GET /v1/bills', 'POST /v1/bills/import'],
+    timeoutSeconds: 29,
+  },
+  {
     // An operator's API keys with their roles.
     id: 'KeysApi',
     entry: 'functions/api/keys.ts',

@@ -15,6 +15,7 @@ import { dynamoSuppressionStore } from './adapters/dynamodb/suppressions.js';
 import { dynamoAlertRouteStore } from './adapters/dynamodb/alert-routes.js';
 import { dynamoBillingStore } from './adapters/dynamodb/billing.js';
 import { dynamoBillStore } from './adapters/dynamodb/bills.js';
+import { dynamoCustomerBillStore } from './adapters/dynamodb/customer-bills.js';
 import { dynamoProviderJournal } from './adapters/dynamodb/provider-journal.js';
 import { dynamoTemplateStore } from './adapters/dynamodb/templates.js';
 import { sqsTaskQueue } from './adapters/sqs/task-queue.js';
@@ -35,6 +36,7 @@ import type {
   AlertRouteStore,
   BillingStore,
   BillStore,
+  CustomerBillStore,
   ProviderJournal,
   TaskQueue,
   TemplateStore,
@@ -61,6 +63,8 @@ export interface Deps {
   /** Prices, balances, holds and the ledger (shared/services/billing.ts). */
   billing: BillingStore;
   bills: BillStore;
+  /** The ISP's bills to its customers (/v1/bills). */
+  customerBills: CustomerBillStore;
   queue: TaskQueue;
   cipher: CredentialsCipher;
   clock: Clock;
@@ -91,6 +95,7 @@ export function deps(): Deps {
     alertRoutes: dynamoAlertRouteStore,
     billing: dynamoBillingStore,
     bills: dynamoBillStore,
+    customerBills: dynamoCustomerBillStore,
     queue: sqsTaskQueue,
     cipher: env.CREDENTIALS_KMS_KEY_ID ? kmsCipher(env.CREDENTIALS_KMS_KEY_ID) : localCipher(env.CREDENTIALS_LOCAL_KEY!),
     clock: { now: () => new Date() },

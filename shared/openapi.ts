@@ -32,6 +32,7 @@ import {
   TemplateView,
 } from './domain/schemas.js';
 import { GatewayPresetView } from './services/presets.js';
+import { CustomerBillInput, CustomerBillQuery } from './services/customer-bills.js';
 
 /** /openapi.json, generated from the same zod schemas the handlers parse with. */
 export function openApiDocument(serverUrl?: string) {
@@ -100,6 +101,10 @@ export function openApiDocument(serverUrl?: string) {
   route({ method: 'get', path: '/v1/billing/bills/{id}', summary: 'A bill; Accept: application/pdf for its PDF', request: { params: idPath }, responses: { 200: anyJson('The bill, or application/pdf'), ...errors } });
   route({ method: 'post', path: '/v1/billing/bills/{id}/checkout', summary: 'A payment page for an open bill (Stripe or SSLCommerz)', request: { params: idPath }, responses: { 201: anyJson('{provider, url, sessionId, reference, amount, currency}'), ...errors } });
   route({ method: 'post', path: '/v1/billing/topups/checkout', summary: 'A payment page for a top-up of `amount` minor units', responses: { 201: anyJson('{provider, url, sessionId, reference, amount, currency}'), ...errors } });
+  route({ method: 'put', path: '/v1/bills/{id}', summary: 'Create or replace one of the ISP\'s bills to a customer {customerId, amount, currency, dueDate, status, paidAt, reference}', request: { params: idPath, body: { content: { 'application/json': { schema: CustomerBillInput } } } }, responses: { 200: anyJson('The bill'), 201: anyJson('Created'), ...errors } });
+  route({ method: 'get', path: '/v1/bills/{id}', summary: 'A customer bill', request: { params: idPath }, responses: { 200: anyJson('The bill'), ...errors } });
+  route({ method: 'get', path: '/v1/bills', summary: 'Customer bills by status and due date (a Query): customerId, status, dueAfter, dueBefore, overdueDays', request: { query: CustomerBillQuery }, responses: { 200: anyJson('{items, cursor}'), ...errors } });
+  route({ method: 'post', path: '/v1/bills/import', summary: 'Import up to 1,000 customer bills; valid rows are kept, invalid rows reported', responses: { 200: anyJson('{received, imported, failed}'), ...errors } });
   for (const [method, path, summary] of [
     ['post', '/v1/platform/operators', 'Platform key: a new operator {id, name, country, billing} and its first admin key (apiKey, shown once)'],
     ['get', '/v1/platform/operators', 'Platform key: every operator'],

@@ -766,3 +766,21 @@ export interface BillStore {
   list(operatorId: string, limit: number, cursor?: string): Promise<Page<import('./services/bills.js').Bill>>;
   addPayment(operatorId: string, id: string, payment: { at: string; amount: number; reference: string }): Promise<import('./services/bills.js').Bill | undefined>;
 }
+
+export interface CustomerBillFilter {
+  customerId?: string;
+  /** Default unpaid, unless customerId is given (then every status). */
+  status?: 'unpaid' | 'paid' | 'void';
+  /** YYYY-MM-DD, inclusive. */
+  dueAfter?: string;
+  dueBefore?: string;
+}
+
+export interface CustomerBillStore {
+  get(operatorId: string, id: string): Promise<import('./domain/records.js').CustomerBill | undefined>;
+  put(operatorId: string, bill: import('./domain/records.js').CustomerBill): Promise<void>;
+  /** BatchWriteItem in chunks of 25. */
+  putMany(operatorId: string, bills: import('./domain/records.js').CustomerBill[]): Promise<void>;
+  /** A Query on a key: by status and due date, or by customer. */
+  list(operatorId: string, filter: CustomerBillFilter, limit: number, cursor?: string): Promise<Page<import('./domain/records.js').CustomerBill>>;
+}

@@ -242,3 +242,19 @@ const predecessors: Record<MessageStatus, MessageStatus[]> = {
 export function allowedPredecessors(next: MessageStatus): MessageStatus[] {
   return predecessors[next];
 }
+
+/** An ISP's bill to one of its customers, as its billing system keeps it (not the platform's bill to the ISP). */
+export interface CustomerBill {
+  id: string;
+  customerId: string;
+  /** Integer minor units. */
+  amount: number;
+  currency: string;
+  /** YYYY-MM-DD. */
+  dueDate: string;
+  status: 'unpaid' | 'paid' | 'void';
+  paidAt?: string;
+  reference?: string;
+  createdAt: string;
+  updatedAt: string;
+}
