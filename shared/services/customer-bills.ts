@@ -4,9 +4,9 @@
  * the status-and-due-date index, never a Scan.
  */
 import { z } from 'zod';
-import { invalid, notFound, type FieldProblem } from '../domain/errors.js';
+import { invalid, notFound } from '../domain/errors.js';
+import { parseRows, type RowFailure } from './import-rows.js';
 import type { CustomerBill, Operator } from '../domain/records.js';
-import { zodFields } from '../domain/zod-fields.js';
 import type { Deps } from '../deps.js';
 import type { CustomerBillFilter, Page } from '../ports.js';
 
@@ -86,30 +86,14 @@ export function listCustomerBills(d: D, operator: Operator, query: z.infer<typeo
 export interface BillImportResult {
   received: number;
   imported: number;
-  failed: { index: number; id?: string; errors: FieldProblem[] }[];
+  failed: RowFailure[];
 }
 
 /** Keeps every valid row (its customer must exist), reports every invalid one; written with BatchWriteItem. */
 export async function importCustomerBills(d: D, operator: Operator, rows: unknown[]): Promise<BillImportResult> {
   const now = d.clock.now().toISOString();
-  const parsed: { index: number; bill: CustomerBill }[] = [];
-  const failed: BillImportResult['failed'] = [];
-  const seen = new Set<string>();
-  rows.forEach((row, index) => {
-    const rowId = typeof (row as { id?: unknown })?.id === 'string' ? (row as { id: string }).id : undefined;
-    const result = CustomerBillImportRow.safeParse(row);
-    if (!result.success) {
-      failed.push({ index, ...(rowId ? { id: rowId } : {}), errors: zodFields(result.error) });
-      return;
-    }
-    if (seen.has(result.data.id)) {
-      failed.push({ index, id: result.data.id, errors: [{ field: 'id', message: 'appears more than once in this import' }] });
-      return;
-    }
-    seen.add(result.data.id);
-    const { id, ...input } = result.data;
-    parsed.push({ index, bill: { id, ...input, createdAt: now, updatedAt: now } });
-  });
+  const { accepted: rowsOk, failed } = parseRows(rows, CustomerBillImportRow);
+  const parsed = rowsOk.map(({ index, row: { id, ...input } }) => ({ index, bill: { id, ...input, createdAt: now, updatedAt: now } as CustomerBill }));
   const customers = await d.customers.getMany(operator.id, [...new Set(parsed.map((p) => p.bill.customerId))]);
   const accepted = parsed.filter(({ index, bill }) => {
     if (customers.has(bill.customerId)) return true;

@@ -4,7 +4,7 @@ import type { Customer, Operator } from '../domain/records.js';
 import { CustomerImportRow, type CustomerInputT } from '../domain/schemas.js';
 import type { Deps } from '../deps.js';
 import type { CustomerFilter, Page } from '../ports.js';
-import { zodFields } from '../domain/zod-fields.js';
+import { parseRows } from './import-rows.js';
 
 type D = Pick<Deps, 'customers' | 'clock'>;
 
@@ -51,24 +51,9 @@ export interface ImportResult {
 /** Keeps every valid row, reports every invalid one with its fields; a bad row never blocks the rest. */
 export async function importCustomers(d: D, operator: Operator, rows: unknown[]): Promise<ImportResult> {
   const now = d.clock.now().toISOString();
-  const seen = new Set<string>();
-  const accepted: { index: number; id: string; input: CustomerInputT }[] = [];
-  const failed: ImportResult['failed'] = [];
-  rows.forEach((row, index) => {
-    const rowId = typeof (row as { id?: unknown })?.id === 'string' ? (row as { id: string }).id : undefined;
-    const parsed = CustomerImportRow.safeParse(row);
-    if (!parsed.success) {
-      failed.push({ index, id: rowId, errors: zodFields(parsed.error) });
-      return;
-    }
-    const { id, ...input } = parsed.data;
-    if (seen.has(id)) {
-      failed.push({ index, id, errors: [{ field: 'id', message: 'appears more than once in this import; each id once' }] });
-      return;
-    }
-    seen.add(id);
-    accepted.push({ index, id, input });
-  });
+  const parsed = parseRows(rows, CustomerImportRow);
+  const failed: ImportResult['failed'] = parsed.failed;
+  const accepted = parsed.accepted.map(({ index, row: { id, ...input } }) => ({ index, id, input }));
   // Re-importing a customer replaces it but keeps when it was first created.
   const existing = await d.customers.getMany(operator.id, accepted.map((row) => row.id));
   const valid: Customer[] = [];
