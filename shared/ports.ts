@@ -709,6 +709,15 @@ export interface LedgerEntry {
   segments?: number;
 }
 
+/** A debit made: what is available after it, and what the low-balance warning needs, from the same read. */
+export interface Settled {
+  outcome: 'settled';
+  available: number;
+  currency: string;
+  lowBalanceThreshold?: number;
+  lowBalanceAlerted: boolean;
+}
+
 export interface BalanceState {
   currency: string;
   /** = the sum of the ledger. */
@@ -718,6 +727,8 @@ export interface BalanceState {
   creditLimit: number;
   version: number;
   lowBalanceAlerted?: boolean;
+  /** Prepaid operators: warn once when `available` falls below it. */
+  lowBalanceThreshold?: number;
 }
 
 /** What a message will cost, held from acceptance until it is sent (settled) or fails (released). */
@@ -740,7 +751,7 @@ export interface BillingStore {
   /** Holds the cost once per message id; 'short' (with how much is missing) when a prepaid balance cannot cover it. */
   hold(operatorId: string, hold: Hold, at: string): Promise<{ outcome: 'held' | 'exists' } | { outcome: 'short'; shortfall: number }>;
   /** Debits a held message once (the provider accepted it): a ledger entry and the balance, in one transaction. */
-  settle(operatorId: string, messageId: string, at: string): Promise<'settled' | 'already' | 'none'>;
+  settle(operatorId: string, messageId: string, at: string): Promise<Settled | 'already' | 'none'>;
   /** Gives a hold back once (the message failed before leaving us, or was cancelled). */
   release(operatorId: string, messageId: string, at: string): Promise<'released' | 'already' | 'none'>;
   /** A credit or adjustment, once per `reference` (a top-up's or payment's reference). */
@@ -756,7 +767,8 @@ export interface BillingStore {
   openHolds(before: string): AsyncIterable<Array<{ operatorId: string; messageId: string }>>;
   /** Sets the low-balance flag only if it is not set (true: this caller should alert); clears it. */
   markLowBalance(operatorId: string, alerted: boolean): Promise<boolean>;
-  setLimits(operatorId: string, limits: { creditLimit?: number }): Promise<void>;
+  /** The credit limit, and the low-balance threshold (null removes it), kept on the balance so a debit needs no other read to warn. */
+  setLimits(operatorId: string, limits: { creditLimit?: number; lowBalanceThreshold?: number | null }): Promise<void>;
 }
 
 export interface BillStore {

@@ -62,7 +62,7 @@ export const handler = api({
     });
     const prices = await pricesFor(d, input.id);
     await d.billing.balance(input.id, prices.currency);
-    if (input.creditLimit !== undefined) await d.billing.setLimits(input.id, { creditLimit: input.creditLimit });
+    await d.billing.setLimits(input.id, { creditLimit: input.creditLimit, lowBalanceThreshold: input.lowBalanceThreshold });
     // Its first admin key, shown once.
     const { apiKey } = await createKey(d, input.id, { role: 'admin', label: 'first admin key' });
     return json(201, { id: input.id, name: input.name, country: input.country, timezone: input.timezone, billing: input.billing, apiKey });
@@ -101,7 +101,7 @@ export const handler = api({
     const updated = Object.keys(changes).length > 0 ? await d.operators.update(operator.id, { ...changes, updatedAt: d.clock.now().toISOString() }) : operator;
     const prices = await pricesFor(d, operator.id);
     await d.billing.balance(operator.id, prices.currency);
-    if (input.creditLimit !== undefined) await d.billing.setLimits(operator.id, { creditLimit: input.creditLimit });
+    await d.billing.setLimits(operator.id, { creditLimit: input.creditLimit, lowBalanceThreshold: input.lowBalanceThreshold });
     const state = await d.billing.balance(operator.id, prices.currency);
     return json(200, {
       id: operator.id,

@@ -95,6 +95,7 @@ export async function seedDemo(opts: { dataDir?: string } = {}): Promise<{ opera
     };
     await d.operators.put(operator);
     await creditBalance(d, operator, { type: 'topup', amount: DEMO_TOP_UP, currency: 'BDT', reference: 'topup:demo-start', reason: 'Starting top-up of the demo ISP' });
+    await d.billing.setLimits(DEMO_OPERATOR_ID, { lowBalanceThreshold: operator.lowBalanceThreshold });
     await saveGateway(d, operator, {
       name: 'Sandbox SMS',
       channel: 'sms',

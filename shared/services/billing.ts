@@ -9,7 +9,7 @@ import { InsufficientBalance, invalid, PaymentRequired } from '../domain/errors.
 import type { Channel, Message, Operator } from '../domain/records.js';
 import type { Deps } from '../deps.js';
 import { logger } from '../logger.js';
-import type { LedgerEntry, PriceTable } from '../ports.js';
+import type { LedgerEntry, PriceTable, Settled } from '../ports.js';
 
 type D = Pick<Deps, 'billing' | 'clock'>;
 
@@ -79,10 +79,10 @@ export async function holdCost(d: D, operator: Operator, message: Message, resel
 }
 
 /** A provider accepted the message: its hold becomes a debit, once. Best effort: the reconciler settles what this misses. */
-export async function settleCost(d: D & Pick<Deps, 'operators' | 'alertRoutes'>, operatorId: string, messageId: string): Promise<void> {
-  // The full deps (the warning sends messages) come with every caller; the type names what settling itself needs.
+export async function settleCost(d: D & LowBalanceDeps, operatorId: string, messageId: string): Promise<void> {
   try {
-    if ((await d.billing.settle(operatorId, messageId, d.clock.now().toISOString())) === 'settled') await warnIfLow(d, operatorId);
+    const settled = await d.billing.settle(operatorId, messageId, d.clock.now().toISOString());
+    if (typeof settled === 'object') await warnIfLow(d, operatorId, settled);
   } catch (error) {
     logger.warn('Could not settle a message\'s cost now; the reconciler will', { error, messageId });
   }
@@ -97,20 +97,22 @@ export async function releaseCost(d: D, operatorId: string, messageId: string): 
   }
 }
 
+/** What the low-balance warning sends with (it creates messages). */
+type LowBalanceDeps = Pick<Deps, 'operators' | 'alertRoutes' | 'customers' | 'templates' | 'gateways' | 'messages' | 'counters' | 'queue' | 'cipher' | 'suppressions'>;
+
 /**
  * One warning when the available prepaid balance falls below the operator's threshold, not one per
- * message: a flag on the balance, set by the first one to see it, cleared by a credit above it.
+ * message: a flag on the balance, set by the first one to see it, cleared by a credit above it. The
+ * threshold and the flag come with the debit's own read, so a debit above the threshold reads nothing more.
  */
-async function warnIfLow(d: D & Pick<Deps, 'operators' | 'alertRoutes'>, operatorId: string): Promise<void> {
+async function warnIfLow(d: D & LowBalanceDeps, operatorId: string, settled: Settled): Promise<void> {
+  if (settled.lowBalanceThreshold === undefined || settled.lowBalanceAlerted || settled.available >= settled.lowBalanceThreshold) return;
   const operator = await d.operators.get(operatorId);
-  if (!operator || operator.billing !== 'prepaid' || operator.lowBalanceThreshold === undefined) return;
-  const state = await d.billing.balance(operatorId, DEFAULT_PRICES.currency);
-  const available = state.balance + state.creditLimit - state.reserved;
-  if (available >= operator.lowBalanceThreshold || state.lowBalanceAlerted) return;
+  if (!operator || operator.billing !== 'prepaid') return;
   if (!(await d.billing.markLowBalance(operatorId, true))) return;
   // Imported here: the warning sends messages, and messages hold their cost through this module.
   const { warnLowBalance } = await import('./low-balance.js');
-  await warnLowBalance(d as never, operator, available, state.currency);
+  await warnLowBalance({ ...d, billing: d.billing, clock: d.clock }, operator, settled.available, settled.currency);
 }
 
 /** A top-up or payment, credited once per reference; above the threshold again, the warning may fire again later. */

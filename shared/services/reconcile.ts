@@ -58,7 +58,7 @@ async function finishHolds(d: D, before: string, report: ReconcileReport): Promi
       if (message?.status === 'queued') continue; // still on its way
       const wasSent = message !== undefined && (message.providerMessageId !== undefined || ['sent', 'delivered', 'read'].includes(message.status));
       if (wasSent) {
-        if ((await d.billing.settle(hold.operatorId, hold.messageId, at)) === 'settled') report.holdsSettled++;
+        if (typeof (await d.billing.settle(hold.operatorId, hold.messageId, at)) === 'object') report.holdsSettled++;
       } else if ((await d.billing.release(hold.operatorId, hold.messageId, at)) === 'released') report.holdsReleased++;
     }
   }

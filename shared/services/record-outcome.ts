@@ -28,7 +28,7 @@ export async function withStorageRetries<T>(write: () => Promise<T>, tries = STO
  * use. Forward-only, so recording it twice (a retry, a queued outcome) changes nothing.
  */
 export async function recordSent(
-  d: Pick<Deps, 'messages' | 'billing' | 'clock' | 'operators' | 'alertRoutes'>,
+  d: Pick<Deps, 'messages' | 'billing' | 'clock' | 'operators' | 'alertRoutes' | 'customers' | 'templates' | 'gateways' | 'counters' | 'queue' | 'cipher' | 'suppressions'>,
   operatorId: string,
   messageId: string,
   accepted: { providerMessageId: string; gatewayId: string; at: string; receiptDueAt?: string; provider?: string; finalNote?: string },

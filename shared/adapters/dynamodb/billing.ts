@@ -55,6 +55,7 @@ async function readBalance(operatorId: string): Promise<BalanceState | undefined
     creditLimit: Number(item.creditLimit ?? 0),
     version: Number(item.version ?? 0),
     ...(item.lowBalanceAlerted === true ? { lowBalanceAlerted: true } : {}),
+    ...(typeof item.lowBalanceThreshold === 'number' ? { lowBalanceThreshold: item.lowBalanceThreshold } : {}),
   };
 }
 
@@ -89,7 +90,8 @@ export const dynamoBillingStore: BillingStore = {
 
   async hold(operatorId, hold, at) {
     const TableName = config().TABLE_NAME;
-    const state = await this.balance(operatorId, hold.currency);
+    // The balance item must exist for the hold's condition on it.
+    await this.balance(operatorId, hold.currency);
     const holdItem = {
       ...holdKey(operatorId, hold.messageId),
       entity: 'hold',
@@ -131,7 +133,6 @@ export const dynamoBillingStore: BillingStore = {
           await backoff(attempt);
           continue;
         }
-        void state;
         throw error;
       }
     }
@@ -191,7 +192,15 @@ export const dynamoBillingStore: BillingStore = {
             ],
           }),
         );
-        return 'settled';
+        // What is available now, from the read this debit was made against (holds taken since are not in it: a warning may come one debit late).
+        const reservedAfter = state.reserved - (hold.prepaid ? amount : 0);
+        return {
+          outcome: 'settled',
+          available: balanceAfter + state.creditLimit - reservedAfter,
+          currency: state.currency,
+          ...(state.lowBalanceThreshold !== undefined ? { lowBalanceThreshold: state.lowBalanceThreshold } : {}),
+          lowBalanceAlerted: state.lowBalanceAlerted === true,
+        };
       } catch (error) {
         const failed = failedConditions(error);
         if (failed?.includes(0)) return 'already';
@@ -371,6 +380,17 @@ export const dynamoBillingStore: BillingStore = {
   },
 
   async setLimits(operatorId, limits) {
+    if (limits.lowBalanceThreshold !== undefined) {
+      await documentClient().send(
+        new UpdateCommand({
+          TableName: config().TABLE_NAME,
+          Key: balanceKey(operatorId),
+          UpdateExpression: limits.lowBalanceThreshold === null ? 'REMOVE lowBalanceThreshold' : 'SET lowBalanceThreshold = :threshold',
+          ConditionExpression: 'attribute_exists(pk)',
+          ...(limits.lowBalanceThreshold === null ? {} : { ExpressionAttributeValues: { ':threshold': limits.lowBalanceThreshold } }),
+        }),
+      );
+    }
     if (limits.creditLimit === undefined) return;
     const current = await readBalance(operatorId);
     if (!current) return;
@@ -384,4 +404,5 @@ export const dynamoBillingStore: BillingStore = {
       }),
     );
   },
+
 };
