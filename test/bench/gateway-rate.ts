@@ -10,9 +10,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { deps } from '../../shared/deps.js';
-import { seedDemo } from '../../shared/local/seed.js';
-import { startLocalRuntime } from '../../shared/local/runtime.js';
-import { saveGateway } from '../../shared/services/gateways.js';
+import { withLocalGateway } from './local-gateway.js';
 import { sendMessage } from '../../shared/services/messages.js';
 
 const limit = Number(process.env.BENCH_RATE_LIMIT ?? 20);
@@ -46,53 +44,31 @@ export async function benchGatewayRate(): Promise<void> {
   await new Promise<void>((resolve) => provider.listen(0, '127.0.0.1', resolve));
   const port = (provider.address() as AddressInfo).port;
 
-  const allowBefore = process.env.ISPNOTIFY_ALLOW_PRIVATE_URLS;
-  process.env.ISPNOTIFY_ALLOW_PRIVATE_URLS = '1'; // the local provider listens on loopback
-  const runtime = await startLocalRuntime({ port: 0, quiet: true, retryDelaySeconds: 1 });
   try {
-    await seedDemo({});
-    const d = deps();
-    await d.operators.update('demo', { requestsPerSecond: 1000, messagesPerDay: 10_000_000 });
-    let operator = (await d.operators.get('demo'))!;
-    await saveGateway(d, operator, {
-      name: 'Rate-limited gateway',
-      channel: 'sms',
-      provider: 'http',
-      credentials: { apiKey: 'bench-api-key', webhookSecret: 'bench-webhook-secret-0123' },
-      settings: {
-        request: { method: 'POST', url: `http://127.0.0.1:${port}/send`, contentType: 'json', body: { to: '{{to}}', text: '{{text}}', key: '{{credentials.apiKey}}' } },
-        numberFormat: 'e164',
-        success: { statusCodes: [200] },
-        messageId: { jsonPath: '$.id' },
-      },
-      default: true,
-      priority: 1,
-      maxPerSecond: limit,
+    await withLocalGateway(port, { name: 'Rate-limited gateway', body: { to: '{{to}}', text: '{{text}}', key: '{{credentials.apiKey}}' }, maxPerSecond: limit }, async () => {
+      const d = deps();
+      const operator = (await d.operators.get('demo'))!;
+      const ids: string[] = [];
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: 20 }, async () => {
+          while (next < total) {
+            const i = next++;
+            ids.push((await sendMessage(d, operator, { mobile: `0171${String(3000000 + i)}`, text: `Rate bench ${i}`, variables: {} })).id);
+          }
+        }),
+      );
+      const started = performance.now();
+      while (accepted < total && performance.now() - started < 600_000) await new Promise((r) => setTimeout(r, 250));
+      const seconds = (last - first) / 1000 || 1;
+      // Rate over whole seconds: n messages in k full seconds, the first second counting as one.
+      const achieved = (accepted - 1) / seconds;
+      console.log(
+        `rate      gateway limited to ${limit}/s, ${total} messages: ${accepted} accepted in ${seconds.toFixed(1)} s = ` +
+          `${achieved.toFixed(1)}/s (${((100 * achieved) / limit).toFixed(0)}% of the limit); 429s from the provider: ${throttled}`,
+      );
     });
-    operator = (await d.operators.get('demo'))!;
-    const ids: string[] = [];
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: 20 }, async () => {
-        while (next < total) {
-          const i = next++;
-          ids.push((await sendMessage(d, operator, { mobile: `0171${String(3000000 + i)}`, text: `Rate bench ${i}`, variables: {} })).id);
-        }
-      }),
-    );
-    const started = performance.now();
-    while (accepted < total && performance.now() - started < 600_000) await new Promise((r) => setTimeout(r, 250));
-    const seconds = (last - first) / 1000 || 1;
-    // Rate over whole seconds: n messages in k full seconds, the first second counting as one.
-    const achieved = (accepted - 1) / seconds;
-    console.log(
-      `rate      gateway limited to ${limit}/s, ${total} messages: ${accepted} accepted in ${seconds.toFixed(1)} s = ` +
-        `${achieved.toFixed(1)}/s (${((100 * achieved) / limit).toFixed(0)}% of the limit); 429s from the provider: ${throttled}`,
-    );
   } finally {
-    await runtime.stop();
     provider.close();
-    if (allowBefore === undefined) delete process.env.ISPNOTIFY_ALLOW_PRIVATE_URLS;
-    else process.env.ISPNOTIFY_ALLOW_PRIVATE_URLS = allowBefore;
   }
 }

@@ -11,9 +11,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { deps } from '../../shared/deps.js';
-import { seedDemo } from '../../shared/local/seed.js';
-import { startLocalRuntime } from '../../shared/local/runtime.js';
-import { saveGateway } from '../../shared/services/gateways.js';
+import { withLocalGateway } from './local-gateway.js';
 import { createMessage } from '../../shared/services/messages.js';
 
 const bulk = Number(process.env.BENCH_OTP_BULK ?? 2000);
@@ -37,86 +35,64 @@ export async function benchOtpLatency(): Promise<void> {
   await new Promise<void>((resolve) => provider.listen(0, '127.0.0.1', resolve));
   const port = (provider.address() as AddressInfo).port;
 
-  const allowBefore = process.env.ISPNOTIFY_ALLOW_PRIVATE_URLS;
-  process.env.ISPNOTIFY_ALLOW_PRIVATE_URLS = '1'; // the local provider listens on loopback
-  const runtime = await startLocalRuntime({ port: 0, quiet: true, retryDelaySeconds: 1 });
   try {
-    const { apiKey } = await seedDemo({});
-    const d = deps();
-    await d.operators.update('demo', { requestsPerSecond: 1000, messagesPerDay: 10_000_000 });
-    let operator = (await d.operators.get('demo'))!;
-    await saveGateway(d, operator, {
-      name: 'Local gateway',
-      channel: 'sms',
-      provider: 'http',
-      credentials: { apiKey: 'bench-api-key', webhookSecret: 'bench-webhook-secret-0123' },
-      settings: {
-        request: { method: 'POST', url: `http://127.0.0.1:${port}/send`, contentType: 'json', body: { to: '{{to}}', text: '{{text}}', messageId: '{{messageId}}' } },
-        numberFormat: 'e164',
-        success: { statusCodes: [200] },
-        messageId: { jsonPath: '$.id' },
-      },
-      default: true,
-      maxPerSecond: 10_000,
+    await withLocalGateway(port, { name: 'Local gateway', body: { to: '{{to}}', text: '{{text}}', messageId: '{{messageId}}' }, maxPerSecond: 10_000 }, async ({ apiKey, baseUrl }) => {
+      const d = deps();
+      const operator = (await d.operators.get('demo'))!;
+      // The bulk load, on the bulk SMS queue.
+      const bulkIds: string[] = [];
+      let next = 0;
+      const queuedStart = performance.now();
+      await Promise.all(
+        Array.from({ length: 20 }, async () => {
+          while (next < bulk) {
+            const i = next++;
+            const { message } = await createMessage(
+              d,
+              operator,
+              { channel: 'sms', number: `+880171${String(4000000 + i)}`, content: { text: `Bulk ${i}` }, lane: 'bulk', fields: { recipient: 'mobile', content: 'text' } },
+              { quota: {} },
+            );
+            bulkIds.push(message.id);
+          }
+        }),
+      );
+      const queuedSeconds = (performance.now() - queuedStart) / 1000;
+
+      // OTPs through the API while the bulk drains.
+      const latencies: number[] = [];
+      const bulkLeftAtOtp: number[] = [];
+      const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
+      const pending: Array<{ messageId: string; acceptedAt: number }> = [];
+      // For comparison: one message put on the bulk queue as the OTPs start, behind the backlog.
+      const { message: behind } = await createMessage(
+        d,
+        operator,
+        { channel: 'sms', number: '+8801716000000', content: { text: 'Behind the bulk' }, lane: 'bulk', fields: { recipient: 'mobile', content: 'text' } },
+        { quota: {} },
+      );
+      const behindAt = performance.now();
+      for (let i = 0; i < otps; i++) {
+        bulkLeftAtOtp.push(bulkIds.filter((id) => !arrived.has(id)).length);
+        const reply = await fetch(`${baseUrl}/v1/otp`, { method: 'POST', headers, body: JSON.stringify({ mobile: `01715${String(100000 + i)}`, channel: 'sms' }) });
+        if (reply.status !== 202) throw new Error(`POST /v1/otp answered ${reply.status}: ${await reply.text()}`);
+        const body = (await reply.json()) as { messageId: string };
+        pending.push({ messageId: body.messageId, acceptedAt: performance.now() });
+        await new Promise((resolve) => setTimeout(resolve, gapMs));
+      }
+      const deadline = performance.now() + 300_000;
+      while ((pending.some((p) => !arrived.has(p.messageId)) || !arrived.has(behind.id)) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      for (const p of pending) if (arrived.has(p.messageId)) latencies.push(arrived.get(p.messageId)! - p.acceptedAt);
+      latencies.sort((a, b) => a - b);
+      const bulkDone = bulkIds.filter((id) => arrived.has(id) && (!arrived.has(behind.id) || arrived.get(id)! <= arrived.get(behind.id)!)).length;
+      console.log(
+        `otp       ${bulk} bulk SMS queued first (${(bulk / queuedSeconds).toFixed(0)}/s); ${latencies.length}/${otps} OTPs sent, 202 → provider: ` +
+          `p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms, max ${latencies.at(-1)!.toFixed(0)} ms; ` +
+          `bulk still queued when the OTPs were asked for: ${Math.min(...bulkLeftAtOtp)}–${Math.max(...bulkLeftAtOtp)}; ` +
+          `a message queued on the bulk queue as the OTPs started reached the provider after ${arrived.has(behind.id) ? `${((arrived.get(behind.id)! - behindAt) / 1000).toFixed(1)} s` : 'more than 5 minutes'} (bulk sent by then: ${bulkDone})`,
+      );
     });
-    operator = (await d.operators.get('demo'))!;
-
-    // The bulk load, on the bulk SMS queue.
-    const bulkIds: string[] = [];
-    let next = 0;
-    const queuedStart = performance.now();
-    await Promise.all(
-      Array.from({ length: 20 }, async () => {
-        while (next < bulk) {
-          const i = next++;
-          const { message } = await createMessage(
-            d,
-            operator,
-            { channel: 'sms', number: `+880171${String(4000000 + i)}`, content: { text: `Bulk ${i}` }, lane: 'bulk', fields: { recipient: 'mobile', content: 'text' } },
-            { quota: {} },
-          );
-          bulkIds.push(message.id);
-        }
-      }),
-    );
-    const queuedSeconds = (performance.now() - queuedStart) / 1000;
-
-    // OTPs through the API while the bulk drains.
-    const latencies: number[] = [];
-    const bulkLeftAtOtp: number[] = [];
-    const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
-    const pending: Array<{ messageId: string; acceptedAt: number }> = [];
-    // For comparison: one message put on the bulk queue as the OTPs start, behind the backlog.
-    const { message: behind } = await createMessage(
-      d,
-      operator,
-      { channel: 'sms', number: '+8801716000000', content: { text: 'Behind the bulk' }, lane: 'bulk', fields: { recipient: 'mobile', content: 'text' } },
-      { quota: {} },
-    );
-    const behindAt = performance.now();
-    for (let i = 0; i < otps; i++) {
-      bulkLeftAtOtp.push(bulkIds.filter((id) => !arrived.has(id)).length);
-      const reply = await fetch(`${runtime.baseUrl}/v1/otp`, { method: 'POST', headers, body: JSON.stringify({ mobile: `01715${String(100000 + i)}`, channel: 'sms' }) });
-      if (reply.status !== 202) throw new Error(`POST /v1/otp answered ${reply.status}: ${await reply.text()}`);
-      const body = (await reply.json()) as { messageId: string };
-      pending.push({ messageId: body.messageId, acceptedAt: performance.now() });
-      await new Promise((resolve) => setTimeout(resolve, gapMs));
-    }
-    const deadline = performance.now() + 300_000;
-    while ((pending.some((p) => !arrived.has(p.messageId)) || !arrived.has(behind.id)) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    for (const p of pending) if (arrived.has(p.messageId)) latencies.push(arrived.get(p.messageId)! - p.acceptedAt);
-    latencies.sort((a, b) => a - b);
-    const bulkDone = bulkIds.filter((id) => arrived.has(id) && (!arrived.has(behind.id) || arrived.get(id)! <= arrived.get(behind.id)!)).length;
-    console.log(
-      `otp       ${bulk} bulk SMS queued first (${(bulk / queuedSeconds).toFixed(0)}/s); ${latencies.length}/${otps} OTPs sent, 202 → provider: ` +
-        `p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms, max ${latencies.at(-1)!.toFixed(0)} ms; ` +
-        `bulk still queued when the OTPs were asked for: ${Math.min(...bulkLeftAtOtp)}–${Math.max(...bulkLeftAtOtp)}; ` +
-        `a message queued on the bulk queue as the OTPs started reached the provider after ${arrived.has(behind.id) ? `${((arrived.get(behind.id)! - behindAt) / 1000).toFixed(1)} s` : 'more than 5 minutes'} (bulk sent by then: ${bulkDone})`,
-    );
   } finally {
-    await runtime.stop();
     provider.close();
-    if (allowBefore === undefined) delete process.env.ISPNOTIFY_ALLOW_PRIVATE_URLS;
-    else process.env.ISPNOTIFY_ALLOW_PRIVATE_URLS = allowBefore;
   }
 }
