@@ -5,7 +5,7 @@
 
 import type { Channel, Lane } from './domain/records.js';
 
-export type QueueName = 'send-sms' | 'send-whatsapp' | 'send-email' | 'send-telegram' | 'send-priority' | 'provider-callbacks';
+export type QueueName = 'send-sms' | 'send-whatsapp' | 'send-email' | 'send-telegram' | 'send-priority' | 'provider-callbacks' | 'broadcasts';
 
 /** The send queues: one per channel for bulk traffic, and one for OTPs and single sends of any channel. */
 export const sendQueues = ['send-sms', 'send-whatsapp', 'send-email', 'send-telegram', 'send-priority'] as const satisfies readonly QueueName[];
@@ -36,6 +36,8 @@ export const queues: Record<QueueName, QueueDefinition> = {
   'send-priority': { name: 'send-priority', maxReceiveCount: 5, visibilityTimeoutSeconds: 180, urlEnv: 'SEND_PRIORITY_QUEUE_URL' },
   // Callbacks a provider owes us later (the sandbox's delivery receipts): durable, retried, never a timer.
   'provider-callbacks': { name: 'provider-callbacks', maxReceiveCount: 10, visibilityTimeoutSeconds: 60, urlEnv: 'PROVIDER_CALLBACKS_QUEUE_URL' },
+  // A broadcast's steps: plan a page of its audience, expand a page into messages, cancel what has not left.
+  broadcasts: { name: 'broadcasts', maxReceiveCount: 8, visibilityTimeoutSeconds: 360, urlEnv: 'BROADCASTS_QUEUE_URL' },
 };
 
 export const dlqName = (queue: QueueName) => `${queue}-dlq`;

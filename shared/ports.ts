@@ -151,6 +151,8 @@ export interface MessageFilter {
   channel?: Channel;
   /** in: customers' messages; out: ours (messages stored before directions have none, and are ours). */
   direction?: 'in' | 'out';
+  /** A broadcast's messages: a Query on its message-id prefix (see Broadcast.messagePrefix). */
+  broadcast?: { id: string; messagePrefix: string };
 }
 
 export type CreateOutcome =
@@ -795,4 +797,74 @@ export interface CustomerBillStore {
   putMany(operatorId: string, bills: import('./domain/records.js').CustomerBill[]): Promise<void>;
   /** A Query on a key: by status and due date, or by customer. */
   list(operatorId: string, filter: CustomerBillFilter, limit: number, cursor?: string): Promise<Page<import('./domain/records.js').CustomerBill>>;
+}
+
+// ---- broadcasts (issue 10) ----
+
+/** Counts kept as a broadcast's messages move (sharded items, summed on read). */
+export interface BroadcastCounts {
+  queued: number;
+  sent: number;
+  delivered: number;
+  read: number;
+  failed: number;
+  cancelled: number;
+  /** Minor units debited for its messages so far (those a provider accepted). */
+  spent: number;
+  /** Messages that left us in the last complete 10-second window. */
+  recentSent: number;
+}
+
+export interface BroadcastStore {
+  /** false: a broadcast of that id exists. */
+  create(broadcast: import('./domain/records.js').Broadcast): Promise<boolean>;
+  get(operatorId: string, id: string): Promise<import('./domain/records.js').Broadcast | undefined>;
+  list(operatorId: string, limit: number, cursor?: string): Promise<Page<import('./domain/records.js').Broadcast>>;
+  /**
+   * Sets the named fields only if the broadcast is in one of `states` (and, with `planStep`, at
+   * that step): the new broadcast, or undefined when the condition did not hold.
+   */
+  update(
+    operatorId: string,
+    id: string,
+    changes: Partial<import('./domain/records.js').Broadcast>,
+    condition: { states?: import('./domain/records.js').BroadcastState[]; planStep?: number },
+    add?: { planned?: number; pagesDone?: number; skipped?: Record<string, number> },
+  ): Promise<import('./domain/records.js').Broadcast | undefined>;
+  /** Adds to the counters (a message moved from one status to another; a page queued n). */
+  count(operatorId: string, broadcastId: string, shardKey: string, deltas: Partial<Record<keyof BroadcastCounts, number>>, at?: string): Promise<void>;
+  counts(operatorId: string, broadcastId: string, now: Date): Promise<BroadcastCounts>;
+  /** Takes `amount` of the broadcast's maxCost budget: false when it would pass `maxCost`. */
+  takeBudget(operatorId: string, broadcastId: string, amount: number, maxCost: number): Promise<boolean>;
+  /**
+   * A page of the expand step, claimed for `until`: 'claimed' (first time), 'taken-over' (a
+   * worker died on it: its claim expired), 'busy' (another worker holds it) or 'done'.
+   */
+  claimPage(operatorId: string, broadcastId: string, page: number, until: string, now: string): Promise<'claimed' | 'taken-over' | 'busy' | 'done'>;
+  finishPage(operatorId: string, broadcastId: string, page: number, at: string): Promise<void>;
+}
+
+export interface PaymentLinkStore {
+  /** BatchWriteItem in chunks of 25 (a link is a deterministic function of its message: rewriting it is harmless). */
+  putMany(links: import('./domain/records.js').PaymentLink[]): Promise<void>;
+  get(linkId: string): Promise<import('./domain/records.js').PaymentLink | undefined>;
+  getMany(linkIds: string[]): Promise<Map<string, import('./domain/records.js').PaymentLink>>;
+  /** Counts a click; `first` when it was the link's first. */
+  recordClick(linkId: string, at: string, userAgent: string | undefined): Promise<{ first: boolean } | undefined>;
+}
+
+/** What a schedule does when it fires: a task on one of our queues. */
+export interface ScheduleTarget {
+  queue: QueueName;
+  body: Record<string, unknown>;
+}
+
+/** EventBridge Scheduler on AWS; the local stack's stand-in computes the same fire times. */
+export interface Scheduler {
+  /** Fires once at `at`, then is deleted; the same name replaces it. */
+  once(name: string, at: Date, target: ScheduleTarget): Promise<void>;
+  /** EventBridge cron (6 fields) in an IANA time zone, with a flexible window; the same name replaces it. */
+  recurring(name: string, cron: string, timezone: string, target: ScheduleTarget, options?: { flexibleWindowMinutes?: number }): Promise<void>;
+  /** Deletes it; a missing schedule is fine. */
+  delete(name: string): Promise<void>;
 }

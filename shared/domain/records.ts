@@ -225,6 +225,12 @@ export interface Message {
   fallbackOf?: string;
   /** The one SMS sent instead of this WhatsApp message. */
   fallbackMessageId?: string;
+  /** The broadcast (or reminder run) this message is part of; its id derives from (broadcast, customer). */
+  broadcastId?: string;
+  /** The customer bill it is about (payment links, due-date reminders): not sent once the bill is paid. */
+  billId?: string;
+  /** The payment link it carries (`<base>/p/<token>`): its record holds the clicks. */
+  paymentLinkId?: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -257,4 +263,93 @@ export interface CustomerBill {
   reference?: string;
   createdAt: string;
   updatedAt: string;
+}
+
+/** Who a broadcast goes to: each list is "any of", the lists combined with AND. */
+export interface BroadcastFilter {
+  status?: CustomerStatus[];
+  zone?: string[];
+  package?: string[];
+  resellerId?: string[];
+  /** Customers with an unpaid bill due at least this many days ago (the operator's today); each such bill is one recipient. */
+  overdueDays?: number;
+  /** Customers with an unpaid bill due on this day (reminders). */
+  dueOn?: string;
+  /** Customers whose service expires on this day (expiry reminders). */
+  expiresOn?: string;
+}
+
+export type BroadcastKind = 'broadcast' | 'payment_link' | 'reminder';
+export type BroadcastState = 'scheduled' | 'planning' | 'sending' | 'completed' | 'cancelled';
+
+/** Money in integer minor units of a currency. */
+export interface Money {
+  amount: number;
+  currency: string;
+}
+
+/** The estimate made when the broadcast was asked for. */
+export interface BroadcastEstimate {
+  recipients: number;
+  segments: number;
+  cost: Money;
+  byChannel: Partial<Record<Channel, { recipients: number; segments: number; cost: Money }>>;
+}
+
+export interface Broadcast {
+  id: string;
+  operatorId: string;
+  kind: BroadcastKind;
+  name?: string;
+  filter: BroadcastFilter;
+  channel: 'auto' | 'sms' | 'whatsapp' | 'email';
+  text?: string;
+  templateId?: string;
+  subject?: string;
+  category: 'transactional' | 'marketing';
+  /** A reseller's key asked for it: only the reseller's customers, debits name the reseller. */
+  resellerId?: string;
+  sendAt?: string;
+  /** Stop before the held cost of its messages would pass this (minor units of the balance's currency). */
+  maxCost?: number;
+  state: BroadcastState;
+  estimate: BroadcastEstimate;
+  /**
+   * The first 10 characters (the ULID time) of every message id of this broadcast, fixed when it
+   * starts: the history finds its messages with a Query on that key prefix, no index needed.
+   */
+  messagePrefix?: string;
+  /** Pages planned (the planner's step) and whether the audience has been walked to its end. */
+  planStep: number;
+  planned: number;
+  planDone?: boolean;
+  /** Pages expanded into messages. */
+  pagesDone: number;
+  /** Recipients not messaged, by reason (no number, suppressed, balance, maxCost, ...). */
+  skipped: Record<string, number>;
+  stoppedReason?: string;
+  /** Reminders: the notifier, its step and the day it ran for. */
+  reminder?: { notifier: string; step: number; date: string };
+  startedAt?: string;
+  finishedAt?: string;
+  cancelledAt?: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A payment link sent in a message: `<base>/p/<token>`; the token is signed over this record's binding. */
+export interface PaymentLink {
+  id: string;
+  operatorId: string;
+  customerId: string;
+  billId: string;
+  broadcastId?: string;
+  messageId: string;
+  channel: Channel;
+  expiresAt: string;
+  createdAt: string;
+  firstClickAt?: string;
+  lastClickAt?: string;
+  clicks?: number;
+  userAgent?: string;
 }
