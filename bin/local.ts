@@ -9,6 +9,7 @@
  */
 import { isAbsolute, relative } from 'node:path';
 import { deps } from '../shared/deps.js';
+import { buildConsole, consoleBuilt } from '../shared/local/console-build.js';
 import { localDataDir, removeLocalStackInfo, writeLocalStackInfo } from '../shared/local/data-dir.js';
 import { requeueStrandedMessages } from '../shared/local/requeue-stranded.js';
 import { startLocalRuntime, type LocalRuntime } from '../shared/local/runtime.js';
@@ -69,6 +70,11 @@ try {
   if (/^[\d.:]+$/.test(process.env.HOST ?? '') && process.env.HOST !== '127.0.0.1') {
     console.warn('ispnotify: HOST is ignored: the local stack listens on 127.0.0.1 only (use a tunnel or a reverse proxy).');
   }
+  if (!consoleBuilt()) {
+    // A fresh clone (or changed console sources): the admin console is built (about a minute), then served at /console/.
+    console.log('Building the admin console (console/dist is missing or older than console/src)…');
+    await buildConsole().catch((error: unknown) => console.error(`ispnotify: the console could not be built (the API still starts): ${oneLine(error)}`));
+  }
   runtime = await startLocalRuntime({
     port,
     dataDir,
@@ -89,6 +95,7 @@ try {
   console.log('');
   console.log(`API: ${runtime.baseUrl}`);
   console.log(`API key: ${apiKey}`);
+  console.log(`Console: ${runtime.baseUrl}/console/ (sign in with the API key)${consoleBuilt() ? '' : ' — not built: run `npm run build:console`'}`);
   console.log(`Try: curl -H "Authorization: Bearer ${apiKey}" ${runtime.baseUrl}/v1/customers`);
   if (requeued > 0) console.log(`Put ${requeued} message(s) still queued from the last run back on the send queue.`);
   console.log(

@@ -26,6 +26,12 @@ export interface QueueDefinition {
   visibilityTimeoutSeconds: number;
   /** Env var through which handlers learn this queue's URL. */
   urlEnv: string;
+  /**
+   * Set on the queues a schedule may target (shared/ports.ts Scheduler): CDK lets the schedules' role
+   * send to them and gives functions with needsScheduler their ARN in this env var (an ARN is not
+   * derivable from a URL in every partition).
+   */
+  arnEnv?: string;
 }
 
 export const queues: Record<QueueName, QueueDefinition> = {
@@ -37,7 +43,8 @@ export const queues: Record<QueueName, QueueDefinition> = {
   // Callbacks a provider owes us later (the sandbox's delivery receipts): durable, retried, never a timer.
   'provider-callbacks': { name: 'provider-callbacks', maxReceiveCount: 10, visibilityTimeoutSeconds: 60, urlEnv: 'PROVIDER_CALLBACKS_QUEUE_URL' },
   // A broadcast's steps: plan a page of its audience, expand a page into messages, cancel what has not left.
-  broadcasts: { name: 'broadcasts', maxReceiveCount: 8, visibilityTimeoutSeconds: 360, urlEnv: 'BROADCASTS_QUEUE_URL' },
+  // A schedule target: a broadcast with sendAt starts from a one-time schedule.
+  broadcasts: { name: 'broadcasts', maxReceiveCount: 8, visibilityTimeoutSeconds: 360, urlEnv: 'BROADCASTS_QUEUE_URL', arnEnv: 'BROADCASTS_QUEUE_ARN' },
 };
 
 export const dlqName = (queue: QueueName) => `${queue}-dlq`;
@@ -54,6 +61,8 @@ export interface HttpFunction {
   needsQueue?: QueueName[];
   /** Calls SMS/WhatsApp providers: with the fixedEgressIp context flag it runs in the VPC whose one Elastic IP gateways whitelist. */
   callsProviders?: true;
+  /** Creates and deletes schedules (deps().scheduler): CDK grants that on the app's schedule group and sets the scheduler env. */
+  needsScheduler?: true;
   /** API Gateway throttling of these routes, apart from the stage default (requests per second). */
   throttle?: { rateLimit: number; burstLimit: number };
 }
@@ -72,6 +81,8 @@ export interface WorkerFunction {
   needsQueue?: QueueName[];
   /** Calls SMS/WhatsApp providers (see HttpFunction.callsProviders). */
   callsProviders?: true;
+  /** Creates and deletes schedules (deps().scheduler): CDK grants that on the app's schedule group and sets the scheduler env. */
+  needsScheduler?: true;
 }
 
 /** A function EventBridge Scheduler invokes (the local runtime runs the same schedule in process). */
@@ -84,7 +95,27 @@ export interface ScheduledFunction {
   needsQueue?: QueueName[];
   /** Calls SMS/WhatsApp providers (see HttpFunction.callsProviders). */
   callsProviders?: true;
+  /** Creates and deletes schedules (deps().scheduler): CDK grants that on the app's schedule group and sets the scheduler env. */
+  needsScheduler?: true;
 }
+
+/** The `source` of billing events on the EventBridge bus (lib/constructs/billing-events.ts routes them). */
+export const BILLING_EVENT_SOURCE = 'ispnotify.billing';
+
+/** A function an EventBridge rule invokes (asynchronously: the rule's retry policy, then its DLQ). */
+export interface EventFunction {
+  id: string;
+  entry: string;
+  /** The rule matches events of this source on the stack's billing bus. */
+  source: string;
+  timeoutSeconds: number;
+  needsQueue?: QueueName[];
+}
+
+export const eventFunctions: EventFunction[] = [
+  // The billing system's events through EventBridge: the same service as POST /v1/events.
+  { id: 'BillingEvents', entry: 'functions/events/billing-bus.ts', source: BILLING_EVENT_SOURCE, timeoutSeconds: 29, needsQueue: [...sendQueues] },
+];
 
 export const scheduledFunctions: ScheduledFunction[] = [
   {
@@ -173,6 +204,23 @@ export const httpFunctions: HttpFunction[] = [
     timeoutSeconds: 29,
   },
   {
+    // The billing system's events (payment received, suspended, ...), once per event id, and the rules that turn them into messages.
+    id: 'EventsApi',
+    entry: 'functions/api/events.ts',
+    routes: ['POST /v1/events', 'GET /v1/event-rules', 'GET /v1/event-rules/{type}', 'PUT /v1/event-rules/{type}'],
+    timeoutSeconds: 29,
+    needsQueue: [...sendQueues],
+  },
+  {
+    // Broadcasts: estimate, dry run, start or schedule, progress, cancel, the collection report.
+    id: 'BroadcastsApi',
+    entry: 'functions/api/broadcasts.ts',
+    routes: ['POST /v1/broadcasts', 'GET /v1/broadcasts', 'GET /v1/broadcasts/{id}', 'POST /v1/broadcasts/{id}/cancel', 'GET /v1/broadcasts/{id}/report'],
+    timeoutSeconds: 29,
+    needsQueue: ['broadcasts'],
+    needsScheduler: true,
+  },
+  {
     // An operator's API keys with their roles.
     id: 'KeysApi',
     entry: 'functions/api/keys.ts',
@@ -250,6 +298,15 @@ export const httpFunctions: HttpFunction[] = [
     // A failed WhatsApp message's SMS fallback is created (and queued) where its failure receipt lands.
     needsQueue: [...sendQueues],
   },
+  {
+    // Customers' personal payment links (no API key): count the click, redirect to the operator's payment page.
+    id: 'PaymentLinks',
+    entry: 'functions/api/payment-links.ts',
+    routes: ['GET /p/{token}'],
+    timeoutSeconds: 10,
+    // Clicks come in bursts after a payment-link broadcast; apart from tenants' API calls, like receipts.
+    throttle: { rateLimit: 1000, burstLimit: 2000 },
+  },
 ];
 
 export const workerFunctions: WorkerFunction[] = [
@@ -262,5 +319,7 @@ export const workerFunctions: WorkerFunction[] = [
   { id: 'SendTelegramWorker', entry: 'functions/workers/send-telegram.ts', callsProviders: true, queue: 'send-telegram', batchSize: 10, maxConcurrency: 2, timeoutSeconds: 30, needsQueue: [...sendQueues, 'provider-callbacks'] },
   // Its own queue, concurrency and no batching window: an OTP is picked up at once, whatever the bulk queues hold.
   { id: 'SendPriorityWorker', entry: 'functions/workers/send-priority.ts', callsProviders: true, queue: 'send-priority', batchSize: 10, batchingWindowSeconds: 0, maxConcurrency: 5, timeoutSeconds: 30, needsQueue: [...sendQueues, 'provider-callbacks'] },
+  // A broadcast's steps (plan a page, expand a page into messages, cancel a page); each page queues its sends on the bulk queues.
+  { id: 'BroadcastWorker', entry: 'functions/workers/broadcasts.ts', queue: 'broadcasts', batchSize: 5, maxConcurrency: 4, timeoutSeconds: 60, needsQueue: [...sendQueues, 'broadcasts'] },
   { id: 'ProviderCallbacksWorker', entry: 'functions/workers/provider-callbacks.ts', queue: 'provider-callbacks', batchSize: 10, maxConcurrency: 2, timeoutSeconds: 10 },
 ];

@@ -1,5 +1,5 @@
 /** The composition root: the real adapters behind the ports, built once per process. */
-import { otpKey } from './adapters/crypto/cursor-key.js';
+import { otpKey, paymentLinkKey } from './adapters/crypto/cursor-key.js';
 import { kmsCipher } from './adapters/crypto/kms-cipher.js';
 import { localCipher } from './adapters/crypto/local-cipher.js';
 import { dynamoCounterStore } from './adapters/dynamodb/counters.js';
@@ -11,13 +11,18 @@ import { dynamoGatewayStore } from './adapters/dynamodb/gateways.js';
 import { dynamoMessageStore } from './adapters/dynamodb/messages.js';
 import { dynamoOperatorStore } from './adapters/dynamodb/operators.js';
 import { dynamoOtpStore } from './adapters/dynamodb/otps.js';
+import { dynamoPaymentLinkStore } from './adapters/dynamodb/payment-links.js';
 import { dynamoSuppressionStore } from './adapters/dynamodb/suppressions.js';
 import { dynamoAlertRouteStore } from './adapters/dynamodb/alert-routes.js';
 import { dynamoBillingStore } from './adapters/dynamodb/billing.js';
 import { dynamoBillStore } from './adapters/dynamodb/bills.js';
 import { dynamoCustomerBillStore } from './adapters/dynamodb/customer-bills.js';
+import { dynamoBroadcastStore } from './adapters/dynamodb/broadcasts.js';
+import { dynamoAudienceReader } from './adapters/dynamodb/audience.js';
+import { dynamoEventRuleStore, dynamoEventStore } from './adapters/dynamodb/events.js';
 import { dynamoProviderJournal } from './adapters/dynamodb/provider-journal.js';
 import { dynamoTemplateStore } from './adapters/dynamodb/templates.js';
+import { schedulerFor } from './adapters/scheduler/scheduler-for.js';
 import { sqsTaskQueue } from './adapters/sqs/task-queue.js';
 import { config, onConfigReset } from './config.js';
 import type {
@@ -32,12 +37,18 @@ import type {
   MessageStore,
   OperatorStore,
   OtpStore,
+  PaymentLinkStore,
   SuppressionStore,
   AlertRouteStore,
   BillingStore,
   BillStore,
   CustomerBillStore,
+  BroadcastStore,
+  AudienceReader,
+  EventRuleStore,
+  EventStore,
   ProviderJournal,
+  Scheduler,
   TaskQueue,
   TemplateStore,
 } from './ports.js';
@@ -58,6 +69,11 @@ export interface Deps {
   otps: OtpStore;
   /** The key OTP codes are hashed with. */
   otpKey: () => Promise<Buffer>;
+  /** Personal payment links (shared/services/payment-links.ts) and the key their tokens are signed with. */
+  paymentLinks: PaymentLinkStore;
+  paymentLinkKey: () => Promise<Buffer>;
+  /** The base of `<base>/p/<token>`: PAYMENT_LINK_BASE_URL (a short custom domain) or PUBLIC_BASE_URL. */
+  paymentLinkBaseUrl: string;
   suppressions: SuppressionStore;
   alertRoutes: AlertRouteStore;
   /** Prices, balances, holds and the ledger (shared/services/billing.ts). */
@@ -65,7 +81,16 @@ export interface Deps {
   bills: BillStore;
   /** The ISP's bills to its customers (/v1/bills). */
   customerBills: CustomerBillStore;
+  /** Broadcasts, their counters and expand pages (shared/services/broadcasts.ts). */
+  broadcasts: BroadcastStore;
+  /** A broadcast's audience, a page at a time, by Query. */
+  audience: AudienceReader;
+  /** Received billing events, once per id (shared/services/events.ts). */
+  events: EventStore;
+  eventRules: EventRuleStore;
   queue: TaskQueue;
+  /** One-time and recurring schedules that put a task on a queue: EventBridge Scheduler, or the local stand-in. */
+  scheduler: Scheduler;
   cipher: CredentialsCipher;
   clock: Clock;
   fetch: typeof fetch;
@@ -79,6 +104,7 @@ let built: Deps | undefined;
 export function deps(): Deps {
   if (built) return built;
   const env = config();
+  const clock: Clock = { now: () => new Date() };
   built = {
     operators: dynamoOperatorStore,
     customers: dynamoCustomerStore,
@@ -91,14 +117,22 @@ export function deps(): Deps {
     erasure: dynamoErasureStore,
     otps: dynamoOtpStore,
     otpKey: () => otpKey(),
+    paymentLinks: dynamoPaymentLinkStore,
+    paymentLinkKey: () => paymentLinkKey(),
+    paymentLinkBaseUrl: (env.PAYMENT_LINK_BASE_URL ?? env.PUBLIC_BASE_URL).replace(/\/$/, ''),
     suppressions: dynamoSuppressionStore,
     alertRoutes: dynamoAlertRouteStore,
     billing: dynamoBillingStore,
     bills: dynamoBillStore,
     customerBills: dynamoCustomerBillStore,
+    broadcasts: dynamoBroadcastStore,
+    audience: dynamoAudienceReader,
+    events: dynamoEventStore,
+    eventRules: dynamoEventRuleStore,
     queue: sqsTaskQueue,
+    scheduler: schedulerFor(env, clock),
     cipher: env.CREDENTIALS_KMS_KEY_ID ? kmsCipher(env.CREDENTIALS_KMS_KEY_ID) : localCipher(env.CREDENTIALS_LOCAL_KEY!),
-    clock: { now: () => new Date() },
+    clock,
     fetch: (...args) => fetch(...args),
     journal: (gatewayId) => dynamoProviderJournal(gatewayId),
     publicBaseUrl: env.PUBLIC_BASE_URL.replace(/\/$/, ''),

@@ -31,6 +31,7 @@ import {
   TemplateInput,
   TemplateView,
 } from './domain/schemas.js';
+import { EventInput, EventResult, EventRuleInput, EventRuleView } from './domain/event-schemas.js';
 import { GatewayPresetView } from './services/presets.js';
 import { CustomerBillInput, CustomerBillQuery } from './services/customer-bills.js';
 
@@ -88,6 +89,11 @@ export function openApiDocument(serverUrl?: string) {
   route({ method: 'get', path: '/v1/alert-routes/{purpose}', summary: 'An alert route', request: { params: purposePath }, responses: { 200: ok(AlertRouteView), ...errors } });
   route({ method: 'get', path: '/v1/alert-routes', summary: 'Every alert route', responses: { 200: ok(z.object({ items: z.array(AlertRouteView) })), ...errors } });
   route({ method: 'post', path: '/v1/alerts', summary: 'Send an alert to its purpose\'s Telegram chat; the same alert within a minute is counted on the first, not sent again', request: { body: { content: { 'application/json': { schema: AlertInput } } } }, responses: { 202: ok(AlertAccepted, 'Sent'), 200: ok(AlertAccepted, 'Collapsed into the same alert sent less than a minute ago'), 409: problem('No chat is set for the purpose.'), ...errors } });
+  const typePath = z.object({ type: z.string().describe('An event type: payment.received, payment.failed, customer.suspended, customer.activated, customer.registered, service.expiring, bill.due.') });
+  route({ method: 'post', path: '/v1/events', summary: 'A billing event: applies its changes (bill paid, expiry, status, new customer) and sends its rule\'s messages, once per event id (admin keys)', request: { body: { content: { 'application/json': { schema: EventInput } } } }, responses: { 202: ok(EventResult, 'Handled: its messages are queued'), 200: ok(EventResult, 'A repeat of an event already handled: the first answer'), 409: problem('The event id was used before with a different body.'), ...errors } });
+  route({ method: 'get', path: '/v1/event-rules', summary: 'The operator\'s event rules', responses: { 200: ok(z.object({ items: z.array(EventRuleView) })), ...errors } });
+  route({ method: 'get', path: '/v1/event-rules/{type}', summary: 'The rule for an event type (404 until set)', request: { params: typePath }, responses: { 200: ok(EventRuleView), ...errors } });
+  route({ method: 'put', path: '/v1/event-rules/{type}', summary: 'Set the rule for an event type: its messages (channel and template per entry; templates may use customer.*, event.* and the event\'s data) and an optional team alert', request: { params: typePath, body: { content: { 'application/json': { schema: EventRuleInput } } } }, responses: { 200: ok(EventRuleView), 201: ok(EventRuleView, 'Created'), ...errors } });
   route({ method: 'get', path: '/v1/suppressions', summary: 'Addresses and numbers not to message (bounces, complaints, STOP)', request: { query: SuppressionQuery }, responses: { 200: ok(page(SuppressionView)), ...errors } });
   route({ method: 'delete', path: '/v1/suppressions/{address}', summary: 'Take an address or number off the suppression list', request: { params: z.object({ address: z.string() }) }, responses: { 204: { description: 'Removed' }, ...errors } });
   route({ method: 'post', path: '/v1/otp', summary: 'Send a one-time code', request: { body: { content: { 'application/json': { schema: OtpRequest } } } }, responses: { 202: ok(OtpCreated), ...errors } });
@@ -122,6 +128,20 @@ export function openApiDocument(serverUrl?: string) {
   registry.registerPath({ method: 'post', path: '/webhooks/{channel}/{provider}/{gatewayId}', summary: 'Provider delivery receipts (signed by the provider; no API key)', request: { params: webhookParams }, responses: { 200: ok(z.object({ recorded: z.number(), unchanged: z.number() })), 401: problem('Signature does not match.'), 404: problem('Unknown gateway or message.') } });
   registry.registerPath({ method: 'get', path: '/webhooks/{channel}/{provider}/{gatewayId}', summary: 'A provider\'s webhook verification handshake (e.g. Meta\'s hub.challenge); 404 for providers without one', request: { params: webhookParams }, responses: { 200: { description: 'The challenge, as the provider expects it', content: { 'text/plain': { schema: z.string() } } }, 403: { description: 'Wrong verify token' }, 404: problem('Unknown gateway, or a provider without a handshake.') } });
   registry.registerPath({ method: 'get', path: '/health', summary: 'Liveness', responses: { 200: ok(z.object({ status: z.literal('ok') })) } });
+  registry.registerPath({
+    method: 'get',
+    path: '/p/{token}',
+    summary: 'A customer\'s payment link (no API key): counts the click and redirects to the operator\'s payment page (settings.paymentUrlTemplate)',
+    request: { params: z.object({ token: z.string() }) },
+    responses: {
+      302: { description: 'To the payment page of the bill' },
+      200: { description: 'The bill is already paid (or void)', content: { 'text/html': { schema: z.string() } } },
+      400: { description: 'Not a payment link', content: { 'text/html': { schema: z.string() } } },
+      404: { description: 'Not a valid payment link', content: { 'text/html': { schema: z.string() } } },
+      409: { description: 'The operator has no payment page', content: { 'text/html': { schema: z.string() } } },
+      410: { description: 'The link has expired', content: { 'text/html': { schema: z.string() } } },
+    },
+  });
 
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',

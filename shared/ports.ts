@@ -85,7 +85,7 @@ export interface CounterStore {
     counter: string,
     period: string,
     limit: number,
-    options: { expiresAt: number; claim?: { key: string; expiresAt: number } },
+    options: { expiresAt: number; claim?: { key: string; expiresAt: number }; amount?: number },
   ): Promise<TakeOutcome>;
   /** Gives back one taken for a request that then created nothing, and forgets its claim. */
   giveBack(operatorId: string, counter: string, period: string, claimKey?: string): Promise<void>;
@@ -122,6 +122,13 @@ export interface CustomerStore {
   put(operatorId: string, customer: Customer): Promise<void>;
   /** BatchWriteItem in chunks of 25, retrying unprocessed items. */
   putMany(operatorId: string, customers: Customer[]): Promise<void>;
+  /** Writes a customer only if none has its id (an event's registration): false when one exists. */
+  create(operatorId: string, customer: Customer): Promise<boolean>;
+  /**
+   * Sets only these fields (indexes kept right), only if the customer's updatedAt is still `seenUpdatedAt`:
+   * the customer after, or undefined when it changed meanwhile (read it again) or is gone.
+   */
+  update(operatorId: string, id: string, changes: Partial<Pick<Customer, 'status' | 'expiresAt'>> & { updatedAt: string }, seenUpdatedAt: string): Promise<Customer | undefined>;
   list(operatorId: string, filter: CustomerFilter, limit: number, cursor?: string): Promise<Page<Customer>>;
   /** The customer whose mobile (else WhatsApp number) this is, by index: for inbound messages. */
   findByNumber(operatorId: string, number: string): Promise<Customer | undefined>;
@@ -203,8 +210,23 @@ export interface MessageStore {
     id: string,
     change: StatusChange,
     /** `receiptDueAt`, with `sent`: when the reconciler should ask about a receipt that has not come (ISO). */
-    extra?: { providerMessageId?: string; gatewayId?: string; receiptDueAt?: string; tried?: GatewayTry; awaitingFallback?: boolean },
+    extra?: {
+      providerMessageId?: string;
+      gatewayId?: string;
+      receiptDueAt?: string;
+      tried?: GatewayTry;
+      awaitingFallback?: boolean;
+      /** Only if no worker holds the message (a cancel must not race a provider call). */
+      unclaimedOnly?: boolean;
+    },
   ): Promise<boolean>;
+  /**
+   * Writes new messages with BatchWriteItem (25 a request), unconditionally: only for ids no one
+   * else writes (a broadcast page under its claim, after finding which of its ids exist).
+   */
+  createMany(messages: Message[]): Promise<void>;
+  /** Which of these ids exist (BatchGet of keys). */
+  existing(operatorId: string, ids: string[]): Promise<Set<string>>;
   /** Moves a sent message's next receipt check to `dueAt` (the reconciler asked and has no final answer yet). */
   postponeReceiptCheck(operatorId: string, id: string, dueAt: string): Promise<void>;
   /** Takes a sent message out of the reconciler's index: its gateway sends no receipts, so `sent` is final. */
@@ -273,6 +295,37 @@ export interface AlertRouteStore {
    * { first: true } (send it); repeats within the minute answer the first one's message id and the count.
    */
   collapse(operatorId: string, purpose: string, fingerprint: string, now: Date, messageId: string): Promise<{ first: true } | { first: false; messageId: string; count: number }>;
+}
+
+/** An event rule (`/v1/event-rules/{type}`): which messages an event type makes, and whether it alerts the team. */
+export type EventRule = import('./domain/event-schemas.js').EventRuleInputT & { type: import('./domain/event-schemas.js').EventType; updatedAt: string };
+
+/** A received event: its fingerprint (a repeat with another body is a conflict), the rule as it was, and, once handled, its result. */
+export interface EventRecord {
+  id: string;
+  type: import('./domain/event-schemas.js').EventType;
+  customerId: string;
+  occurredAt: string;
+  fingerprint: string;
+  /** The rule when the event first came (undefined: none, or disabled): a retry sends what the first attempt meant to. */
+  plan?: Pick<EventRule, 'channels' | 'alert'>;
+  state: 'pending' | 'done';
+  result?: import('./domain/event-schemas.js').EventResultT;
+  receivedAt: string;
+}
+
+export interface EventStore {
+  get(operatorId: string, id: string): Promise<EventRecord | undefined>;
+  /** Writes the record only if the id is new: created, or the record that holds the id. */
+  begin(operatorId: string, record: EventRecord): Promise<{ created: true } | { created: false; existing: EventRecord }>;
+  /** Stores the result once (only while pending): the stored record, whoever finished first, and whether it was this call. */
+  finish(operatorId: string, id: string, result: import('./domain/event-schemas.js').EventResultT, at: string): Promise<{ record: EventRecord; finishedNow: boolean }>;
+}
+
+export interface EventRuleStore {
+  put(operatorId: string, rule: EventRule): Promise<void>;
+  get(operatorId: string, type: string): Promise<EventRule | undefined>;
+  list(operatorId: string): Promise<EventRule[]>;
 }
 
 /** A one-time password as stored: the code only as a keyed hash. */
@@ -792,6 +845,8 @@ export interface CustomerBillFilter {
 
 export interface CustomerBillStore {
   get(operatorId: string, id: string): Promise<import('./domain/records.js').CustomerBill | undefined>;
+  /** BatchGet; missing ids are absent. */
+  getMany(operatorId: string, ids: string[]): Promise<Map<string, import('./domain/records.js').CustomerBill>>;
   put(operatorId: string, bill: import('./domain/records.js').CustomerBill): Promise<void>;
   /** BatchWriteItem in chunks of 25. */
   putMany(operatorId: string, bills: import('./domain/records.js').CustomerBill[]): Promise<void>;
@@ -829,9 +884,9 @@ export interface BroadcastStore {
     id: string,
     changes: Partial<import('./domain/records.js').Broadcast>,
     condition: { states?: import('./domain/records.js').BroadcastState[]; planStep?: number },
-    add?: { planned?: number; pagesDone?: number; skipped?: Record<string, number> },
+    add?: { planned?: number; pages?: number; pagesDone?: number; skipped?: Record<string, number> },
   ): Promise<import('./domain/records.js').Broadcast | undefined>;
-  /** Adds to the counters (a message moved from one status to another; a page queued n). */
+  /** Adds to the counters (a message moved from one status to another; a page queued n); `at`: a message left us then (the recent rate). */
   count(operatorId: string, broadcastId: string, shardKey: string, deltas: Partial<Record<keyof BroadcastCounts, number>>, at?: string): Promise<void>;
   counts(operatorId: string, broadcastId: string, now: Date): Promise<BroadcastCounts>;
   /** Takes `amount` of the broadcast's maxCost budget: false when it would pass `maxCost`. */
@@ -863,8 +918,34 @@ export interface ScheduleTarget {
 export interface Scheduler {
   /** Fires once at `at`, then is deleted; the same name replaces it. */
   once(name: string, at: Date, target: ScheduleTarget): Promise<void>;
-  /** EventBridge cron (6 fields) in an IANA time zone, with a flexible window; the same name replaces it. */
+  /**
+   * EventBridge cron (6 fields, shared/domain/cron.ts) in an IANA time zone; the same name replaces it.
+   * `flexibleWindowMinutes`: default 15, 0 for none (the local stack always fires at the window's start).
+   */
   recurring(name: string, cron: string, timezone: string, target: ScheduleTarget, options?: { flexibleWindowMinutes?: number }): Promise<void>;
   /** Deletes it; a missing schedule is fine. */
   delete(name: string): Promise<void>;
+}
+
+/** Who a broadcast reaches, as keys can find them: customers by status (and filters), or unpaid bills by due date. */
+export type AudienceQuery =
+  | { source: 'customers'; statuses: import('./domain/records.js').CustomerStatus[]; zone?: string[]; package?: string[]; resellerId?: string[] }
+  | { source: 'bills'; dueFrom?: string; dueTo?: string };
+
+/** Where a broadcast's planner is in its audience: the query part (a status) and the last key read. */
+export interface AudienceCursor {
+  part: number;
+  key?: Record<string, unknown>;
+}
+
+export interface AudienceRow {
+  customer?: import('./domain/records.js').Customer;
+  bill?: import('./domain/records.js').CustomerBill;
+}
+
+export interface AudienceReader {
+  /** How many match (Select COUNT over the same key ranges and filters). */
+  count(operatorId: string, query: AudienceQuery): Promise<number>;
+  /** One page (up to `limit` items read; fewer may match), and where the next one starts (absent at the end). */
+  page(operatorId: string, query: AudienceQuery, cursor: AudienceCursor, limit: number): Promise<{ rows: AudienceRow[]; next?: AudienceCursor }>;
 }

@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -11,6 +11,8 @@ export interface HttpApiProps {
   functions: readonly HttpFunction[];
   /** Everything but the base URL, which this construct creates. */
   wiring: Omit<FunctionWiring, 'publicBaseUrl'>;
+  /** Browser origins allowed by CORS (the admin console's); none: no CORS. */
+  corsOrigins?: string[];
 }
 
 /** The public HTTP API: one Lambda per catalog entry, one route per route key. */
@@ -23,7 +25,21 @@ export class HttpApi extends Construct {
     super(scope, id);
 
     // The default stage is created explicitly so it can carry access logs and throttling.
-    this.api = new apigw.HttpApi(this, 'Api', { apiName: 'ispnotify', createDefaultStage: false });
+    this.api = new apigw.HttpApi(this, 'Api', {
+      apiName: 'ispnotify',
+      createDefaultStage: false,
+      ...(props.corsOrigins?.length
+        ? {
+            corsPreflight: {
+              allowOrigins: props.corsOrigins,
+              allowMethods: [apigw.CorsHttpMethod.ANY],
+              allowHeaders: ['authorization', 'content-type', 'idempotency-key'],
+              exposeHeaders: ['location', 'retry-after'],
+              maxAge: Duration.hours(1),
+            },
+          }
+        : {}),
+    });
     this.publicBaseUrl = this.api.apiEndpoint;
     const accessLogs = new LogGroup(this, 'AccessLogs', { retention: RetentionDays.ONE_MONTH });
     const stage = new apigw.HttpStage(this, 'DefaultStage', {

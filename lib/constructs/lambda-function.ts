@@ -9,6 +9,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { queues as queueCatalog, type QueueName } from '../../shared/catalog.js';
+import type { AppSchedules } from './app-schedules.js';
 import type { EgressPlacement } from './egress.js';
 
 export const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -27,8 +28,12 @@ export interface FunctionWiring {
   queues: Record<QueueName, IQueue>;
   /** The HTTP API's endpoint, used to build links (payment links, webhook callback URLs). */
   publicBaseUrl: string;
+  /** https://<paymentLinkDomain> when that context is set (lib/payment-link-domain.ts): the base of payment links. */
+  paymentLinkBaseUrl?: string;
   /** Present when the stack has a fixed egress address (lib/constructs/egress.ts): where provider-calling functions run. */
   egress?: EgressPlacement;
+  /** The app's own schedules (lib/constructs/app-schedules.ts), for functions with needsScheduler. */
+  appSchedules?: AppSchedules;
 }
 
 export interface AppFunctionProps {
@@ -38,6 +43,8 @@ export interface AppFunctionProps {
   needsQueue?: readonly QueueName[];
   /** Calls providers (catalog `callsProviders`): runs in the egress VPC when the wiring has one. */
   callsProviders?: boolean;
+  /** Manages schedules (catalog `needsScheduler`): grants on the app's schedule group and the scheduler env. */
+  needsScheduler?: boolean;
   wiring: FunctionWiring;
 }
 
@@ -86,6 +93,7 @@ export class AppFunction extends Construct {
         TABLE_NAME: wiring.table.tableName,
         CREDENTIALS_KMS_KEY_ID: wiring.credentialsKey.keyArn,
         PUBLIC_BASE_URL: wiring.publicBaseUrl,
+        ...(wiring.paymentLinkBaseUrl ? { PAYMENT_LINK_BASE_URL: wiring.paymentLinkBaseUrl } : {}),
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: 'ispnotify',
         CURSOR_MAC_KEY_ID: wiring.cursorKey.keyArn,
@@ -99,6 +107,10 @@ export class AppFunction extends Construct {
     wiring.credentialsKey.grant(this.fn, 'kms:Encrypt', 'kms:Decrypt');
     wiring.cursorKey.grant(this.fn, 'kms:GenerateMac');
     for (const name of props.needsQueue ?? []) wiring.queues[name].grantSendMessages(this.fn);
+    if (props.needsScheduler) {
+      if (!wiring.appSchedules) throw new Error(`${id} has needsScheduler, but the stack wires no AppSchedules.`);
+      wiring.appSchedules.grantManage(this.fn);
+    }
     acknowledgeGeneratedPolicyFindings(this, wiring.table);
     if (placement) {
       Validations.of(this).acknowledge({

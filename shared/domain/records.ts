@@ -62,6 +62,8 @@ export interface Operator {
   otpWhatsappTemplate?: { name: string; language: string };
   /** The SMS text of an OTP: Mustache with {{code}} (and {{operator.name}}, {{minutes}}). */
   otpSmsText?: string;
+  /** Where GET /p/{token} sends a customer: Mustache over customer and bill (shared/domain/payment-url.ts). Absent: no payment page. */
+  paymentUrlTemplate?: string;
   /**
    * Settings (GET/PATCH /v1/settings), one attribute each so a PATCH updates only what it names.
    * Absent means the default: limits in shared/domain/rate-limit.ts, destinations in destination.ts.
@@ -70,6 +72,8 @@ export interface Operator {
   messagesPerDay?: number;
   /** ISO 3166 alpha-2 countries SMS may be sent to; absent means [defaultCountry]. */
   destinationCountries?: string[];
+  /** The ISP's support number, for `{{operator.phone}}` in messages. */
+  supportPhone?: string;
   createdAt: string;
   updatedAt?: string;
 }
@@ -323,7 +327,8 @@ export interface Broadcast {
   planStep: number;
   planned: number;
   planDone?: boolean;
-  /** Pages expanded into messages. */
+  /** Expand pages queued (plan steps that read at least one row), and pages expanded into messages. */
+  pages: number;
   pagesDone: number;
   /** Recipients not messaged, by reason (no number, suppressed, balance, maxCost, ...). */
   skipped: Record<string, number>;

@@ -10,6 +10,7 @@ import {
   MAX_REQUESTS_PER_SECOND,
 } from './rate-limit.js';
 import { MAX_SMS_SEGMENTS } from './segments.js';
+import { PAYMENT_URL_VARIABLES, paymentUrlTemplateProblem } from './payment-url.js';
 import { safeText } from './text.js';
 // The API's wording for zod issues ("must be a string", "is required"), set before any parse.
 import './zod-errors.js';
@@ -149,6 +150,7 @@ export const MessageQuery = z.strictObject({
   customerId: ResourceId.optional(),
   status: MessageStatus.optional(),
   channel: Channel.optional(),
+  broadcastId: ResourceId.optional().describe('The messages of one broadcast (a Query on its id prefix).'),
   limit: Limit,
   cursor: z.string().max(2048).optional(),
 });
@@ -197,6 +199,9 @@ export const MessageView = z
     resentAs: z.string().optional().describe('The one resend of this failed message.'),
     fallbackOf: z.string().optional().describe('This SMS was sent because that WhatsApp message failed.'),
     fallbackMessageId: z.string().optional().describe('The SMS sent instead of this failed WhatsApp message.'),
+    broadcastId: z.string().optional().describe('The broadcast (or reminder run) it is part of.'),
+    billId: z.string().optional().describe('The customer bill it is about.'),
+    paymentLinkId: z.string().optional().describe('The payment link it carries.'),
     tries: z
       .array(
         z.object({
@@ -466,6 +471,20 @@ export const SettingsPatch = z
       .nullable()
       .optional()
       .describe('The alert purpose (PUT /v1/alert-routes/{purpose}) system alerts go to, e.g. a gateway whose circuit opened. Default emergency.'),
+    paymentUrlTemplate: z
+      .string()
+      .trim()
+      .min(1, 'must not be empty')
+      .max(1000, 'must be at most 1,000 characters')
+      .superRefine((template, ctx) => {
+        const problem = paymentUrlTemplateProblem(template);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .nullable()
+      .optional()
+      .describe(
+        `Where a payment link (GET /p/{token}) sends the customer: a Mustache template that renders to an https URL, with ${PAYMENT_URL_VARIABLES.map((name) => `{{${name}}}`).join(', ')} (each URL-encoded; bill.amount in minor units). e.g. https://portal.example/pay?customer={{customer.id}}&bill={{bill.reference}}. null removes it.`,
+      ),
   })
   .meta({ id: 'SettingsPatch' });
 
@@ -487,6 +506,7 @@ export const Settings = z
     optOutWords: z.array(z.string()),
     optInWords: z.array(z.string()),
     systemAlertPurpose: z.string(),
+    paymentUrlTemplate: z.string().nullable(),
     createdAt: z.string(),
     updatedAt: z.string().optional(),
   })

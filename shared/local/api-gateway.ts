@@ -14,6 +14,7 @@ import type { HttpFunction } from '../catalog.js';
 import { buildEvent, MAX_REQUEST_BODY_BYTES, problem, readBody, writeResult } from './api-gateway-event.js';
 import { createLambdaContext, invokeHandler, LOCAL_ACCOUNT_ID, type LambdaHandler } from './lambda-invoke.js';
 import { compareSpecificity, compileRoutes, matchRoute } from './route-matching.js';
+import { serveStatic, type StaticSite } from './static-files.js';
 
 export interface ApiServerOptions {
   /** The catalog's HTTP functions (or any list of the same shape). */
@@ -27,6 +28,8 @@ export interface ApiServerOptions {
   accountId?: string;
   /** Local-only GET routes answered in process with JSON (the local mailbox); never part of the catalog. */
   localRoutes?: Record<string, () => unknown>;
+  /** A built single-page app served under a prefix (the admin console at /console); never part of the catalog. */
+  staticSite?: StaticSite;
 }
 
 /** An http.Server that routes like API Gateway and invokes the catalog's handlers. Call listen() on it. */
@@ -58,6 +61,7 @@ export function createApiServer(opts: ApiServerOptions): Server {
       res.writeHead(200, { 'content-type': 'application/json', 'apigw-requestid': requestId }).end(JSON.stringify(local()));
       return 200;
     }
+    if (opts.staticSite && serveStatic(opts.staticSite, req, res, rawPath)) return res.statusCode;
     const matched = matchRoute(routes, method, rawPath);
     if (!matched) {
       req.resume();

@@ -20,6 +20,8 @@ import { ensureTable, startDynamoDbLocal } from './dynamodb-local.js';
 import { invokeHandler, type LambdaHandler } from './lambda-invoke.js';
 import { ensureQueues, startSqsLocal } from './sqs-local.js';
 import { startScheduleRunner } from './schedule-runner.js';
+import { startLocalScheduleLoop } from '../adapters/scheduler/local-schedule-loop.js';
+import { deps } from '../deps.js';
 import { startSqsPoller, type SqsPoller, type SqsWorkerHandler } from './sqs-poller.js';
 
 export interface LocalRuntimeOptions {
@@ -165,6 +167,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<Loca
       log,
       region,
       localRoutes: { '/local/mailbox': () => ({ items: mailbox.items() }) },
+      staticSite: { prefix: '/console', dir: join(projectRoot, 'console', 'dist'), missingHint: 'The console is not built: run `npm run build:console`.' },
     });
     const port = await listen(server, opts.port, host);
     stopped.server = server;
@@ -222,6 +225,8 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<Loca
       }
       // EventBridge Scheduler's part: the same schedules, run in process (stopped with the pollers).
       stopped.pollers.push(startScheduleRunner(scheduledFunctions, (fn) => loadEntryHandler<LambdaHandler>(fn.entry)));
+      // And the schedules the app makes (deps().scheduler): fired from the table onto their queues.
+      stopped.pollers.push(startLocalScheduleLoop(deps()));
     }
 
     let stopping: Promise<void> | undefined;

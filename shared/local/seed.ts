@@ -91,6 +91,8 @@ export async function seedDemo(opts: { dataDir?: string } = {}): Promise<{ opera
       // Prepaid, with a starting top-up (GET /v1/billing/balance, /v1/billing/ledger).
       billing: 'prepaid',
       lowBalanceThreshold: 50_000,
+      // Where payment links (GET /p/{token}) send the demo's customers.
+      paymentUrlTemplate: 'https://portal.example/pay?customer={{customer.id}}&bill={{bill.reference}}',
       createdAt: d.clock.now().toISOString(),
     };
     await d.operators.put(operator);

@@ -11,7 +11,7 @@ import { newId } from '../domain/ids.js';
 import type { Message, Operator } from '../domain/records.js';
 import type { AlertInputT } from '../domain/schemas.js';
 import type { Deps } from '../deps.js';
-import type { AlertRoute } from '../ports.js';
+import type { AlertRoute, IdempotencyKey } from '../ports.js';
 import { createMessage } from './messages.js';
 
 type D = Pick<Deps, 'customers' | 'templates' | 'gateways' | 'messages' | 'counters' | 'queue' | 'clock' | 'cipher' | 'suppressions' | 'billing' | 'alertRoutes'>;
@@ -37,8 +37,11 @@ export async function getAlertRoute(d: Pick<D, 'alertRoutes'>, operator: Operato
 
 const SEVERITY_MARK: Record<AlertInputT['severity'], string> = { info: 'ℹ️', warning: '⚠️', critical: '🚨' };
 
-/** Sends an alert to its purpose's chat, or counts it on the same alert sent less than a minute ago. */
-export async function sendAlert(d: D, operator: Operator, input: AlertInputT): Promise<{ message: Message; collapsed: boolean; repeats?: number }> {
+/**
+ * Sends an alert to its purpose's chat, or counts it on the same alert sent less than a minute ago.
+ * With an idempotency key (an event's alert) it is made once by the key, not collapsed: it names its event.
+ */
+export async function sendAlert(d: D, operator: Operator, input: AlertInputT, options: { idempotency?: IdempotencyKey } = {}): Promise<{ message: Message; collapsed: boolean; repeats?: number }> {
   const route = await d.alertRoutes.get(operator.id, input.purpose);
   if (!route) {
     throw conflict(`No chat is set for alerts of purpose "${input.purpose}"; set one with PUT /v1/alert-routes/${input.purpose}.`);
@@ -46,7 +49,7 @@ export async function sendAlert(d: D, operator: Operator, input: AlertInputT): P
   const now = d.clock.now();
   const messageId = newId(now);
   const fingerprint = createHash('sha256').update(`${input.severity}\n${input.text}`).digest('base64url').slice(0, 32);
-  const seen = await d.alertRoutes.collapse(operator.id, input.purpose, fingerprint, now, messageId);
+  const seen = options.idempotency ? ({ first: true } as const) : await d.alertRoutes.collapse(operator.id, input.purpose, fingerprint, now, messageId);
   if (!seen.first) {
     const first = await d.messages.get(operator.id, seen.messageId);
     if (first) {
@@ -70,7 +73,7 @@ export async function sendAlert(d: D, operator: Operator, input: AlertInputT): P
       fields: { recipient: 'purpose', content: 'text' },
     },
     // The team's own chat: not a message to a customer, so not counted in messagesPerDay.
-    { quota: false },
+    { quota: false, ...(options.idempotency ? { idempotency: options.idempotency } : {}) },
   );
   return { message, collapsed: false };
 }

@@ -41,7 +41,17 @@ export function requiredRoles(routeKey: string): Array<Exclude<Role, 'platform'>
   const roles: Array<Exclude<Role, 'platform'>> = ['admin'];
   if (method === 'GET') roles.push('read-only');
   if (path.startsWith('/v1/billing/') || (method === 'GET' && path === '/v1/settings')) roles.push('billing');
-  const resellerRoutes = ['/v1/customers', '/v1/customers/{id}', '/v1/messages', '/v1/messages/{id}', '/v1/messages/preview'];
+  const resellerRoutes = [
+    '/v1/customers',
+    '/v1/customers/{id}',
+    '/v1/messages',
+    '/v1/messages/{id}',
+    '/v1/messages/preview',
+    '/v1/broadcasts',
+    '/v1/broadcasts/{id}',
+    '/v1/broadcasts/{id}/cancel',
+    '/v1/broadcasts/{id}/report',
+  ];
   if (resellerRoutes.includes(path) && method !== 'DELETE') roles.push('reseller');
   return roles;
 }

@@ -62,7 +62,7 @@ export async function getCustomerBill(d: Pick<D, 'customerBills'>, operator: Ope
 }
 
 /** The operator's today, YYYY-MM-DD, minus `days`. */
-function daysAgo(now: Date, timeZone: string, days: number): string {
+export function daysAgo(now: Date, timeZone: string, days: number): string {
   const today = new Intl.DateTimeFormat('en-CA', { timeZone }).format(now);
   const [y, m, d] = today.split('-').map(Number) as [number, number, number];
   return new Date(Date.UTC(y, m - 1, d - days)).toISOString().slice(0, 10);

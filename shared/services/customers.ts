@@ -9,7 +9,7 @@ import { parseRows } from './import-rows.js';
 type D = Pick<Deps, 'customers' | 'clock'>;
 
 /** Normalises the numbers of a valid input; throws Invalid naming the field otherwise. */
-function toCustomer(operator: Operator, id: string, input: CustomerInputT, existing: Customer | undefined, now: string): Customer {
+export function toCustomer(operator: Operator, id: string, input: CustomerInputT, existing: Customer | undefined, now: string): Customer {
   return {
     id,
     ...input,

@@ -4,7 +4,7 @@ import { conflict, DomainError, invalid, notFound } from '../domain/errors.js';
 import { applyRoutingRules, gatewayOrder } from '../domain/gateway-order.js';
 import { newId } from '../domain/ids.js';
 import { normalizeMobile } from '../domain/phone.js';
-import type { Channel, Customer, Lane, Message, MessageStatus, Operator, WhatsAppTemplateContent } from '../domain/records.js';
+import type { Channel, Customer, Gateway, Lane, Message, MessageStatus, Operator, Template, WhatsAppTemplateContent } from '../domain/records.js';
 import { chooseRoute, type RequestedChannel, type Route } from '../domain/routing.js';
 import { sendQueue } from '../catalog.js';
 import { logger } from '../logger.js';
@@ -27,9 +27,9 @@ import examples from 'libphonenumber-js/mobile/examples';
 type D = Pick<Deps, 'customers' | 'templates' | 'gateways' | 'messages' | 'counters' | 'queue' | 'clock' | 'cipher' | 'suppressions' | 'billing'>;
 
 /** The variables every template gets for free. */
-function builtInVariables(operator: Operator, customer: Customer | undefined) {
+export function builtInVariables(operator: Operator, customer: Customer | undefined) {
   return {
-    operator: { name: operator.name },
+    operator: { name: operator.name, ...(operator.supportPhone ? { phone: operator.supportPhone } : {}) },
     ...(customer
       ? {
           customer: {
@@ -66,7 +66,11 @@ async function renderContent(
     return { text: input.text, ...email };
   }
   const template = await getTemplate(d, operator, input.templateId!, 'templateId');
-  const variables = { ...input.variables, ...builtInVariables(operator, customer) };
+  return renderTemplateContent(template, { ...input.variables, ...builtInVariables(operator, customer) });
+}
+
+/** A template rendered with its variables: the text, and its WhatsApp and email parts when it has them. */
+export function renderTemplateContent(template: Template, variables: Record<string, unknown>): RenderedContent {
   const text = renderTemplate(template.body, variables);
   // Blank, or a control character from a stored customer field: nothing a message should carry.
   assertSendableText(text, 'templateId');
@@ -183,6 +187,10 @@ export interface MessageDraft {
   kind?: Message['kind'];
   /** Names of the request's fields, for errors. */
   fields: { recipient: string; content: string };
+  /** Part of a broadcast (its id and the message-id prefix its messages share). */
+  broadcast?: { id: string; messagePrefix: string };
+  billId?: string;
+  paymentLinkId?: string;
 }
 
 export interface CreateOptions {
@@ -199,7 +207,24 @@ export interface CreateOptions {
  * Routes the draft, checks it, stores it (with its daily unit, idempotency key or link) and queues it.
  */
 export async function createMessage(d: D, operator: Operator, draft: MessageDraft, options: CreateOptions): Promise<{ message: Message; created: boolean }> {
-  const gateways = await d.gateways.list(operator.id);
+  const message = await buildMessage(d, operator, draft, await d.gateways.list(operator.id), options.link);
+  // Its cost is held before it is stored (402 when a prepaid balance cannot cover it); given back if nothing is stored.
+  if (message.channel !== 'telegram') message.cost = await holdCost(d, operator, message, draft.resellerId);
+  if (draft.resellerId) message.resellerId = draft.resellerId;
+  return writeMessage(d, operator, message, options);
+}
+
+/**
+ * A draft routed and checked (destination, suppressions, segments, a gateway), as the message to
+ * store: queued, not yet held nor written. Broadcasts build a page of these, then write them together.
+ */
+export async function buildMessage(
+  d: Pick<D, 'suppressions' | 'clock' | 'cipher'>,
+  operator: Operator,
+  draft: MessageDraft,
+  gateways: Gateway[],
+  link?: CreateOptions['link'],
+): Promise<Message> {
   const enabled = (channel: Channel) => gatewayOrder(gateways, channel, operator[defaultGatewayField(channel)]);
   const route = chooseRoute(
     draft.channel,
@@ -231,6 +256,7 @@ export async function createMessage(d: D, operator: Operator, draft: MessageDraf
   const now = d.clock.now();
   const at = now.toISOString();
   const id = draft.id ?? newId(now);
+  if (draft.broadcast && !id.startsWith(draft.broadcast.messagePrefix)) throw new Error(`Message ${id} is not under its broadcast's id prefix.`);
   const message: Message = {
     id,
     operatorId: operator.id,
@@ -253,8 +279,11 @@ export async function createMessage(d: D, operator: Operator, draft: MessageDraf
     routing: route.reason,
     ...(draft.kind ? { kind: draft.kind } : {}),
     ...(draft.templateId ? { templateId: draft.templateId } : {}),
-    ...(options.link?.field === 'resentAs' ? { resendOf: options.link.original.id } : {}),
-    ...(options.link?.field === 'fallbackMessageId' ? { fallbackOf: options.link.original.id } : {}),
+    ...(link?.field === 'resentAs' ? { resendOf: link.original.id } : {}),
+    ...(link?.field === 'fallbackMessageId' ? { fallbackOf: link.original.id } : {}),
+    ...(draft.broadcast ? { broadcastId: draft.broadcast.id } : {}),
+    ...(draft.billId ? { billId: draft.billId } : {}),
+    ...(draft.paymentLinkId ? { paymentLinkId: draft.paymentLinkId } : {}),
     gatewayId: gateway.id,
     provider: gateway.provider,
     status: 'queued',
@@ -263,9 +292,10 @@ export async function createMessage(d: D, operator: Operator, draft: MessageDraf
     createdAt: at,
     updatedAt: at,
   };
-  // Its cost is held before it is stored (402 when a prepaid balance cannot cover it); given back if nothing is stored.
-  if (message.channel !== 'telegram') message.cost = await holdCost(d, operator, message, draft.resellerId);
-  if (draft.resellerId) message.resellerId = draft.resellerId;
+  return message;
+}
+
+async function writeMessage(d: D, operator: Operator, message: Message, options: CreateOptions): Promise<{ message: Message; created: boolean }> {
   const write = () => (options.link ? d.messages.createLinked(options.link.original, message, options.link.field, options.link.originalStatuses) : d.messages.create(message, options.idempotency));
   let written: { outcome: CreateOutcome; quota?: TakenMessage };
   try {
@@ -410,9 +440,22 @@ export async function getMessage(d: Pick<D, 'messages'>, operator: Operator, id:
   return message;
 }
 
-export function listMessages(d: Pick<D, 'messages'>, operator: Operator, filter: MessageFilter, limit: number, cursor?: string): Promise<Page<Message>> {
+export async function listMessages(
+  d: Pick<Deps, 'messages' | 'broadcasts'>,
+  operator: Operator,
+  { broadcastId, ...filter }: MessageFilter & { broadcastId?: string },
+  limit: number,
+  cursor?: string,
+): Promise<Page<Message>> {
   if (filter.from && filter.to && Date.parse(filter.from) > Date.parse(filter.to)) {
     throw invalid('"from" must not be after "to".', [{ field: 'from', message: 'must be before or equal to "to"' }]);
+  }
+  if (broadcastId !== undefined) {
+    const broadcast = await d.broadcasts.get(operator.id, broadcastId);
+    if (!broadcast) throw invalid(`Broadcast "${broadcastId}" was not found.`, [{ field: 'broadcastId', message: `no broadcast with id "${broadcastId}"` }]);
+    // Not started yet: no message has its prefix.
+    if (!broadcast.messagePrefix) return { items: [] };
+    filter.broadcast = { id: broadcast.id, messagePrefix: broadcast.messagePrefix };
   }
   return d.messages.list(operator.id, filter, limit, cursor);
 }

@@ -57,3 +57,18 @@ export async function takeDailyMessage(d: Pick<Deps, 'counters' | 'clock'>, oper
     },
   };
 }
+
+/**
+ * A broadcast page's messages, taken at once with the page as the claim (a page expanded again
+ * counts nothing): false when they would pass today's limit (the page's recipients are skipped).
+ */
+export async function takeDailyMessages(d: Pick<Deps, 'counters' | 'clock'>, operator: Operator, count: number, claimKey: string): Promise<boolean> {
+  const now = d.clock.now();
+  const nowSeconds = Math.floor(now.getTime() / 1000);
+  const outcome = await d.counters.take(operator.id, MESSAGES_PER_DAY_COUNTER, localDay(now, operator.timezone), operatorLimits(operator).messagesPerDay, {
+    expiresAt: nowSeconds + secondsUntilNextDay(now, operator.timezone) + COUNTER_KEPT_SECONDS,
+    claim: { key: claimKey, expiresAt: nowSeconds + CLAIM_KEPT_SECONDS },
+    amount: count,
+  });
+  return outcome !== 'over-limit';
+}

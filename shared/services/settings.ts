@@ -38,6 +38,7 @@ export function settingsView(operator: Operator) {
     optOutWords: operator.optOutWords ?? [],
     optInWords: operator.optInWords ?? [],
     systemAlertPurpose: operator.systemAlertPurpose ?? 'emergency',
+    paymentUrlTemplate: operator.paymentUrlTemplate ?? null,
     createdAt: operator.createdAt,
     updatedAt: operator.updatedAt,
   });
@@ -64,6 +65,7 @@ export function settingsChanges(patch: SettingsPatchT): OperatorChanges {
     optOutWords: patch.optOutWords,
     optInWords: patch.optInWords,
     systemAlertPurpose: patch.systemAlertPurpose,
+    paymentUrlTemplate: patch.paymentUrlTemplate,
   };
   return Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
 }

@@ -8,9 +8,12 @@
  *      a key (the pending index, the status index), so their time must not grow with it.
  *   4. rate-limit adherence of a gateway's maxPerSecond (test/bench/gateway-rate.ts).
  *   5. OTP latency (202 → provider call) with 2,000 bulk SMS queued ahead (test/bench/otp-latency.ts).
+ *   6. broadcast fan-out: recipients/s against DynamoDB Local's raw BatchWriteItem rate, peak memory, and AWS
+ *      dollars per million delivered messages (test/bench/broadcast-fanout.ts, test/bench/aws-cost.ts).
  * Options: BENCH_MESSAGES (default 300), BENCH_CONCURRENCY (default 10), BENCH_HISTORY (default 20000),
  * BENCH_RATE_LIMIT (default 20), BENCH_RATE_MESSAGES (default 600), BENCH_OTP_BULK (2000), BENCH_OTP_COUNT (30),
- * BENCH_OTP_GAP_MS (200); BENCH_ONLY=segments,pipeline,history,rate,otp runs only those.
+ * BENCH_OTP_GAP_MS (200), BENCH_BROADCAST_CUSTOMERS (10000), BENCH_BROADCAST_SINGLES (200);
+ * BENCH_ONLY=segments,pipeline,history,rate,otp,broadcast runs only those.
  * DynamoDB Local runs in memory here (about 4k written items/s; on disk, as npm start runs it, 400-600/s).
  */
 import { performance } from 'node:perf_hooks';
@@ -24,6 +27,7 @@ import { listMessages } from '../../shared/services/messages.js';
 import { startLocalRuntime } from '../../shared/local/runtime.js';
 import { benchGatewayRate } from './gateway-rate.js';
 import { benchOtpLatency } from './otp-latency.js';
+import { benchBroadcastFanout } from './broadcast-fanout.js';
 
 const total = Number(process.env.BENCH_MESSAGES ?? 300);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 10);
@@ -139,5 +143,5 @@ async function benchHistory() {
 }
 
 const only = process.env.BENCH_ONLY?.split(',').map((name) => name.trim());
-const benches: Record<string, () => unknown> = { segments: benchSegments, pipeline: benchPipeline, history: benchHistory, rate: benchGatewayRate, otp: benchOtpLatency };
+const benches: Record<string, () => unknown> = { segments: benchSegments, pipeline: benchPipeline, history: benchHistory, rate: benchGatewayRate, otp: benchOtpLatency, broadcast: benchBroadcastFanout };
 for (const [name, bench] of Object.entries(benches)) if (!only || only.includes(name)) await bench();

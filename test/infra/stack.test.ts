@@ -5,7 +5,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tableDefinition } from '../../shared/adapters/dynamodb/table.js';
-import { dlqName, httpFunctions, queues, scheduledFunctions, workerFunctions } from '../../shared/catalog.js';
+import { dlqName, eventFunctions, httpFunctions, queues, scheduledFunctions, workerFunctions } from '../../shared/catalog.js';
 import { DEFAULT_ROUTE_THROTTLE, parseRouteKey } from '../../lib/constructs/http-api.js';
 import { runtime } from '../../lib/constructs/lambda-function.js';
 import { applicationAlarms } from '../../lib/constructs/monitoring.js';
@@ -102,8 +102,9 @@ describe('queues', () => {
         },
       },
     });
-    // Each catalog queue and its DLQ, and each schedule's DLQ.
-    expect(Object.keys(policies)).toHaveLength(queueDefinitions.length * 2 + scheduledFunctions.length);
+    // Each catalog queue and its DLQ, each schedule's DLQ and each billing-event rule's DLQ.
+    // ...and the DLQ of the app's own schedules (test/infra/app-schedules.test.ts).
+    expect(Object.keys(policies)).toHaveLength(queueDefinitions.length * 2 + scheduledFunctions.length + eventFunctions.length + 1);
   });
 
   it('refuse a visibility timeout below 6 x the consumer timeout at synth', () => {
@@ -117,6 +118,7 @@ describe('functions', () => {
     ...httpFunctions.map((spec) => ({ spec, path: ['Api', spec.id] })),
     ...workerFunctions.map((spec) => ({ spec, path: ['Workers', spec.id] })),
     ...scheduledFunctions.map((spec) => ({ spec, path: ['Schedules', spec.id] })),
+    ...eventFunctions.map((spec) => ({ spec, path: ['BillingEvents', spec.id] })),
   ];
 
   it('exist once per catalog entry and nothing else', () => {
@@ -213,7 +215,8 @@ describe('monitoring', () => {
   });
 
   it('alarms once per DLQ on any visible message, notifying an encrypted topic', () => {
-    synth.template.resourceCountIs('AWS::CloudWatch::Alarm', queueDefinitions.length + scheduledFunctions.length + Object.keys(applicationAlarms).length);
+    // + 1: the DLQ of the app's own schedules.
+    synth.template.resourceCountIs('AWS::CloudWatch::Alarm', queueDefinitions.length + scheduledFunctions.length + eventFunctions.length + 1 + Object.keys(applicationAlarms).length);
     const topic = logicalId(['Monitoring', 'AlarmTopic']);
     for (const definition of queueDefinitions) {
       synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -242,6 +245,40 @@ describe('schedules', () => {
         RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: Match.anyValue() },
         DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(['Schedules', `${spec.id}-dlq`]), 'Arn'] } },
       },
+    });
+  });
+});
+
+describe('billing events', () => {
+  it('has a dedicated billing bus, named in an output', () => {
+    synth.template.hasResourceProperties('AWS::Events::EventBus', { Name: 'IspNotifyStack-billing' });
+    synth.template.hasOutput('BillingEventBusName', {});
+  });
+
+  it.each(eventFunctions)('$id gets its source\'s events from the billing bus, with a retry policy and a dead-letter queue', (spec) => {
+    const dlq = { 'Fn::GetAtt': [logicalId(['BillingEvents', `${spec.id}-dlq`]), 'Arn'] };
+    synth.template.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: { Ref: logicalId(['BillingEvents', 'Bus']) },
+      EventPattern: { source: [spec.source] },
+      State: 'ENABLED',
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [logicalId(['BillingEvents', spec.id, 'Function']), 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 24 * 3600 },
+          DeadLetterConfig: { Arn: dlq },
+        }),
+      ],
+    });
+    // The handler's own failures: Lambda's asynchronous retries, then the same DLQ.
+    synth.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: logicalId(['BillingEvents', spec.id, 'Function']) },
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: dlq } },
+    });
+    synth.template.hasResourceProperties('AWS::SQS::Queue', { QueueName: Match.stringLikeRegexp(`-events-${spec.id}-dlq$`), MessageRetentionPeriod: 14 * 24 * 3600, SqsManagedSseEnabled: true });
+    synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(['BillingEvents', `${spec.id}-dlq`]), 'QueueName'] } }],
     });
   });
 });

@@ -6,6 +6,8 @@ import { config, onConfigReset } from '../../config.js';
 export const CURSOR_KEY_MESSAGE = 'ispnotify cursor signing key v1';
 /** The same for the key that hashes one-time passwords. */
 export const OTP_KEY_MESSAGE = 'ispnotify otp hashing key v1';
+/** The same for the key that signs payment-link tokens and derives their link ids. */
+export const PAYMENT_LINK_KEY_MESSAGE = 'ispnotify payment link key v1';
 
 const cached = new Map<string, Promise<Buffer>>();
 
@@ -21,6 +23,11 @@ export function cursorKey(kms: () => KMSClient = () => new KMSClient({})): Promi
 /** The key OTP codes are hashed with (HMAC), derived like the cursor key under its own message. */
 export function otpKey(kms: () => KMSClient = () => new KMSClient({})): Promise<Buffer> {
   return derivedKey(OTP_KEY_MESSAGE, kms);
+}
+
+/** The key payment-link tokens are signed with (shared/domain/payment-token.ts), derived like the cursor key under its own message. */
+export function paymentLinkKey(kms: () => KMSClient = () => new KMSClient({})): Promise<Buffer> {
+  return derivedKey(PAYMENT_LINK_KEY_MESSAGE, kms);
 }
 
 function derivedKey(message: string, kms: () => KMSClient): Promise<Buffer> {

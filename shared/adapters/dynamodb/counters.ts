@@ -18,8 +18,8 @@ export const counterKey = {
 };
 
 export const dynamoCounterStore: CounterStore = {
-  async take(operatorId, counter, period, limit, { expiresAt, claim }) {
-    if (limit < 1) return 'over-limit';
+  async take(operatorId, counter, period, limit, { expiresAt, claim, amount = 1 }) {
+    if (limit < amount) return 'over-limit';
     const TableName = config().TABLE_NAME;
     const add = {
       TableName,
@@ -27,7 +27,7 @@ export const dynamoCounterStore: CounterStore = {
       UpdateExpression: 'ADD #count :one SET #ttl = :ttl, #entity = :entity',
       ConditionExpression: 'attribute_not_exists(#count) OR #count <= :max',
       ExpressionAttributeNames: { '#count': 'count', '#ttl': 'ttl', '#entity': 'entity' },
-      ExpressionAttributeValues: { ':one': 1, ':max': limit - 1, ':ttl': expiresAt, ':entity': 'counter' },
+      ExpressionAttributeValues: { ':one': amount, ':max': limit - amount, ':ttl': expiresAt, ':entity': 'counter' },
     } satisfies UpdateCommandInput;
     if (!claim) {
       try {

@@ -11,6 +11,7 @@ import { config } from '../../config.js';
 import type { CustomerBill } from '../../domain/records.js';
 import type { CustomerBillFilter, CustomerBillStore } from '../../ports.js';
 import { batchPut } from './batch-write.js';
+import { batchGet } from './batch-get.js';
 import { documentClient } from './client.js';
 import { queryPage, stripKeys } from './query-page.js';
 
@@ -36,6 +37,11 @@ export const dynamoCustomerBillStore: CustomerBillStore = {
   async get(operatorId, id) {
     const reply = await documentClient().send(new GetCommand({ TableName: config().TABLE_NAME, Key: billKey(operatorId, id) }));
     return reply.Item ? fromItem(reply.Item) : undefined;
+  },
+
+  async getMany(operatorId, ids) {
+    const items = await batchGet(ids.map((id) => billKey(operatorId, id)));
+    return new Map(items.map(fromItem).map((bill) => [bill.id, bill]));
   },
 
   async put(operatorId, bill) {

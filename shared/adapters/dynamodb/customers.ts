@@ -1,4 +1,5 @@
-import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../../config.js';
 import type { Customer } from '../../domain/records.js';
 import type { CustomerFilter, CustomerStore } from '../../ports.js';
@@ -46,6 +47,47 @@ export const dynamoCustomerStore: CustomerStore = {
 
   async putMany(operatorId, customers) {
     await batchPut(customers.map((c) => toItem(operatorId, c)));
+  },
+
+  async create(operatorId, customer) {
+    try {
+      await documentClient().send(new PutCommand({ TableName: config().TABLE_NAME, Item: toItem(operatorId, customer), ConditionExpression: 'attribute_not_exists(pk)' }));
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  },
+
+  async update(operatorId, id, changes, seenUpdatedAt) {
+    const sets = ['updatedAt = :updatedAt'];
+    const values: Record<string, unknown> = { ':updatedAt': changes.updatedAt, ':seen': seenUpdatedAt };
+    if (changes.status !== undefined) {
+      // The status index key moves with the status.
+      sets.push('#status = :status', 'gsi1pk = :statusIndex');
+      Object.assign(values, { ':status': changes.status, ':statusIndex': key.customerStatusIndex(operatorId, changes.status) });
+    }
+    if (changes.expiresAt !== undefined) {
+      sets.push('expiresAt = :expiresAt');
+      values[':expiresAt'] = changes.expiresAt;
+    }
+    try {
+      const reply = await documentClient().send(
+        new UpdateCommand({
+          TableName: config().TABLE_NAME,
+          Key: key.customer(operatorId, id),
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: 'updatedAt = :seen',
+          ...(changes.status !== undefined ? { ExpressionAttributeNames: { '#status': 'status' } } : {}),
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return reply.Attributes ? fromItem(reply.Attributes) : undefined;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
   },
 
   async findByNumber(operatorId, number) {

@@ -9,6 +9,9 @@ import { batchGet } from './batch-get.js';
 import { documentClient } from './client.js';
 import { queryPage, stripKeys } from './query-page.js';
 import { key, PENDING_SHARDS, pendingShard } from './table.js';
+import { dynamoBroadcastStore } from './broadcasts.js';
+import { batchPut } from './batch-write.js';
+import { logger } from '../../logger.js';
 
 /** How long a POST with an Idempotency-Key is remembered. */
 const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
@@ -51,6 +54,27 @@ async function updateIfStill(input: Omit<UpdateCommandInput, 'TableName'>): Prom
   } catch (error) {
     if (error instanceof ConditionalCheckFailedException) return undefined;
     throw error;
+  }
+}
+
+/**
+ * A broadcast's counters follow its messages: one ADD on a counter shard per move. Best effort: a
+ * crash between the move and the ADD leaves a counter one short (the messages themselves are right).
+ */
+async function countBroadcastMove(operatorId: string, id: string, previous: Record<string, unknown>, change: { status: MessageStatus; at: string }) {
+  const from = previous.status as MessageStatus;
+  const cost = previous.cost as { amount?: number } | undefined;
+  const leftUs = from === 'queued' && (change.status === 'sent' || change.status === 'delivered' || change.status === 'read');
+  try {
+    await dynamoBroadcastStore.count(
+      operatorId,
+      String(previous.broadcastId),
+      id,
+      { [from]: -1, [change.status]: 1, ...(leftUs ? { spent: cost?.amount ?? 0 } : {}) },
+      leftUs ? change.at : undefined,
+    );
+  } catch (error) {
+    logger.warn('Could not count a broadcast message\'s move', { error, operatorId, messageId: id, broadcastId: previous.broadcastId });
   }
 }
 
@@ -129,6 +153,15 @@ export const dynamoMessageStore: MessageStore = {
     }
   },
 
+  async createMany(messages) {
+    await batchPut(messages.map(toItem));
+  },
+
+  async existing(operatorId, ids) {
+    const items = await batchGet(ids.map((id) => key.message(operatorId, id)));
+    return new Set(items.map((item) => String(item.sk).slice('MSG#'.length)));
+  },
+
   async clearPending(operatorId, id) {
     await updateIfStill({
       Key: key.message(operatorId, id),
@@ -199,7 +232,8 @@ export const dynamoMessageStore: MessageStore = {
   async list(operatorId, filter, limit, cursor) {
     const { min, max } = idRange(filter.from ? new Date(filter.from) : undefined, filter.to ? new Date(filter.to) : undefined);
     // A customer's messages are few: their index, status filtered. Otherwise a status is its own key range.
-    const index = filter.customerId !== undefined ? 'gsi1' : filter.status !== undefined ? 'gsi2' : undefined;
+    // A broadcast's messages share its id prefix: a key range of the operator's messages, whatever else is asked.
+    const index = filter.broadcast ? undefined : filter.customerId !== undefined ? 'gsi1' : filter.status !== undefined ? 'gsi2' : undefined;
     const partition =
       index === 'gsi1'
         ? { attribute: 'gsi1pk', value: key.customerMessagesIndex(operatorId, filter.customerId!) }
@@ -209,8 +243,20 @@ export const dynamoMessageStore: MessageStore = {
     const sortAttribute = index === 'gsi1' ? 'gsi1sk' : index === 'gsi2' ? 'gsi2sk' : 'sk';
     const clauses: string[] = [];
     const names: Record<string, string> = { '#p': partition.attribute, '#s': sortAttribute };
-    const values: Record<string, unknown> = { ':p': partition.value, ':min': `MSG#${min}`, ':max': `MSG#${max}` };
-    if (filter.status && index === 'gsi1') {
+    const values: Record<string, unknown> = filter.broadcast
+      ? { ':p': partition.value, ':min': `MSG#${filter.broadcast.messagePrefix}`, ':max': `MSG#${filter.broadcast.messagePrefix}~` }
+      : { ':p': partition.value, ':min': `MSG#${min}`, ':max': `MSG#${max}` };
+    if (filter.broadcast) {
+      clauses.push('#broadcastId = :broadcastId');
+      names['#broadcastId'] = 'broadcastId';
+      values[':broadcastId'] = filter.broadcast.id;
+      if (filter.customerId !== undefined) {
+        clauses.push('#customerId = :customerId');
+        names['#customerId'] = 'customerId';
+        values[':customerId'] = filter.customerId;
+      }
+    }
+    if (filter.status && (index === 'gsi1' || filter.broadcast)) {
       clauses.push('#status = :status');
       names['#status'] = 'status';
       values[':status'] = filter.status;
@@ -354,30 +400,20 @@ export const dynamoMessageStore: MessageStore = {
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: values,
     };
+    if (extra.unclaimedOnly) update.ConditionExpression += ' AND attribute_not_exists(claimedUntil)';
     try {
       if (extra.providerMessageId && extra.gatewayId) {
-        // The pointer is written with the status, so a receipt that finds it finds a sent message.
+        // The pointer first: a receipt that finds it before the status is written moves the message
+        // on from queued (allowed), and a pointer to a message that did not move is never followed wrongly.
         await documentClient().send(
-          new TransactWriteCommand({
-            TransactItems: [
-              { Update: update as Required<Pick<UpdateCommandInput, 'UpdateExpression'>> & UpdateCommandInput },
-              {
-                Put: {
-                  TableName,
-                  Item: {
-                    ...key.providerMessage(extra.gatewayId, extra.providerMessageId),
-                    entity: 'providerMessage',
-                    operatorId,
-                    messageId: id,
-                  },
-                },
-              },
-            ],
+          new PutCommand({
+            TableName,
+            Item: { ...key.providerMessage(extra.gatewayId, extra.providerMessageId), entity: 'providerMessage', operatorId, messageId: id },
           }),
         );
-      } else {
-        await documentClient().send(new UpdateCommand(update));
       }
+      const reply = await documentClient().send(new UpdateCommand({ ...update, ReturnValues: 'ALL_OLD' }));
+      if (typeof reply.Attributes?.broadcastId === 'string') await countBroadcastMove(operatorId, id, reply.Attributes, change);
       return true;
     } catch (error) {
       if (isConditionFailure(error)) return false;

@@ -18,6 +18,7 @@
  *   idempotency     OP#<op>            IDEM#<scope>#<key>  (ttl)
  *   provider record PJ#<gw>            <provider's key>    (ttl; the sandbox's "what did I accept")
  *   gateway circuit GW#<ulid>          #CIRCUIT            (gateway faults in a row; open until)
+ *   local schedule  SCHEDULES          SCHED#<name>        (local stack only: adapters/scheduler/local-scheduler.ts)
  */
 export const tableDefinition = {
   partitionKey: 'pk',
@@ -64,4 +65,6 @@ export const key = {
   otp: (op: string, id: string) => ({ pk: `OP#${op}`, sk: `OTP#${id}` }),
   /** The codes recently sent to one number, for the per-number limit. */
   otpRecent: (op: string, to: string) => ({ pk: `OP#${op}`, sk: `OTPTO#${to}` }),
+  /** A payment link: global, since GET /p/{token} knows no operator until it has read the link. */
+  paymentLink: (id: string) => ({ pk: `PLINK#${id}`, sk: '#PLINK' }),
 };

@@ -4,7 +4,21 @@ import { config, onConfigReset } from '../../config.js';
 import type { TaskQueue } from '../../ports.js';
 
 let client: SQSClient | undefined;
-const sqs = () => (client ??= new SQSClient({}));
+const hooks = new Set<(client: SQSClient) => void>();
+const sqs = () => {
+  if (!client) {
+    client = new SQSClient({});
+    for (const hook of hooks) hook(client);
+  }
+  return client;
+};
+
+/** Runs `hook` on the client now and on each one made later (e.g. SDK middleware that counts requests in a bench). */
+export function onSqsClient(hook: (client: SQSClient) => void): () => void {
+  hooks.add(hook);
+  if (client) hook(client);
+  return () => hooks.delete(hook);
+}
 
 onConfigReset(() => {
   client = undefined;

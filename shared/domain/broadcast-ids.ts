@@ -1,0 +1,29 @@
+/**
+ * A broadcast message's id is a function of (broadcast, recipient), so a page expanded twice (a
+ * redelivery, a worker that died halfway) finds the messages it already wrote instead of writing
+ * new ones. It keeps the ULID shape: the broadcast's 10-character time prefix, shared by all its
+ * messages (the history lists them with a Query on that key prefix), then 16 characters (80 bits)
+ * of a hash of the broadcast and the recipient.
+ */
+import { createHash } from 'node:crypto';
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+export function broadcastMessageId(messagePrefix: string, broadcastId: string, recipientKey: string): string {
+  if (!/^[0-9A-HJKMNP-TV-Z]{10}$/.test(messagePrefix)) throw new RangeError(`"${messagePrefix}" is not a ULID time prefix.`);
+  const digest = createHash('sha256').update(`${broadcastId}\u0000${recipientKey}`).digest();
+  let suffix = '';
+  // 16 characters of 5 bits from the first 10 bytes.
+  let bits = 0;
+  let value = 0;
+  for (const byte of digest.subarray(0, 10)) {
+    value = (value << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      bits -= 5;
+      suffix += CROCKFORD[(value >> bits) & 31];
+    }
+    value &= (1 << bits) - 1;
+  }
+  return messagePrefix + suffix;
+}

@@ -1,0 +1,374 @@
+/**
+ * A broadcast in the background, as many small retryable steps on the `broadcasts` queue:
+ *
+ *   start   a scheduled broadcast begins (its one-time schedule fired)
+ *   plan    reads one page of the audience with a Query, queues that page's expand step and the
+ *           next plan step; no step walks the whole audience
+ *   expand  renders its page, holds each message's cost, writes the messages with BatchWriteItem
+ *           and queues their sends with SendMessageBatch, under a claim on the page
+ *   cancel  cancels a page of the messages that have not left yet, then queues the next page
+ *
+ * Exactly once per recipient: a message id derives from (broadcast, recipient); a page is claimed
+ * before it is written and marked done after; a worker that died halfway leaves an expired claim,
+ * and whoever takes it over writes only the ids that do not exist yet.
+ */
+import { sendQueue } from '../catalog.js';
+import { broadcastMessageId } from '../domain/broadcast-ids.js';
+import { billVariables } from '../domain/broadcast-variables.js';
+import { DomainError } from '../domain/errors.js';
+import type { Broadcast, Customer, CustomerBill, Message, Operator, Template } from '../domain/records.js';
+import type { Deps } from '../deps.js';
+import { logger } from '../logger.js';
+import type { AudienceCursor, AudienceRow } from '../ports.js';
+import { audienceQuery, matchesCustomerFilter } from './broadcast-audience.js';
+import { costOf, pricesFor, releaseCost } from './billing.js';
+import { buildMessage, builtInVariables, renderTemplateContent, type RenderedContent } from './messages.js';
+import { makePaymentLink } from './payment-links.js';
+import { takeDailyMessages } from './send-limits.js';
+import { getTemplate } from './templates.js';
+
+export type BroadcastTask =
+  | { type: 'start'; operatorId: string; broadcastId: string }
+  | { type: 'plan'; operatorId: string; broadcastId: string; step: number; cursor: AudienceCursor }
+  | { type: 'expand'; operatorId: string; broadcastId: string; page: number; rows: AudienceRow[] }
+  | { type: 'cancel'; operatorId: string; broadcastId: string; cursor?: string };
+
+export type FanoutDeps = Pick<
+  Deps,
+  | 'broadcasts'
+  | 'audience'
+  | 'operators'
+  | 'customers'
+  | 'templates'
+  | 'gateways'
+  | 'messages'
+  | 'counters'
+  | 'queue'
+  | 'clock'
+  | 'cipher'
+  | 'suppressions'
+  | 'billing'
+  | 'paymentLinks'
+  | 'paymentLinkKey'
+  | 'paymentLinkBaseUrl'
+>;
+
+/** Recipients read per plan step (one expand task each): small enough for one worker run, big enough for batch calls. */
+export const PAGE_SIZE = 100;
+/** Messages a cancel step cancels. */
+const CANCEL_PAGE = 100;
+/** How long an expand claim lasts: longer than the worker's timeout, so a live worker never loses it. */
+const EXPAND_CLAIM_MS = 120_000;
+/** Cost holds in flight at once while a page is expanded. */
+const HOLD_CONCURRENCY = 10;
+/** Payment links stay valid this long. */
+export const PAYMENT_LINK_DAYS = 30;
+
+/** A plan step that came before its predecessor was recorded waits this long. */
+const STEP_RETRY_SECONDS = 2;
+
+export async function runBroadcastTask(d: FanoutDeps, task: BroadcastTask): Promise<string> {
+  switch (task.type) {
+    case 'start':
+      return startScheduled(d, task.operatorId, task.broadcastId);
+    case 'plan':
+      return planStep(d, task);
+    case 'expand':
+      return expandPage(d, task);
+    case 'cancel':
+      return cancelStep(d, task);
+  }
+}
+
+/** The 10-character time prefix of a ULID made now: every message id of the broadcast starts with it. */
+export function messagePrefixAt(at: Date): string {
+  const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+  let time = at.getTime();
+  let prefix = '';
+  for (let i = 0; i < 10; i++) {
+    prefix = CROCKFORD[time % 32] + prefix;
+    time = Math.floor(time / 32);
+  }
+  return prefix;
+}
+
+/** A broadcast's first plan step (the API queues it, or its schedule fires `start`). */
+export const firstPlanTask = (broadcast: Broadcast): BroadcastTask => ({ type: 'plan', operatorId: broadcast.operatorId, broadcastId: broadcast.id, step: 0, cursor: { part: 0 } });
+
+async function startScheduled(d: FanoutDeps, operatorId: string, broadcastId: string): Promise<string> {
+  const now = d.clock.now();
+  const started = await d.broadcasts.update(operatorId, broadcastId, { state: 'planning', startedAt: now.toISOString(), messagePrefix: messagePrefixAt(now), updatedAt: now.toISOString() }, { states: ['scheduled'] });
+  const broadcast = started ?? (await d.broadcasts.get(operatorId, broadcastId));
+  // Not scheduled any more: cancelled, or a repeated fire of a schedule that already started it.
+  if (!broadcast || broadcast.state !== 'planning' || broadcast.planStep !== 0) return 'not-scheduled';
+  await d.queue.enqueue('broadcasts', [firstPlanTask(broadcast)]);
+  return 'started';
+}
+
+async function planStep(d: FanoutDeps, task: Extract<BroadcastTask, { type: 'plan' }>): Promise<string> {
+  const broadcast = await d.broadcasts.get(task.operatorId, task.broadcastId);
+  if (!broadcast || broadcast.state === 'cancelled' || broadcast.state === 'completed' || broadcast.state === 'scheduled') return 'stopped';
+  // Each step is recorded once: a repeat of a recorded step does nothing, a step before its predecessor waits.
+  if (broadcast.planStep > task.step) return 'duplicate';
+  if (broadcast.planStep < task.step) {
+    // Queued by its predecessor a moment before that step was recorded: come back shortly (not after the visibility timeout).
+    await d.queue.enqueue('broadcasts', [task], { delaySeconds: STEP_RETRY_SECONDS });
+    return 'waiting';
+  }
+  const operator = await d.operators.get(task.operatorId);
+  if (!operator) return 'stopped';
+  const { rows, next } = await d.audience.page(operator.id, audienceQuery(broadcast, operator, d.clock.now()), task.cursor, PAGE_SIZE);
+  const tasks: BroadcastTask[] = [];
+  if (rows.length > 0) tasks.push({ type: 'expand', operatorId: operator.id, broadcastId: broadcast.id, page: task.step, rows });
+  if (next) tasks.push({ type: 'plan', operatorId: operator.id, broadcastId: broadcast.id, step: task.step + 1, cursor: next });
+  if (tasks.length > 0) await d.queue.enqueue('broadcasts', tasks);
+  const at = d.clock.now().toISOString();
+  await d.broadcasts.update(
+    operator.id,
+    broadcast.id,
+    { planStep: task.step + 1, state: 'sending', updatedAt: at, ...(next ? {} : { planDone: true }) },
+    { states: ['planning', 'sending'], planStep: task.step },
+    { planned: rows.length, pages: rows.length > 0 ? 1 : 0 },
+  );
+  return next ? 'planned' : 'planned-last';
+}
+
+interface Recipient {
+  customer: Customer;
+  bill?: CustomerBill;
+}
+
+/** The page's recipients: customers as read, or the customers of the bills read (filtered like customers), once each. */
+async function recipientsOf(d: FanoutDeps, operator: Operator, broadcast: Broadcast, rows: AudienceRow[]): Promise<{ recipients: Recipient[]; skipped: Record<string, number> }> {
+  const skipped: Record<string, number> = {};
+  const skip = (reason: string) => (skipped[reason] = (skipped[reason] ?? 0) + 1);
+  let recipients: Recipient[];
+  if (rows.some((row) => row.bill)) {
+    const customers = await d.customers.getMany(operator.id, [...new Set(rows.flatMap((row) => (row.bill ? [row.bill.customerId] : [])))]);
+    recipients = rows.flatMap((row) => {
+      const customer = row.bill && customers.get(row.bill.customerId);
+      if (!customer) {
+        skip('customerGone');
+        return [];
+      }
+      if (!matchesCustomerFilter(customer, broadcast.filter, broadcast.resellerId)) return [];
+      return [{ customer, bill: row.bill }];
+    });
+  } else {
+    recipients = rows.flatMap((row) => (row.customer ? [{ customer: row.customer }] : []));
+  }
+  // One message per customer: with several bills on a page, the first (the earliest due).
+  const seen = new Set<string>();
+  recipients = recipients.filter((r) => {
+    if (seen.has(r.customer.id)) {
+      skip('sameCustomer');
+      return false;
+    }
+    seen.add(r.customer.id);
+    return true;
+  });
+  return { recipients, skipped };
+}
+
+/** Why a recipient was not messaged, as a counter name. */
+function skipReason(error: DomainError): string {
+  const text = error.message;
+  if (/suppression/i.test(text)) return 'suppressed';
+  if (/gateway/i.test(text)) return 'noGateway';
+  if (/destination|countr|mobile number|not a mobile/i.test(text)) return 'destination';
+  if (/segments|too long/i.test(text)) return 'tooLong';
+  if (/template|variable|parameter/i.test(text)) return 'template';
+  return 'noAddress';
+}
+
+export async function renderForRecipient(
+  broadcast: Broadcast,
+  operator: Operator,
+  template: Template | undefined,
+  recipient: Recipient,
+  paymentLink: string | undefined,
+): Promise<RenderedContent> {
+  const variables = { ...billVariables(recipient.bill, paymentLink), ...builtInVariables(operator, recipient.customer) };
+  if (template) return renderTemplateContent(template, variables);
+  // A plain text broadcast is still a template of the same variables ({{customer.name}}, {{paymentLink}}).
+  const asTemplate: Template = { id: 'text', name: 'text', channel: 'sms', body: broadcast.text!, variables: [], createdAt: '', updatedAt: '' };
+  const content = renderTemplateContent(asTemplate, variables);
+  if (broadcast.subject !== undefined) {
+    const { escapeHtml } = await import('../domain/html.js');
+    content.email = { subject: broadcast.subject, html: escapeHtml(content.text).replace(/\n/g, '<br>\n'), text: content.text };
+  }
+  return content;
+}
+
+async function expandPage(d: FanoutDeps, task: Extract<BroadcastTask, { type: 'expand' }>): Promise<string> {
+  const broadcast = await d.broadcasts.get(task.operatorId, task.broadcastId);
+  if (!broadcast || broadcast.state === 'cancelled' || !broadcast.messagePrefix) return 'stopped';
+  const operator = await d.operators.get(task.operatorId);
+  if (!operator) return 'stopped';
+  const now = d.clock.now();
+  const claim = await d.broadcasts.claimPage(operator.id, broadcast.id, task.page, new Date(now.getTime() + EXPAND_CLAIM_MS).toISOString(), now.toISOString());
+  if (claim === 'done') return 'duplicate';
+  if (claim === 'busy') {
+    // Another worker has it (or had it and may have died): come back when its claim ends.
+    await d.queue.enqueue('broadcasts', [task], { delaySeconds: Math.ceil(EXPAND_CLAIM_MS / 1000) + 1 });
+    return 'busy';
+  }
+
+  const { recipients, skipped } = await recipientsOf(d, operator, broadcast, task.rows);
+  const skip = (reason: string) => (skipped[reason] = (skipped[reason] ?? 0) + 1);
+  const [gateways, template, prices] = await Promise.all([
+    d.gateways.list(operator.id),
+    broadcast.templateId ? getTemplate(d, operator, broadcast.templateId) : Promise.resolve(undefined),
+    pricesFor(d, operator.id),
+  ]);
+  const prefix = { id: broadcast.id, messagePrefix: broadcast.messagePrefix };
+  const linkKey = broadcast.kind === 'payment_link' ? await d.paymentLinkKey() : undefined;
+  const built: Array<{ message: Message; link?: Awaited<ReturnType<typeof makePaymentLink>>['link'] }> = [];
+  for (const recipient of recipients) {
+    const id = broadcastMessageId(broadcast.messagePrefix, broadcast.id, recipient.customer.id);
+    try {
+      let link: Awaited<ReturnType<typeof makePaymentLink>> | undefined;
+      if (linkKey && recipient.bill) {
+        link = await makePaymentLink(d, {
+          operatorId: operator.id,
+          customerId: recipient.customer.id,
+          billId: recipient.bill.id,
+          broadcastId: broadcast.id,
+          messageId: id,
+          // The channel is known once routed; the link's binding does not include it.
+          channel: broadcast.channel === 'auto' ? 'sms' : broadcast.channel,
+          expiresAt: new Date(now.getTime() + PAYMENT_LINK_DAYS * 86_400_000),
+          createdAt: now.toISOString(),
+        });
+      }
+      const content = await renderForRecipient(broadcast, operator, template, recipient, link?.url);
+      const message = await buildMessage(
+        d,
+        operator,
+        {
+          id,
+          channel: broadcast.channel,
+          customer: recipient.customer,
+          category: broadcast.category,
+          ...(broadcast.resellerId ? { resellerId: broadcast.resellerId } : {}),
+          content,
+          templateId: broadcast.templateId,
+          lane: 'bulk',
+          broadcast: prefix,
+          ...(recipient.bill ? { billId: recipient.bill.id } : {}),
+          ...(link ? { paymentLinkId: link.link.id } : {}),
+          fields: { recipient: 'filter', content: broadcast.templateId ? 'templateId' : 'text' },
+        },
+        gateways,
+      );
+      message.cost = { amount: costOf(prices, message), currency: prices.currency };
+      if (broadcast.resellerId) message.resellerId = broadcast.resellerId;
+      built.push({ message, ...(link ? { link: { ...link.link, channel: message.channel } } : {}) });
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      skip(skipReason(error));
+    }
+  }
+
+  // After a worker died on this page: what it wrote stays (its sends are queued again below), the rest is written now.
+  const existing = claim === 'taken-over' ? await d.messages.existing(operator.id, built.map((b) => b.message.id)) : new Set<string>();
+  let fresh = built.filter((b) => !existing.has(b.message.id));
+
+  // The operator's messages per day: the page takes its count at once (once: the page is the claim).
+  if (fresh.length > 0) {
+    const taken = await takeDailyMessages(d, operator, fresh.length, `broadcast:${broadcast.id}:${task.page}`);
+    if (!taken) {
+      fresh.forEach(() => skip('messagesPerDay'));
+      fresh = [];
+    }
+  }
+  // maxCost: the page's cost is taken from the broadcast's budget, message by message once the page no longer fits.
+  if (broadcast.maxCost !== undefined && fresh.length > 0) {
+    const total = fresh.reduce((sum, b) => sum + (b.message.cost?.amount ?? 0), 0);
+    if (!(await d.broadcasts.takeBudget(operator.id, broadcast.id, total, broadcast.maxCost))) {
+      const within: typeof fresh = [];
+      for (const b of fresh) {
+        if (await d.broadcasts.takeBudget(operator.id, broadcast.id, b.message.cost?.amount ?? 0, broadcast.maxCost)) within.push(b);
+        else skip('maxCost');
+      }
+      fresh = within;
+      if (within.length < built.length) await d.broadcasts.update(operator.id, broadcast.id, { stoppedReason: 'maxCost' }, {});
+    }
+  }
+  // Each message's cost is held (once per message id) before it is stored: a prepaid balance that cannot cover one skips it.
+  const held = await holdAll(d, operator, fresh.map((b) => b.message), broadcast.resellerId);
+  fresh = fresh.filter((b) => {
+    if (held.has(b.message.id)) return true;
+    skip('balance');
+    return false;
+  });
+
+  await d.paymentLinks.putMany(fresh.flatMap((b) => (b.link ? [b.link] : [])));
+  await d.messages.createMany(fresh.map((b) => b.message));
+  if (fresh.length > 0) await d.broadcasts.count(operator.id, broadcast.id, `page:${task.page}`, { queued: fresh.length });
+
+  // Cancelled while this page was being written: its messages are cancelled here (the cancel walk may have passed them).
+  const current = await d.broadcasts.get(operator.id, broadcast.id);
+  const toSend = [...fresh.map((b) => b.message), ...built.filter((b) => existing.has(b.message.id)).map((b) => b.message)];
+  if (current?.state === 'cancelled') {
+    await cancelMessages(d, operator.id, toSend.map((m) => m.id));
+  } else {
+    for (const queue of new Set(toSend.map((m) => sendQueue(m)))) {
+      await d.queue.enqueue(queue, toSend.filter((m) => sendQueue(m) === queue).map((m) => ({ operatorId: operator.id, messageId: m.id })));
+    }
+  }
+  await d.broadcasts.finishPage(operator.id, broadcast.id, task.page, d.clock.now().toISOString());
+  await d.broadcasts.update(operator.id, broadcast.id, { updatedAt: d.clock.now().toISOString() }, {}, { pagesDone: 1, skipped });
+  return 'expanded';
+}
+
+/** Holds each message's cost, a few at a time; answers the ids held (or already held). */
+async function holdAll(d: FanoutDeps, operator: Operator, messages: Message[], resellerId: string | undefined): Promise<Set<string>> {
+  const held = new Set<string>();
+  const at = d.clock.now().toISOString();
+  const queue = [...messages];
+  const worker = async () => {
+    for (let message = queue.shift(); message; message = queue.shift()) {
+      const outcome = await d.billing.hold(
+        operator.id,
+        {
+          messageId: message.id,
+          amount: message.cost?.amount ?? 0,
+          currency: message.cost?.currency ?? 'BDT',
+          prepaid: operator.billing === 'prepaid',
+          channel: message.channel,
+          ...(message.segments !== undefined ? { segments: message.segments } : {}),
+          ...(resellerId ? { resellerId } : {}),
+        },
+        at,
+      );
+      if (outcome.outcome !== 'short') held.add(message.id);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(HOLD_CONCURRENCY, messages.length) }, worker));
+  return held;
+}
+
+/** Cancels messages that have not left (no worker holds them), and gives their holds back. */
+async function cancelMessages(d: FanoutDeps, operatorId: string, ids: string[]): Promise<number> {
+  const at = d.clock.now().toISOString();
+  let cancelled = 0;
+  for (const id of ids) {
+    const changed = await d.messages.transition(operatorId, id, { status: 'cancelled', at, reason: 'The broadcast was cancelled before this message left.' }, { unclaimedOnly: true });
+    if (changed) {
+      cancelled++;
+      await releaseCost(d, operatorId, id);
+    }
+  }
+  return cancelled;
+}
+
+async function cancelStep(d: FanoutDeps, task: Extract<BroadcastTask, { type: 'cancel' }>): Promise<string> {
+  const broadcast = await d.broadcasts.get(task.operatorId, task.broadcastId);
+  if (!broadcast || broadcast.state !== 'cancelled' || !broadcast.messagePrefix) return 'nothing';
+  const page = await d.messages.list(task.operatorId, { broadcast: { id: broadcast.id, messagePrefix: broadcast.messagePrefix }, status: 'queued' }, CANCEL_PAGE, task.cursor);
+  const cancelled = await cancelMessages(d, task.operatorId, page.items.map((m) => m.id));
+  if (page.cursor) await d.queue.enqueue('broadcasts', [{ type: 'cancel', operatorId: task.operatorId, broadcastId: broadcast.id, cursor: page.cursor }]);
+  logger.info('Cancelled a page of a broadcast', { broadcastId: broadcast.id, cancelled });
+  return 'cancelled';
+}

@@ -1,0 +1,278 @@
+/**
+ * Broadcasts (`/v1/broadcasts`): one message to every customer a filter finds, sent in the
+ * background (broadcast-fanout.ts). Asking for one estimates it (recipients, segments, cost by
+ * channel), refuses it with 402 when a prepaid balance cannot cover the estimate, and, unless it is
+ * a dry run, starts it now or at `sendAt` (a one-time schedule).
+ */
+import { z } from 'zod';
+import { conflict, DomainError, invalid, notFound, PaymentRequired } from '../domain/errors.js';
+import { newId } from '../domain/ids.js';
+import type { Broadcast, BroadcastEstimate, Channel, Operator } from '../domain/records.js';
+import type { Deps } from '../deps.js';
+import type { BroadcastCounts, Page } from '../ports.js';
+import { audienceQuery, matchesCustomerFilter } from './broadcast-audience.js';
+import { firstPlanTask, messagePrefixAt, renderForRecipient, type BroadcastTask, type FanoutDeps } from './broadcast-fanout.js';
+import { costOf, pricesFor } from './billing.js';
+import { buildMessage } from './messages.js';
+import { getTemplate } from './templates.js';
+
+const listOf = <T extends z.ZodType>(item: T) => z.array(item).min(1, 'must name at least one').max(50, 'must name at most 50');
+const label = z.string().trim().min(1).max(64);
+
+export const BroadcastFilterInput = z
+  .strictObject({
+    status: listOf(z.enum(['active', 'suspended', 'billed', 'expired'])).optional(),
+    zone: listOf(label).optional(),
+    package: listOf(label).optional(),
+    resellerId: listOf(label).optional(),
+    overdueDays: z.number().int().min(0).max(3650).optional().describe('Customers with an unpaid bill due at least this many days ago (operator\'s time zone).'),
+  })
+  .meta({ id: 'BroadcastFilter' });
+
+export const BroadcastInput = z
+  .strictObject({
+    name: z.string().trim().min(1).max(100).optional(),
+    kind: z.enum(['broadcast', 'payment_link']).default('broadcast'),
+    filter: BroadcastFilterInput.default({}),
+    channel: z.enum(['auto', 'sms', 'whatsapp', 'email']).default('auto'),
+    text: z.string().min(1).max(4000).optional(),
+    templateId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/, 'must be a template id').optional(),
+    subject: z.string().trim().min(1).max(200).optional().describe('Email with `text`: the subject.'),
+    category: z.enum(['transactional', 'marketing']).default('transactional').describe('marketing skips suppressed numbers'),
+    sendAt: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }).optional(),
+    maxCost: z.number().int().min(0).max(1_000_000_000_000).optional().describe('Stop before spending more (minor units of the balance\'s currency).'),
+    dryRun: z.boolean().default(false),
+  })
+  .superRefine((input, ctx) => {
+    if ((input.text === undefined) === (input.templateId === undefined)) ctx.addIssue({ code: 'custom', path: ['text'], message: 'give either text or templateId' });
+    if (input.kind === 'payment_link' && input.channel === 'email') ctx.addIssue({ code: 'custom', path: ['channel'], message: 'payment links go by sms, whatsapp or auto' });
+    if (input.subject !== undefined && input.text === undefined) ctx.addIssue({ code: 'custom', path: ['subject'], message: 'is for text broadcasts (a template has its own email subject)' });
+  })
+  .meta({ id: 'BroadcastInput' });
+export type BroadcastInputT = z.infer<typeof BroadcastInput>;
+
+export const BroadcastListQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(25),
+  cursor: z.string().max(2048).optional(),
+});
+
+export type BroadcastDeps = FanoutDeps & Pick<Deps, 'scheduler'>;
+
+/** Rows read to estimate segments and cost, and samples shown by a dry run. */
+const SAMPLE_ROWS = 50;
+const SAMPLES_SHOWN = 5;
+/** sendAt: at least this far ahead (EventBridge Scheduler's one-time schedules are minute-grained). */
+const MIN_SCHEDULE_AHEAD_MS = 60_000;
+
+interface Sample {
+  customerId: string;
+  to: string;
+  channel: Channel;
+  text: string;
+  segments?: number;
+  cost: number;
+}
+
+/** Renders and routes the first rows of the audience, as the expand step would (nothing written). */
+async function sampleAudience(d: BroadcastDeps, operator: Operator, broadcast: Broadcast): Promise<{ samples: Sample[]; rowsRead: number; built: number; more: boolean }> {
+  const { rows, next } = await d.audience.page(operator.id, audienceQuery(broadcast, operator, d.clock.now()), { part: 0 }, SAMPLE_ROWS);
+  const [gateways, template, prices] = await Promise.all([
+    d.gateways.list(operator.id),
+    broadcast.templateId ? getTemplate(d, operator, broadcast.templateId, 'templateId') : Promise.resolve(undefined),
+    pricesFor(d, operator.id),
+  ]);
+  const billCustomers = rows.some((r) => r.bill) ? await d.customers.getMany(operator.id, rows.flatMap((r) => (r.bill ? [r.bill.customerId] : []))) : new Map();
+  const samples: Sample[] = [];
+  let matched = 0;
+  for (const row of rows) {
+    const customer = row.customer ?? (row.bill ? billCustomers.get(row.bill.customerId) : undefined);
+    if (!customer || (row.bill && !matchesCustomerFilter(customer, broadcast.filter, broadcast.resellerId))) continue;
+    matched++;
+    try {
+      const link = broadcast.kind === 'payment_link' ? `${d.paymentLinkBaseUrl}/p/${'x'.repeat(27)}` : undefined;
+      const content = await renderForRecipient(broadcast, operator, template, { customer, ...(row.bill ? { bill: row.bill } : {}) }, link);
+      const message = await buildMessage(d, operator, { channel: broadcast.channel, customer, category: broadcast.category, content, lane: 'bulk', fields: { recipient: 'filter', content: broadcast.templateId ? 'templateId' : 'text' } }, gateways);
+      samples.push({ customerId: customer.id, to: message.to, channel: message.channel, text: message.text, ...(message.segments !== undefined ? { segments: message.segments } : {}), cost: costOf(prices, message) });
+    } catch (error) {
+      // A template that cannot render for anyone is the caller's mistake: say so now.
+      if (error instanceof DomainError && error.kind === 'Invalid' && error.fields.some((f) => f.field === 'templateId' || f.field === 'text' || f.field === 'variables')) throw error;
+      if (!(error instanceof DomainError)) throw error;
+    }
+  }
+  return { samples, rowsRead: matched, built: samples.length, more: next !== undefined };
+}
+
+/** Recipients from a Query count; segments and cost scaled from the sample (exact when the sample is the whole audience). */
+async function estimate(d: BroadcastDeps, operator: Operator, broadcast: Broadcast, sampled: Awaited<ReturnType<typeof sampleAudience>>): Promise<BroadcastEstimate> {
+  const prices = await pricesFor(d, operator.id);
+  const matching = sampled.more ? await d.audience.count(operator.id, audienceQuery(broadcast, operator, d.clock.now())) : sampled.rowsRead;
+  // Of those read, the share that can be messaged (a number, a route, not suppressed).
+  const scale = sampled.rowsRead === 0 ? 0 : matching / sampled.rowsRead;
+  const byChannel: BroadcastEstimate['byChannel'] = {};
+  for (const sample of sampled.samples) {
+    const entry = (byChannel[sample.channel] ??= { recipients: 0, segments: 0, cost: { amount: 0, currency: prices.currency } });
+    entry.recipients += 1;
+    entry.segments += sample.segments ?? 0;
+    entry.cost.amount += sample.cost;
+  }
+  for (const entry of Object.values(byChannel)) {
+    entry.recipients = Math.round(entry.recipients * scale);
+    entry.segments = Math.round(entry.segments * scale);
+    entry.cost.amount = Math.ceil(entry.cost.amount * scale);
+  }
+  const entries = Object.values(byChannel);
+  return {
+    recipients: entries.reduce((n, e) => n + e.recipients, 0),
+    segments: entries.reduce((n, e) => n + e.segments, 0),
+    cost: { amount: entries.reduce((n, e) => n + e.cost.amount, 0), currency: prices.currency },
+    byChannel,
+  };
+}
+
+export async function createBroadcast(
+  d: BroadcastDeps,
+  operator: Operator,
+  input: BroadcastInputT,
+  options: { resellerId?: string } = {},
+): Promise<{ status: 200 | 202; body: Record<string, unknown> }> {
+  const now = d.clock.now();
+  if (input.sendAt !== undefined && Date.parse(input.sendAt) < now.getTime() + MIN_SCHEDULE_AHEAD_MS) {
+    throw invalid('"sendAt" must be at least a minute from now; leave it out to send now.', [{ field: 'sendAt', message: 'must be at least a minute ahead' }]);
+  }
+  if (input.kind === 'payment_link' && !operator.paymentUrlTemplate) {
+    throw conflict('Payment links need the page they lead to: set settings.paymentUrlTemplate with PATCH /v1/settings first.');
+  }
+  const at = now.toISOString();
+  const broadcast: Broadcast = {
+    id: newId(now),
+    operatorId: operator.id,
+    kind: input.kind,
+    ...(input.name ? { name: input.name } : {}),
+    filter: input.filter,
+    channel: input.channel,
+    ...(input.text !== undefined ? { text: input.text } : {}),
+    ...(input.templateId !== undefined ? { templateId: input.templateId } : {}),
+    ...(input.subject !== undefined ? { subject: input.subject } : {}),
+    category: input.category,
+    ...(options.resellerId ? { resellerId: options.resellerId } : {}),
+    ...(input.sendAt ? { sendAt: new Date(input.sendAt).toISOString() } : {}),
+    ...(input.maxCost !== undefined ? { maxCost: input.maxCost } : {}),
+    state: input.sendAt ? 'scheduled' : 'planning',
+    estimate: { recipients: 0, segments: 0, cost: { amount: 0, currency: 'BDT' }, byChannel: {} },
+    planStep: 0,
+    planned: 0,
+    pages: 0,
+    pagesDone: 0,
+    skipped: {},
+    ...(input.sendAt ? {} : { messagePrefix: messagePrefixAt(now), startedAt: at }),
+    createdAt: at,
+    updatedAt: at,
+  };
+  const sampled = await sampleAudience(d, operator, broadcast);
+  broadcast.estimate = await estimate(d, operator, broadcast, sampled);
+  const summary = {
+    id: broadcast.id,
+    state: input.dryRun ? 'dryRun' : broadcast.state,
+    recipients: broadcast.estimate.recipients,
+    segments: broadcast.estimate.segments,
+    cost: broadcast.estimate.cost,
+    byChannel: broadcast.estimate.byChannel,
+  };
+  await assertBalanceCovers(d, operator, broadcast.estimate);
+  if (input.dryRun) {
+    return { status: 200, body: { ...summary, samples: sampled.samples.slice(0, SAMPLES_SHOWN).map(({ cost: _cost, ...sample }) => sample) } };
+  }
+  if (broadcast.estimate.recipients === 0) {
+    throw invalid('No customer this broadcast could reach matches the filter.', [{ field: 'filter', message: 'matches no reachable customer' }]);
+  }
+  await d.broadcasts.create(broadcast);
+  try {
+    if (broadcast.sendAt) {
+      const task: BroadcastTask = { type: 'start', operatorId: operator.id, broadcastId: broadcast.id };
+      await d.scheduler.once(scheduleName(broadcast.id), new Date(broadcast.sendAt), { queue: 'broadcasts', body: { ...task } });
+    } else {
+      await d.queue.enqueue('broadcasts', [firstPlanTask(broadcast)]);
+    }
+  } catch (error) {
+    // Not started: it must not look like it will be. Nothing was held or written yet.
+    await d.broadcasts.update(operator.id, broadcast.id, { state: 'cancelled', cancelledAt: d.clock.now().toISOString(), stoppedReason: 'Could not be queued; ask for it again.' }, {});
+    throw new DomainError('Unavailable', `Broadcast ${broadcast.id} could not be ${broadcast.sendAt ? 'scheduled' : 'queued'} (${error instanceof Error ? error.message : String(error)}); nothing was sent. Try again.`);
+  }
+  return { status: 202, body: summary };
+}
+
+const scheduleName = (broadcastId: string) => `broadcast-${broadcastId}`;
+
+/** A prepaid balance must cover the estimate (what is available: balance, credit limit, less what is held). */
+async function assertBalanceCovers(d: BroadcastDeps, operator: Operator, estimated: BroadcastEstimate): Promise<void> {
+  if (operator.billing !== 'prepaid' || estimated.cost.amount === 0) return;
+  const state = await d.billing.balance(operator.id, estimated.cost.currency);
+  const available = state.balance + state.creditLimit - state.reserved;
+  if (estimated.cost.amount > available) {
+    const shortfall = estimated.cost.amount - available;
+    throw new PaymentRequired(
+      `The prepaid balance cannot cover this broadcast: it is estimated at ${estimated.cost.amount} and ${available} is available, so ${shortfall} more is needed (minor units of ${estimated.cost.currency}). Top up, narrow the filter, or set maxCost.`,
+      { amount: shortfall, currency: estimated.cost.currency },
+    );
+  }
+}
+
+export async function getBroadcast(d: Pick<BroadcastDeps, 'broadcasts'>, operator: Operator, id: string, resellerId?: string): Promise<Broadcast> {
+  const broadcast = await d.broadcasts.get(operator.id, id);
+  // A reseller sees its own broadcasts only; another's is "not found", not "forbidden".
+  if (!broadcast || (resellerId !== undefined && broadcast.resellerId !== resellerId)) throw notFound(`Broadcast "${id}"`);
+  return broadcast;
+}
+
+/** Done: the audience walked, every page expanded, nothing left queued. */
+const isComplete = (broadcast: Broadcast, counts: BroadcastCounts) =>
+  broadcast.state === 'sending' && broadcast.planDone === true && broadcast.pagesDone >= broadcast.pages && counts.queued <= 0;
+
+export async function broadcastView(d: Pick<BroadcastDeps, 'broadcasts' | 'clock'>, broadcast: Broadcast) {
+  const now = d.clock.now();
+  const counts = await d.broadcasts.counts(broadcast.operatorId, broadcast.id, now);
+  let current = broadcast;
+  if (isComplete(broadcast, counts)) {
+    const at = now.toISOString();
+    current = (await d.broadcasts.update(broadcast.operatorId, broadcast.id, { state: 'completed', finishedAt: at, updatedAt: at }, { states: ['sending'] })) ?? (await d.broadcasts.get(broadcast.operatorId, broadcast.id)) ?? broadcast;
+  }
+  const { spent, recentSent, ...byStatus } = counts;
+  const messages = Object.values(byStatus).reduce((n, v) => n + v, 0);
+  const left = counts.sent + counts.delivered + counts.read;
+  const settled = messages - counts.queued;
+  const walked = current.planDone === true && current.pagesDone >= current.pages;
+  const recipients = walked ? messages : Math.max(current.estimate.recipients, messages);
+  const end = current.finishedAt ?? current.cancelledAt;
+  const seconds = current.startedAt ? Math.max((Date.parse(end ?? now.toISOString()) - Date.parse(current.startedAt)) / 1000, 1) : 0;
+  const { planStep: _p, planned: _pl, pages: _pg, pagesDone: _pd, messagePrefix: _m, ...rest } = current as Broadcast & { budgetUsed?: number };
+  delete (rest as { budgetUsed?: number }).budgetUsed;
+  return {
+    ...rest,
+    recipients,
+    counts: byStatus,
+    percentDone: current.state === 'completed' ? 100 : recipients === 0 ? 0 : Math.min(100, Math.floor((settled / recipients) * 1000) / 10),
+    ratePerSecond: { now: current.state === 'sending' ? recentSent / 10 : 0, average: seconds > 0 ? Math.round((left / seconds) * 10) / 10 : 0 },
+    spent: { amount: spent, currency: current.estimate.cost.currency },
+  };
+}
+
+export async function listBroadcasts(d: Pick<BroadcastDeps, 'broadcasts' | 'clock'>, operator: Operator, limit: number, cursor?: string, resellerId?: string): Promise<Page<Awaited<ReturnType<typeof broadcastView>>>> {
+  const page = await d.broadcasts.list(operator.id, limit, cursor);
+  const own = page.items.filter((b) => resellerId === undefined || b.resellerId === resellerId);
+  return { items: await Promise.all(own.map((b) => broadcastView(d, b))), ...(page.cursor ? { cursor: page.cursor } : {}) };
+}
+
+/**
+ * Stops what has not left yet: no page is expanded any more, and a walk over the broadcast's
+ * queued messages cancels them and gives their holds back (in the background, a page at a time).
+ */
+export async function cancelBroadcast(d: BroadcastDeps, operator: Operator, id: string, resellerId?: string) {
+  const broadcast = await getBroadcast(d, operator, id, resellerId);
+  if (broadcast.state === 'cancelled') return broadcastView(d, broadcast);
+  const at = d.clock.now().toISOString();
+  const cancelled = await d.broadcasts.update(operator.id, id, { state: 'cancelled', cancelledAt: at, updatedAt: at }, { states: ['scheduled', 'planning', 'sending'] });
+  if (!cancelled) throw conflict(`Broadcast ${id} is ${(await d.broadcasts.get(operator.id, id))?.state ?? 'gone'}; only a scheduled or running broadcast can be cancelled.`);
+  if (broadcast.state === 'scheduled') await d.scheduler.delete(scheduleName(id));
+  else await d.queue.enqueue('broadcasts', [{ type: 'cancel', operatorId: operator.id, broadcastId: id } satisfies BroadcastTask]);
+  return broadcastView(d, cancelled);
+}

@@ -1,0 +1,245 @@
+/**
+ * Broadcasts on the local stack (issue 10): estimate and dry run, the background fan-out to every
+ * recipient exactly once (a redelivered page, a worker that died halfway), progress, cancel (holds
+ * given back), the history by broadcast, 402, and a payment-link broadcast's report.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deps } from '../../shared/deps.js';
+import type { Broadcast } from '../../shared/domain/records.js';
+import type { TaskQueue } from '../../shared/ports.js';
+import { runBroadcastTask, type BroadcastTask, type FanoutDeps } from '../../shared/services/broadcast-fanout.js';
+import { createBroadcast } from '../../shared/services/broadcasts.js';
+import { DEFAULT_PRICES } from '../../shared/services/billing.js';
+import { apiClient, waitFor } from '../support/api-client.js';
+import { startDemoStack } from '../support/demo-stack.js';
+import type { startTestStack } from '../support/local-stack.js';
+
+let stack: Awaited<ReturnType<typeof startTestStack>>;
+let api: ReturnType<typeof apiClient>;
+
+const ZONE = 'Banani';
+const CUSTOMERS = 30;
+
+beforeAll(async () => {
+  ({ stack, api } = await startDemoStack('broadcasts', { liftRateLimit: true }));
+  const customers = Array.from({ length: CUSTOMERS }, (_, i) => ({
+    id: `bc-${String(i + 1).padStart(3, '0')}`,
+    name: `Broadcast Customer ${i + 1}`,
+    mobile: `0171${String(3000000 + i).padStart(7, '0')}`,
+    status: i % 3 === 0 ? 'suspended' : 'active',
+    zone: ZONE,
+    package: i % 2 === 0 ? 'Home 20 Mbps' : 'Home 40 Mbps',
+  }));
+  const imported = await api.post('/v1/customers/import', { customers });
+  expect(imported.status).toBe(200);
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+/** Today in Dhaka (the demo's time zone) plus `days`, YYYY-MM-DD. */
+const day = (days: number) => {
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Dhaka' }).format(new Date());
+  const [y, m, d] = today.split('-').map(Number) as [number, number, number];
+  return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
+};
+
+async function allMessages(broadcastId: string) {
+  const items: Array<{ id: string; customerId: string; status: string; text: string; paymentLinkId?: string }> = [];
+  let cursor: string | undefined;
+  do {
+    const page = await api.get(`/v1/messages?broadcastId=${broadcastId}&limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    expect(page.status).toBe(200);
+    items.push(...page.body.items);
+    cursor = page.body.cursor;
+  } while (cursor);
+  return items;
+}
+
+/** What is held, once earlier tests' sends have settled (two reads a second apart agree). */
+async function settledReserved(): Promise<number> {
+  let last = (await deps().billing.balance('demo', 'BDT')).reserved;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const now = (await deps().billing.balance('demo', 'BDT')).reserved;
+    if (now === last) return now;
+    last = now;
+  }
+}
+
+/** The fan-out's deps with a queue that keeps the tasks instead of sending them, so a test runs each step itself. */
+function capturing(): { d: FanoutDeps & { scheduler: ReturnType<typeof deps>['scheduler'] }; tasks: Array<{ queue: string; task: any }> } {
+  const tasks: Array<{ queue: string; task: any }> = [];
+  const queue: TaskQueue = { enqueue: async (name, list) => void tasks.push(...list.map((task) => ({ queue: name, task }))) };
+  return { d: { ...deps(), queue }, tasks };
+}
+
+describe('a broadcast', () => {
+  it('estimates recipients, segments and cost, and a dry run shows five rendered samples and writes nothing', async () => {
+    const reply = await api.post('/v1/broadcasts', { filter: { zone: [ZONE], status: ['active'] }, channel: 'sms', text: 'Dear {{customer.name}}, your {{customer.package}} line is up.', dryRun: true });
+    expect(reply.status).toBe(200);
+    expect(reply.body).toMatchObject({ state: 'dryRun', recipients: 20, segments: 20, cost: { amount: 20 * 35, currency: 'BDT' } });
+    expect(reply.body.byChannel.sms).toMatchObject({ recipients: 20 });
+    expect(reply.body.samples).toHaveLength(5);
+    expect(reply.body.samples[0].text).toMatch(/^Dear Broadcast Customer \d+, your Home \d0 Mbps line is up\.$/);
+    expect((await api.get(`/v1/broadcasts/${reply.body.id}`)).status).toBe(404);
+  });
+
+  it('refuses bad input with the field, and a filter that reaches no one', async () => {
+    const bad = await api.post('/v1/broadcasts', { filter: { zone: [] }, channel: 'fax', kind: 'payment_link' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors.map((e: { field: string }) => e.field)).toEqual(expect.arrayContaining(['filter.zone', 'channel']));
+    const none = await api.post('/v1/broadcasts', { filter: { zone: ['Nowhere'] }, text: 'hello' });
+    expect(none.status).toBe(400);
+    expect((await api.post('/v1/broadcasts', { text: 'x', sendAt: new Date(Date.now() - 1000).toISOString() })).status).toBe(400);
+  });
+
+  it('is refused with 402 and the shortfall when the prepaid balance cannot cover its estimate', async () => {
+    await deps().billing.putPrices('demo', { currency: 'BDT', sms: { default: 10_000_000_000 }, whatsapp: {}, email: {} });
+    try {
+      const reply = await api.post('/v1/broadcasts', { filter: { zone: [ZONE] }, channel: 'sms', text: 'Pay up' });
+      expect(reply.status).toBe(402);
+      expect(reply.body.detail).toMatch(/more is needed/);
+    } finally {
+      await deps().billing.putPrices('demo', DEFAULT_PRICES);
+    }
+  });
+
+  it('sends every recipient one message in the background, shows its progress, and lists its messages', async () => {
+    const reply = await api.post('/v1/broadcasts', { name: 'Outage notice', filter: { zone: [ZONE] }, channel: 'sms', text: 'Hi {{customer.name}}: maintenance tonight.' });
+    expect(reply.status).toBe(202);
+    expect(reply.body).toMatchObject({ state: 'planning', recipients: CUSTOMERS });
+    const done = await waitFor(
+      () => api.get(`/v1/broadcasts/${reply.body.id}`),
+      (r) => r.body.state === 'completed',
+      60_000,
+    );
+    expect(done.body).toMatchObject({ name: 'Outage notice', recipients: CUSTOMERS, percentDone: 100, counts: { queued: 0, failed: 0 } });
+    expect(done.body.counts.sent + done.body.counts.delivered + done.body.counts.read).toBe(CUSTOMERS);
+    expect(done.body.spent).toEqual({ amount: CUSTOMERS * 35, currency: 'BDT' });
+    expect(done.body.ratePerSecond.average).toBeGreaterThan(0);
+    const messages = await allMessages(reply.body.id);
+    expect(messages).toHaveLength(CUSTOMERS);
+    expect(new Set(messages.map((m) => m.customerId)).size).toBe(CUSTOMERS);
+    expect((await api.get('/v1/broadcasts')).body.items.map((b: { id: string }) => b.id)).toContain(reply.body.id);
+  }, 90_000);
+
+  it('creates each message once when a page is delivered twice or its worker dies halfway', async () => {
+    const { d, tasks } = capturing();
+    const operator = (await d.operators.get('demo'))!;
+    const { body } = await createBroadcast(d, operator, { kind: 'broadcast', filter: { zone: [ZONE], status: ['active'] }, channel: 'sms', text: 'Twice?', category: 'transactional', dryRun: false });
+    const plan = tasks.shift()!.task as BroadcastTask;
+    expect(await runBroadcastTask(d, plan)).toBe('planned-last');
+    const expand = tasks.find((t) => t.task.type === 'expand')!.task as Extract<BroadcastTask, { type: 'expand' }>;
+    tasks.length = 0;
+    const reservedBefore = await settledReserved();
+
+    // The worker dies after writing its messages, before it queues their sends: its claim on the page stays.
+    const dying: FanoutDeps = {
+      ...d,
+      queue: {
+        enqueue: async (name, list) => {
+          if (name !== 'broadcasts') throw new Error('worker killed');
+          tasks.push(...list.map((task) => ({ queue: name, task })));
+        },
+      },
+    };
+    await expect(runBroadcastTask(dying, expand)).rejects.toThrow('worker killed');
+    const written = await allMessages(String(body.id));
+    expect(written).toHaveLength(20);
+    expect((await d.billing.balance('demo', 'BDT')).reserved - reservedBefore).toBe(20 * 35);
+
+    // Redelivered while the claim holds: it waits for the claim to end.
+    expect(await runBroadcastTask(d, expand)).toBe('busy');
+    // After the claim ended: taken over, nothing written twice, nothing held twice, every send queued.
+    tasks.length = 0;
+    const later: FanoutDeps = { ...d, clock: { now: () => new Date(Date.now() + 5 * 60_000) } };
+    expect(await runBroadcastTask(later, expand)).toBe('expanded');
+    expect(await allMessages(String(body.id))).toHaveLength(20);
+    expect((await d.billing.balance('demo', 'BDT')).reserved - reservedBefore).toBe(20 * 35);
+    const sends = tasks.filter((t) => t.queue === 'send-sms').map((t) => t.task.messageId);
+    expect(new Set(sends)).toEqual(new Set(written.map((m) => m.id)));
+    // And once done, a redelivery does nothing.
+    tasks.length = 0;
+    expect(await runBroadcastTask(d, expand)).toBe('duplicate');
+    expect(tasks).toHaveLength(0);
+    // Sent for real, each once.
+    await deps().queue.enqueue('send-sms', sends.map((messageId) => ({ operatorId: 'demo', messageId })));
+    await deps().queue.enqueue('send-sms', sends.map((messageId) => ({ operatorId: 'demo', messageId })));
+    const final = await waitFor(() => allMessages(String(body.id)), (all) => all.every((m) => m.status !== 'queued'), 60_000);
+    expect(final.every((m) => m.status === 'sent' || m.status === 'delivered')).toBe(true);
+    for (const m of final.slice(0, 5)) {
+      const full = await api.get(`/v1/messages/${m.id}`);
+      expect(full.body.tries.filter((t: { outcome: string }) => t.outcome === 'accepted')).toHaveLength(1);
+    }
+  }, 90_000);
+
+  it('cancels what has not left: those messages become cancelled and their holds are given back', async () => {
+    const { d, tasks } = capturing();
+    const operator = (await d.operators.get('demo'))!;
+    const reservedBefore = await settledReserved();
+    const { body } = await createBroadcast(d, operator, { kind: 'broadcast', filter: { zone: [ZONE] }, channel: 'sms', text: 'Never mind', category: 'transactional', dryRun: false });
+    // Every plan step (one per status partition here), then every page.
+    for (let next = tasks.find((t) => t.task.type === 'plan'); next; next = tasks.find((t) => t.task.type === 'plan')) {
+      tasks.splice(tasks.indexOf(next), 1);
+      await runBroadcastTask(d, next.task);
+    }
+    for (const page of tasks.filter((t) => t.task.type === 'expand')) await runBroadcastTask(d, page.task);
+    expect((await d.billing.balance('demo', 'BDT')).reserved - reservedBefore).toBe(CUSTOMERS * 35);
+    // The sends were kept back (captured): the messages wait, queued.
+    const cancelled = await api.post(`/v1/broadcasts/${body.id}/cancel`);
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body.state).toBe('cancelled');
+    const view = await waitFor(() => api.get(`/v1/broadcasts/${body.id}`), (r) => r.body.counts.cancelled === CUSTOMERS, 30_000);
+    expect(view.body.counts.queued).toBe(0);
+    expect((await allMessages(String(body.id))).every((m) => m.status === 'cancelled')).toBe(true);
+    expect((await d.billing.balance('demo', 'BDT')).reserved).toBe(reservedBefore);
+    expect((await api.post(`/v1/broadcasts/${body.id}/cancel`)).body.state).toBe('cancelled');
+    const broadcast = (await d.broadcasts.get('demo', String(body.id))) as Broadcast;
+    expect(broadcast.cancelledAt).toBeDefined();
+  }, 60_000);
+});
+
+describe('a payment-link broadcast', () => {
+  it('sends each customer with an overdue bill a personal link, and its report counts a click and a payment', async () => {
+    const overdue = ['bc-002', 'bc-003', 'bc-005', 'bc-006'];
+    for (const [i, customerId] of overdue.entries()) {
+      expect((await api.put(`/v1/bills/PL-${i}`, { customerId, amount: 105000, currency: 'BDT', dueDate: day(-10), reference: `NOV-${i}` })).status).toBe(201);
+    }
+    // Not overdue enough: not in the audience.
+    await api.put('/v1/bills/PL-late', { customerId: 'bc-008', amount: 50000, currency: 'BDT', dueDate: day(-1) });
+    const reply = await api.post('/v1/broadcasts', {
+      kind: 'payment_link',
+      filter: { overdueDays: 7, zone: [ZONE] },
+      channel: 'sms',
+      text: '{customer_name}, {amount} BDT was due on {due_date}. Pay: {payment_link}',
+    });
+    expect(reply.status).toBe(202);
+    expect(reply.body.recipients).toBe(overdue.length);
+    await waitFor(() => api.get(`/v1/broadcasts/${reply.body.id}`), (r) => r.body.state === 'completed', 60_000);
+    const messages = await allMessages(reply.body.id);
+    expect(messages.map((m) => m.customerId).sort()).toEqual(overdue);
+    const first = messages.find((m) => m.customerId === 'bc-002')!;
+    expect(first.text).toMatch(/^Broadcast Customer 2, 1050\.00 BDT was due on \d{4}-\d\d-\d\d\. Pay: http:\/\/127\.0\.0\.1:\d+\/p\/[A-Za-z0-9_-]+$/);
+    const link = first.text.slice(first.text.indexOf('http'));
+    expect(new Set(messages.map((m) => m.text.slice(m.text.indexOf('/p/')))).size).toBe(overdue.length);
+
+    const click = await fetch(link, { redirect: 'manual', headers: { 'user-agent': 'test-phone' } });
+    expect(click.status).toBe(302);
+    expect(click.headers.get('location')).toContain('customer=bc-002');
+    await fetch(link, { redirect: 'manual' });
+    // Paid after the message (the billing system marks it paid).
+    await api.put('/v1/bills/PL-0', { customerId: 'bc-002', amount: 105000, currency: 'BDT', dueDate: day(-10), reference: 'NOV-0', status: 'paid', paidAt: new Date(Date.now() + 1000).toISOString() });
+
+    const report = await api.get(`/v1/broadcasts/${reply.body.id}/report`);
+    expect(report.status).toBe(200);
+    expect(report.body).toMatchObject({ recipients: 4, sent: 4, clicked: 1, paid: 1, collected: { amount: 105000, currency: 'BDT' }, conversionRate: 0.25 });
+    expect(report.body.medianMinutesToPay).toBeGreaterThanOrEqual(0);
+    expect(report.body.byZone).toEqual([expect.objectContaining({ zone: ZONE, paid: 1 })]);
+    expect(report.body.byChannel).toEqual([expect.objectContaining({ channel: 'sms', recipients: 4, clicked: 1 })]);
+    // Not a payment-link broadcast: no report.
+    const plain = (await api.get('/v1/broadcasts')).body.items.find((b: { kind: string }) => b.kind === 'broadcast');
+    expect((await api.get(`/v1/broadcasts/${plain.id}/report`)).status).toBe(409);
+  }, 90_000);
+});
