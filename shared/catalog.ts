@@ -221,6 +221,15 @@ export const httpFunctions: HttpFunction[] = [
     needsScheduler: true,
   },
   {
+    // Due-date and expiry reminder ladders, their daily schedules, and a catch-up run for a day.
+    id: 'NotifiersApi',
+    entry: 'functions/api/notifiers.ts',
+    routes: ['GET /v1/notifiers/{kind}', 'PUT /v1/notifiers/{kind}', 'POST /v1/notifiers/{kind}/run'],
+    timeoutSeconds: 29,
+    needsQueue: ['broadcasts'],
+    needsScheduler: true,
+  },
+  {
     // An operator's API keys with their roles.
     id: 'KeysApi',
     entry: 'functions/api/keys.ts',

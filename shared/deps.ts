@@ -19,6 +19,7 @@ import { dynamoBillStore } from './adapters/dynamodb/bills.js';
 import { dynamoCustomerBillStore } from './adapters/dynamodb/customer-bills.js';
 import { dynamoBroadcastStore } from './adapters/dynamodb/broadcasts.js';
 import { dynamoAudienceReader } from './adapters/dynamodb/audience.js';
+import { dynamoNotifierStore } from './adapters/dynamodb/notifiers.js';
 import { dynamoEventRuleStore, dynamoEventStore } from './adapters/dynamodb/events.js';
 import { dynamoProviderJournal } from './adapters/dynamodb/provider-journal.js';
 import { dynamoTemplateStore } from './adapters/dynamodb/templates.js';
@@ -45,6 +46,7 @@ import type {
   CustomerBillStore,
   BroadcastStore,
   AudienceReader,
+  NotifierStore,
   EventRuleStore,
   EventStore,
   ProviderJournal,
@@ -85,6 +87,8 @@ export interface Deps {
   broadcasts: BroadcastStore;
   /** A broadcast's audience, a page at a time, by Query. */
   audience: AudienceReader;
+  /** The due-date and expiry reminder ladders (shared/services/notifiers.ts). */
+  notifiers: NotifierStore;
   /** Received billing events, once per id (shared/services/events.ts). */
   events: EventStore;
   eventRules: EventRuleStore;
@@ -127,6 +131,7 @@ export function deps(): Deps {
     customerBills: dynamoCustomerBillStore,
     broadcasts: dynamoBroadcastStore,
     audience: dynamoAudienceReader,
+    notifiers: dynamoNotifierStore,
     events: dynamoEventStore,
     eventRules: dynamoEventRuleStore,
     queue: sqsTaskQueue,

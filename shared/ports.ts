@@ -930,7 +930,9 @@ export interface Scheduler {
 /** Who a broadcast reaches, as keys can find them: customers by status (and filters), or unpaid bills by due date. */
 export type AudienceQuery =
   | { source: 'customers'; statuses: import('./domain/records.js').CustomerStatus[]; zone?: string[]; package?: string[]; resellerId?: string[] }
-  | { source: 'bills'; dueFrom?: string; dueTo?: string };
+  | { source: 'bills'; dueFrom?: string; dueTo?: string }
+  /** Customers whose service expires on a day (the expiry index items written with each customer). */
+  | { source: 'expiring'; on: string };
 
 /** Where a broadcast's planner is in its audience: the query part (a status) and the last key read. */
 export interface AudienceCursor {
@@ -939,6 +941,8 @@ export interface AudienceCursor {
 }
 
 export interface AudienceRow {
+  /** Only the id (the expiry index): the customer is read when the page is expanded. */
+  customerId?: string;
   customer?: import('./domain/records.js').Customer;
   bill?: import('./domain/records.js').CustomerBill;
 }
@@ -948,4 +952,9 @@ export interface AudienceReader {
   count(operatorId: string, query: AudienceQuery): Promise<number>;
   /** One page (up to `limit` items read; fewer may match), and where the next one starts (absent at the end). */
   page(operatorId: string, query: AudienceQuery, cursor: AudienceCursor, limit: number): Promise<{ rows: AudienceRow[]; next?: AudienceCursor }>;
+}
+
+export interface NotifierStore {
+  get(operatorId: string, kind: import('./domain/records.js').NotifierKind): Promise<import('./domain/records.js').Notifier | undefined>;
+  put(operatorId: string, notifier: import('./domain/records.js').Notifier): Promise<void>;
 }

@@ -93,6 +93,8 @@ function Shell() {
               component={Link}
               to={page.path}
               label={t(`nav.${page.key}`)}
+              // Filled: white on the primary shade keeps AA contrast (the light variant does not).
+              variant="filled"
               active={page.path === '/' ? location.pathname === '/' : location.pathname.startsWith(page.path)}
             />
           ))}

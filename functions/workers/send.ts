@@ -47,6 +47,7 @@ const outcomeMetric: Record<DeliveryOutcome, string> = {
   throttled: 'SmsSendThrottled',
   'outcome-queued': 'SmsOutcomeQueued',
   'fallback-checked': 'WhatsAppFallbackChecked',
+  'not-needed': 'ReminderNotNeeded',
 };
 
 /** The Lambda handler of the catalog worker whose entry is `entry`. */

@@ -32,6 +32,10 @@ export function billVariables(bill: CustomerBill | undefined, paymentLink: strin
     variables.amount = amount;
     variables.dueDate = bill.dueDate;
   }
-  if (paymentLink !== undefined) variables.paymentLink = paymentLink;
+  if (paymentLink !== undefined) {
+    variables.paymentLink = paymentLink;
+    // The seed's reminder template names it payLink.
+    variables.payLink = paymentLink;
+  }
   return variables;
 }

@@ -74,6 +74,8 @@ export interface Operator {
   destinationCountries?: string[];
   /** The ISP's support number, for `{{operator.phone}}` in messages. */
   supportPhone?: string;
+  /** Reminders and marketing broadcasts wait while it is this late in the operator's time zone (e.g. 21:00 to 08:00). */
+  quietHours?: { start: string; end: string };
   createdAt: string;
   updatedAt?: string;
 }
@@ -235,6 +237,10 @@ export interface Message {
   billId?: string;
   /** The payment link it carries (`<base>/p/<token>`): its record holds the clicks. */
   paymentLinkId?: string;
+  /** An expiry reminder: the service expiry date it is about (not sent once the customer has renewed). */
+  remindsExpiry?: string;
+  /** Not sent before this instant (quiet hours): the sender puts it back until then. */
+  notBefore?: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -334,7 +340,7 @@ export interface Broadcast {
   skipped: Record<string, number>;
   stoppedReason?: string;
   /** Reminders: the notifier, its step and the day it ran for. */
-  reminder?: { notifier: string; step: number; date: string };
+  reminder?: { notifier: NotifierKind; step: number; date: string };
   startedAt?: string;
   finishedAt?: string;
   cancelledAt?: string;
@@ -357,4 +363,23 @@ export interface PaymentLink {
   lastClickAt?: string;
   clicks?: number;
   userAgent?: string;
+}
+
+export type NotifierKind = 'due-date' | 'expiration';
+
+/** A reminder ladder: each step sends `offsetDays` before the due (or expiry) date, negative after. */
+export interface NotifierStep {
+  offsetDays: number;
+  templateId: string;
+  channel: 'auto' | 'sms' | 'whatsapp' | 'email';
+}
+
+export interface Notifier {
+  kind: NotifierKind;
+  enabled: boolean;
+  steps: NotifierStep[];
+  /** HH:MM in `timezone`. */
+  sendAt: string;
+  timezone: string;
+  updatedAt: string;
 }

@@ -485,6 +485,13 @@ export const SettingsPatch = z
       .describe(
         `Where a payment link (GET /p/{token}) sends the customer: a Mustache template that renders to an https URL, with ${PAYMENT_URL_VARIABLES.map((name) => `{{${name}}}`).join(', ')} (each URL-encoded; bill.amount in minor units). e.g. https://portal.example/pay?customer={{customer.id}}&bill={{bill.reference}}. null removes it.`,
       ),
+    quietHours: z
+      .strictObject({ start: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM, 24-hour'), end: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM, 24-hour') })
+      .refine((window) => window.start !== window.end, { message: 'start and end must differ', path: ['end'] })
+      .nullable()
+      .optional()
+      .describe('Reminders and marketing broadcasts wait while it is this late in the operator\'s time zone, e.g. {"start":"21:00","end":"08:00"}. null removes it.'),
+    supportPhone: safeText(z.string().trim().min(3).max(30)).nullable().optional().describe('The ISP\'s support number, for {{operator.phone}} in messages.'),
   })
   .meta({ id: 'SettingsPatch' });
 
@@ -507,6 +514,8 @@ export const Settings = z
     optInWords: z.array(z.string()),
     systemAlertPurpose: z.string(),
     paymentUrlTemplate: z.string().nullable(),
+    quietHours: z.object({ start: z.string(), end: z.string() }).nullable(),
+    supportPhone: z.string().nullable(),
     createdAt: z.string(),
     updatedAt: z.string().optional(),
   })

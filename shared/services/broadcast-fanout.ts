@@ -22,7 +22,8 @@ import { logger } from '../logger.js';
 import type { AudienceCursor, AudienceRow } from '../ports.js';
 import { audienceQuery, matchesCustomerFilter } from './broadcast-audience.js';
 import { costOf, pricesFor, releaseCost } from './billing.js';
-import { buildMessage, builtInVariables, renderTemplateContent, type RenderedContent } from './messages.js';
+import { buildMessage, builtInVariables, MAX_TASK_DELAY_SECONDS, renderTemplateContent, type RenderedContent } from './messages.js';
+import { quietUntil } from '../domain/quiet-hours.js';
 import { makePaymentLink } from './payment-links.js';
 import { takeDailyMessages } from './send-limits.js';
 import { getTemplate } from './templates.js';
@@ -63,6 +64,10 @@ const EXPAND_CLAIM_MS = 120_000;
 const HOLD_CONCURRENCY = 10;
 /** Payment links stay valid this long. */
 export const PAYMENT_LINK_DAYS = 30;
+
+/** Payment-link broadcasts, and due-date reminders when the operator has a payment page, give each bill a personal link. */
+export const carriesPaymentLinks = (broadcast: Pick<Broadcast, 'kind' | 'filter'>, operator: Pick<Operator, 'paymentUrlTemplate'>) =>
+  broadcast.kind === 'payment_link' || (broadcast.kind === 'reminder' && broadcast.filter.dueOn !== undefined && operator.paymentUrlTemplate !== undefined);
 
 /** A plan step that came before its predecessor was recorded waits this long. */
 const STEP_RETRY_SECONDS = 2;
@@ -143,16 +148,18 @@ async function recipientsOf(d: FanoutDeps, operator: Operator, broadcast: Broadc
   const skipped: Record<string, number> = {};
   const skip = (reason: string) => (skipped[reason] = (skipped[reason] ?? 0) + 1);
   let recipients: Recipient[];
-  if (rows.some((row) => row.bill)) {
-    const customers = await d.customers.getMany(operator.id, [...new Set(rows.flatMap((row) => (row.bill ? [row.bill.customerId] : [])))]);
+  const customerIdOf = (row: AudienceRow) => row.bill?.customerId ?? row.customerId;
+  if (rows.some((row) => customerIdOf(row) !== undefined && !row.customer)) {
+    // Bills and the expiry index name their customers: read them now (current), filtered like customers.
+    const customers = await d.customers.getMany(operator.id, [...new Set(rows.flatMap((row) => customerIdOf(row) ?? []))]);
     recipients = rows.flatMap((row) => {
-      const customer = row.bill && customers.get(row.bill.customerId);
+      const customer = customers.get(customerIdOf(row) ?? '');
       if (!customer) {
         skip('customerGone');
         return [];
       }
       if (!matchesCustomerFilter(customer, broadcast.filter, broadcast.resellerId)) return [];
-      return [{ customer, bill: row.bill }];
+      return [{ customer, ...(row.bill ? { bill: row.bill } : {}) }];
     });
   } else {
     recipients = rows.flatMap((row) => (row.customer ? [{ customer: row.customer }] : []));
@@ -222,7 +229,9 @@ async function expandPage(d: FanoutDeps, task: Extract<BroadcastTask, { type: 'e
     pricesFor(d, operator.id),
   ]);
   const prefix = { id: broadcast.id, messagePrefix: broadcast.messagePrefix };
-  const linkKey = broadcast.kind === 'payment_link' ? await d.paymentLinkKey() : undefined;
+  const linkKey = carriesPaymentLinks(broadcast, operator) ? await d.paymentLinkKey() : undefined;
+  // Reminders and marketing wait out the operator's quiet hours (transactional broadcasts such as outage notices do not).
+  const quietEnd = (broadcast.kind === 'reminder' || broadcast.category === 'marketing') && operator.quietHours ? quietUntil(now, operator.timezone, operator.quietHours) : undefined;
   const built: Array<{ message: Message; link?: Awaited<ReturnType<typeof makePaymentLink>>['link'] }> = [];
   for (const recipient of recipients) {
     const id = broadcastMessageId(broadcast.messagePrefix, broadcast.id, recipient.customer.id);
@@ -262,6 +271,8 @@ async function expandPage(d: FanoutDeps, task: Extract<BroadcastTask, { type: 'e
         gateways,
       );
       message.cost = { amount: costOf(prices, message), currency: prices.currency };
+      if (broadcast.filter.expiresOn !== undefined) message.remindsExpiry = broadcast.filter.expiresOn;
+      if (quietEnd) message.notBefore = quietEnd.toISOString();
       if (broadcast.resellerId) message.resellerId = broadcast.resellerId;
       built.push({ message, ...(link ? { link: { ...link.link, channel: message.channel } } : {}) });
     } catch (error) {
@@ -314,7 +325,9 @@ async function expandPage(d: FanoutDeps, task: Extract<BroadcastTask, { type: 'e
     await cancelMessages(d, operator.id, toSend.map((m) => m.id));
   } else {
     for (const queue of new Set(toSend.map((m) => sendQueue(m)))) {
-      await d.queue.enqueue(queue, toSend.filter((m) => sendQueue(m) === queue).map((m) => ({ operatorId: operator.id, messageId: m.id })));
+      // SQS holds a task back 15 minutes at most: a longer wait goes round again in the sender (checkBeforeSending).
+      const delaySeconds = quietEnd ? Math.min(MAX_TASK_DELAY_SECONDS, Math.ceil((quietEnd.getTime() - now.getTime()) / 1000)) : 0;
+      await d.queue.enqueue(queue, toSend.filter((m) => sendQueue(m) === queue).map((m) => ({ operatorId: operator.id, messageId: m.id })), delaySeconds > 0 ? { delaySeconds } : undefined);
     }
   }
   await d.broadcasts.finishPage(operator.id, broadcast.id, task.page, d.clock.now().toISOString());

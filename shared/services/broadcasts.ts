@@ -7,11 +7,11 @@
 import { z } from 'zod';
 import { conflict, DomainError, invalid, notFound, PaymentRequired } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
-import type { Broadcast, BroadcastEstimate, Channel, Operator } from '../domain/records.js';
+import type { Broadcast, BroadcastEstimate, BroadcastFilter, BroadcastKind, Channel, Operator } from '../domain/records.js';
 import type { Deps } from '../deps.js';
 import type { BroadcastCounts, Page } from '../ports.js';
 import { audienceQuery, matchesCustomerFilter } from './broadcast-audience.js';
-import { firstPlanTask, messagePrefixAt, renderForRecipient, type BroadcastTask, type FanoutDeps } from './broadcast-fanout.js';
+import { carriesPaymentLinks, firstPlanTask, messagePrefixAt, renderForRecipient, type BroadcastTask, type FanoutDeps } from './broadcast-fanout.js';
 import { costOf, pricesFor } from './billing.js';
 import { buildMessage } from './messages.js';
 import { getTemplate } from './templates.js';
@@ -81,15 +81,16 @@ async function sampleAudience(d: BroadcastDeps, operator: Operator, broadcast: B
     broadcast.templateId ? getTemplate(d, operator, broadcast.templateId, 'templateId') : Promise.resolve(undefined),
     pricesFor(d, operator.id),
   ]);
-  const billCustomers = rows.some((r) => r.bill) ? await d.customers.getMany(operator.id, rows.flatMap((r) => (r.bill ? [r.bill.customerId] : []))) : new Map();
+  const named = rows.flatMap((r) => (r.customer ? [] : (r.bill?.customerId ?? r.customerId ?? [])));
+  const namedCustomers = named.length > 0 ? await d.customers.getMany(operator.id, named) : new Map();
   const samples: Sample[] = [];
   let matched = 0;
   for (const row of rows) {
-    const customer = row.customer ?? (row.bill ? billCustomers.get(row.bill.customerId) : undefined);
-    if (!customer || (row.bill && !matchesCustomerFilter(customer, broadcast.filter, broadcast.resellerId))) continue;
+    const customer = row.customer ?? namedCustomers.get(row.bill?.customerId ?? row.customerId ?? '');
+    if (!customer || (!row.customer && !matchesCustomerFilter(customer, broadcast.filter, broadcast.resellerId))) continue;
     matched++;
     try {
-      const link = broadcast.kind === 'payment_link' ? `${d.paymentLinkBaseUrl}/p/${'x'.repeat(27)}` : undefined;
+      const link = carriesPaymentLinks(broadcast, operator) && row.bill ? `${d.paymentLinkBaseUrl}/p/${'x'.repeat(27)}` : undefined;
       const content = await renderForRecipient(broadcast, operator, template, { customer, ...(row.bill ? { bill: row.bill } : {}) }, link);
       const message = await buildMessage(d, operator, { channel: broadcast.channel, customer, category: broadcast.category, content, lane: 'bulk', fields: { recipient: 'filter', content: broadcast.templateId ? 'templateId' : 'text' } }, gateways);
       samples.push({ customerId: customer.id, to: message.to, channel: message.channel, text: message.text, ...(message.segments !== undefined ? { segments: message.segments } : {}), cost: costOf(prices, message) });
@@ -129,11 +130,14 @@ async function estimate(d: BroadcastDeps, operator: Operator, broadcast: Broadca
   };
 }
 
+/** What createBroadcast takes: the API's input, or a reminder run's (kind reminder, a due or expiry day). */
+export type BroadcastRequest = Omit<BroadcastInputT, 'kind' | 'filter'> & { kind: BroadcastKind; filter: BroadcastFilter };
+
 export async function createBroadcast(
   d: BroadcastDeps,
   operator: Operator,
-  input: BroadcastInputT,
-  options: { resellerId?: string } = {},
+  input: BroadcastRequest,
+  options: { resellerId?: string; /** A reminder run's own id: asking twice finds the first. */ id?: string; reminder?: Broadcast['reminder'] } = {},
 ): Promise<{ status: 200 | 202; body: Record<string, unknown> }> {
   const now = d.clock.now();
   if (input.sendAt !== undefined && Date.parse(input.sendAt) < now.getTime() + MIN_SCHEDULE_AHEAD_MS) {
@@ -143,8 +147,12 @@ export async function createBroadcast(
     throw conflict('Payment links need the page they lead to: set settings.paymentUrlTemplate with PATCH /v1/settings first.');
   }
   const at = now.toISOString();
+  if (options.id) {
+    const existing = await d.broadcasts.get(operator.id, options.id);
+    if (existing) return { status: 200, body: summaryOf(existing) };
+  }
   const broadcast: Broadcast = {
-    id: newId(now),
+    id: options.id ?? newId(now),
     operatorId: operator.id,
     kind: input.kind,
     ...(input.name ? { name: input.name } : {}),
@@ -165,27 +173,27 @@ export async function createBroadcast(
     pagesDone: 0,
     skipped: {},
     ...(input.sendAt ? {} : { messagePrefix: messagePrefixAt(now), startedAt: at }),
+    ...(options.reminder ? { reminder: options.reminder } : {}),
     createdAt: at,
     updatedAt: at,
   };
   const sampled = await sampleAudience(d, operator, broadcast);
   broadcast.estimate = await estimate(d, operator, broadcast, sampled);
-  const summary = {
-    id: broadcast.id,
-    state: input.dryRun ? 'dryRun' : broadcast.state,
-    recipients: broadcast.estimate.recipients,
-    segments: broadcast.estimate.segments,
-    cost: broadcast.estimate.cost,
-    byChannel: broadcast.estimate.byChannel,
-  };
-  await assertBalanceCovers(d, operator, broadcast.estimate);
+  const summary = { ...summaryOf(broadcast), ...(input.dryRun ? { state: 'dryRun' } : {}) };
+  // A reminder run is not refused as a whole: each message's hold decides (the rest are skipped, counted as "balance").
+  if (input.kind !== 'reminder') await assertBalanceCovers(d, operator, broadcast.estimate);
   if (input.dryRun) {
     return { status: 200, body: { ...summary, samples: sampled.samples.slice(0, SAMPLES_SHOWN).map(({ cost: _cost, ...sample }) => sample) } };
   }
   if (broadcast.estimate.recipients === 0) {
+    // Nobody due today is a normal day for a reminder; for a broadcast someone asked for, it is a mistake in the filter.
+    if (input.kind === 'reminder') return { status: 200, body: { ...summary, state: 'nothingToSend' } };
     throw invalid('No customer this broadcast could reach matches the filter.', [{ field: 'filter', message: 'matches no reachable customer' }]);
   }
-  await d.broadcasts.create(broadcast);
+  if (!(await d.broadcasts.create(broadcast))) {
+    // The same reminder run, asked for at the same moment by another run: the first one stands.
+    return { status: 200, body: summaryOf((await d.broadcasts.get(operator.id, broadcast.id)) ?? broadcast) };
+  }
   try {
     if (broadcast.sendAt) {
       const task: BroadcastTask = { type: 'start', operatorId: operator.id, broadcastId: broadcast.id };
@@ -202,6 +210,15 @@ export async function createBroadcast(
 }
 
 const scheduleName = (broadcastId: string) => `broadcast-${broadcastId}`;
+
+const summaryOf = (broadcast: Broadcast) => ({
+  id: broadcast.id,
+  state: broadcast.state,
+  recipients: broadcast.estimate.recipients,
+  segments: broadcast.estimate.segments,
+  cost: broadcast.estimate.cost,
+  byChannel: broadcast.estimate.byChannel,
+});
 
 /** A prepaid balance must cover the estimate (what is available: balance, credit limit, less what is held). */
 async function assertBalanceCovers(d: BroadcastDeps, operator: Operator, estimated: BroadcastEstimate): Promise<void> {

@@ -15,7 +15,7 @@ import { receiptDueAt, recordSent, withStorageRetries } from './record-outcome.j
 
 type D = Pick<
   Deps,
-  'messages' | 'gateways' | 'operators' | 'circuits' | 'gatewayRate' | 'cipher' | 'clock' | 'fetch' | 'publicBaseUrl' | 'queue' | 'journal' | 'customers' | 'templates' | 'counters' | 'suppressions' | 'billing' | 'alertRoutes'
+  'messages' | 'gateways' | 'operators' | 'circuits' | 'gatewayRate' | 'cipher' | 'clock' | 'fetch' | 'publicBaseUrl' | 'queue' | 'journal' | 'customers' | 'templates' | 'counters' | 'suppressions' | 'billing' | 'alertRoutes' | 'customerBills'
 >;
 
 /** Thrown to have SQS deliver the task again later (reported as a batch item failure). */
@@ -31,7 +31,7 @@ export class RetryLater extends Error {
 }
 
 /** What one delivery did, for metrics; retries are thrown as RetryLater. */
-export type DeliveryOutcome = 'sent' | 'rejected' | 'duplicate' | 'deferred' | 'throttled' | 'outcome-unknown' | 'reconciled' | 'outcome-queued' | 'fallback-checked';
+export type DeliveryOutcome = 'sent' | 'rejected' | 'duplicate' | 'deferred' | 'throttled' | 'outcome-unknown' | 'reconciled' | 'outcome-queued' | 'fallback-checked' | 'not-needed';
 
 export interface Attempt {
   /** SQS ApproximateReceiveCount of this delivery: only tells whether this is the task's last delivery. */
@@ -122,7 +122,32 @@ async function reconcileLostSend(d: D, message: Message, attempt: Attempt): Prom
   return 'reconciled';
 }
 
+/**
+ * Checked when it is about to leave, not only when it was made: a reminder of a bill paid since, or
+ * of an expiry the customer renewed, is cancelled; a message held by quiet hours waits for their end.
+ */
+async function checkBeforeSending(d: D, message: Message): Promise<DeliveryOutcome | undefined> {
+  const now = d.clock.now();
+  if (message.notBefore && Date.parse(message.notBefore) > now.getTime()) {
+    return waitAndGoAgain(d, message, `Quiet hours: waits until ${message.notBefore}`, (Date.parse(message.notBefore) - now.getTime()) / 1000);
+  }
+  let reason: string | undefined;
+  if (message.billId && message.broadcastId) {
+    const bill = await d.customerBills.get(message.operatorId, message.billId);
+    if (bill && bill.status !== 'unpaid') reason = `Not sent: bill ${bill.id} is ${bill.status} now.`;
+  }
+  if (!reason && message.remindsExpiry && message.customerId) {
+    const customer = await d.customers.get(message.operatorId, message.customerId);
+    if (customer?.expiresAt?.slice(0, 10) !== message.remindsExpiry) reason = `Not sent: the service no longer expires on ${message.remindsExpiry} (renewed or changed).`;
+  }
+  if (!reason) return undefined;
+  await recordStatus(d, message, { status: 'cancelled', at: now.toISOString(), reason });
+  return 'not-needed';
+}
+
 async function sendClaimed(d: D, claimed: Message, attempt: Attempt): Promise<DeliveryOutcome> {
+  const unneeded = await checkBeforeSending(d, claimed);
+  if (unneeded) return unneeded;
   let message = claimed;
   let accepted: { providerMessageId: string; gatewayId: string; receiptDueAt: string; provider: string; finalNote?: string };
   // Recorded on the message with the outcome: which gateway was tried and what it said.

@@ -87,7 +87,9 @@ export async function applyEffects(d: D, operator: Operator, event: EventInputT,
       // Forward only: a late or repeated payment never shortens the service.
       const result = await changeCustomer(d, operator, customer.id, (current) => (later(expiresAt, current.expiresAt) ? { expiresAt } : undefined));
       customer = result.customer;
-      effects.push({ kind: 'customer.expiresAt', applied: result.applied, detail: result.applied ? `expiresAt ${expiresAt}` : `expiresAt already ${result.customer.expiresAt}` });
+      // Already this event's value: set by this event (a concurrent or earlier delivery of it), so the answer says so either way.
+      const ours = result.applied || result.customer.expiresAt === expiresAt;
+      effects.push({ kind: 'customer.expiresAt', applied: ours, detail: ours ? `expiresAt ${expiresAt}` : `expiresAt already ${result.customer.expiresAt}` });
     }
   }
   return { customer, effects };
@@ -97,6 +99,8 @@ export async function applyEffects(d: D, operator: Operator, event: EventInputT,
 async function markBillPaid(d: D, operator: Operator, billId: string, paidAt: string): Promise<Effect> {
   const bill = await d.customerBills.get(operator.id, billId);
   if (!bill) return { kind: 'bill.paid', applied: false, detail: `bill ${billId} no longer exists` };
+  // Paid at this event's time: paid by this event (a concurrent or earlier delivery of it).
+  if (bill.status === 'paid' && bill.paidAt === paidAt) return { kind: 'bill.paid', applied: true, detail: `bill ${bill.id} paid at ${paidAt}` };
   if (bill.status === 'paid') return { kind: 'bill.paid', applied: false, detail: `bill ${bill.id} paid already (at ${bill.paidAt ?? 'an unknown time'})` };
   await d.customerBills.put(operator.id, { ...bill, status: 'paid', paidAt, updatedAt: d.clock.now().toISOString() });
   return { kind: 'bill.paid', applied: true, detail: `bill ${bill.id} paid at ${paidAt}` };

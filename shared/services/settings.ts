@@ -39,6 +39,8 @@ export function settingsView(operator: Operator) {
     optInWords: operator.optInWords ?? [],
     systemAlertPurpose: operator.systemAlertPurpose ?? 'emergency',
     paymentUrlTemplate: operator.paymentUrlTemplate ?? null,
+    quietHours: operator.quietHours ?? null,
+    supportPhone: operator.supportPhone ?? null,
     createdAt: operator.createdAt,
     updatedAt: operator.updatedAt,
   });
@@ -66,6 +68,8 @@ export function settingsChanges(patch: SettingsPatchT): OperatorChanges {
     optInWords: patch.optInWords,
     systemAlertPurpose: patch.systemAlertPurpose,
     paymentUrlTemplate: patch.paymentUrlTemplate,
+    quietHours: patch.quietHours,
+    supportPhone: patch.supportPhone,
   };
   return Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
 }

@@ -10,6 +10,8 @@
  *   5. OTP latency (202 → provider call) with 2,000 bulk SMS queued ahead (test/bench/otp-latency.ts).
  *   6. broadcast fan-out: recipients/s against DynamoDB Local's raw BatchWriteItem rate, peak memory, and AWS
  *      dollars per million delivered messages (test/bench/broadcast-fanout.ts, test/bench/aws-cost.ts).
+ *   7. event → provider call latency over 1,000 payment.received events (test/bench/event-latency.ts;
+ *      BENCH_EVENT_COUNT (1000), BENCH_EVENT_CONCURRENCY (4); BENCH_ONLY=events).
  * Options: BENCH_MESSAGES (default 300), BENCH_CONCURRENCY (default 10), BENCH_HISTORY (default 20000),
  * BENCH_RATE_LIMIT (default 20), BENCH_RATE_MESSAGES (default 600), BENCH_OTP_BULK (2000), BENCH_OTP_COUNT (30),
  * BENCH_OTP_GAP_MS (200), BENCH_BROADCAST_CUSTOMERS (10000), BENCH_BROADCAST_SINGLES (200);
@@ -27,6 +29,7 @@ import { listMessages } from '../../shared/services/messages.js';
 import { startLocalRuntime } from '../../shared/local/runtime.js';
 import { benchGatewayRate } from './gateway-rate.js';
 import { benchOtpLatency } from './otp-latency.js';
+import { benchEventLatency } from './event-latency.js';
 import { benchBroadcastFanout } from './broadcast-fanout.js';
 
 const total = Number(process.env.BENCH_MESSAGES ?? 300);
@@ -143,5 +146,5 @@ async function benchHistory() {
 }
 
 const only = process.env.BENCH_ONLY?.split(',').map((name) => name.trim());
-const benches: Record<string, () => unknown> = { segments: benchSegments, pipeline: benchPipeline, history: benchHistory, rate: benchGatewayRate, otp: benchOtpLatency, broadcast: benchBroadcastFanout };
+const benches: Record<string, () => unknown> = { segments: benchSegments, pipeline: benchPipeline, history: benchHistory, rate: benchGatewayRate, otp: benchOtpLatency, broadcast: benchBroadcastFanout, events: benchEventLatency };
 for (const [name, bench] of Object.entries(benches)) if (!only || only.includes(name)) await bench();

@@ -13,9 +13,10 @@ import { assertVisibilityCoversConsumers } from '../../lib/constructs/queues.js'
 import { synthesize, type Synthesized } from './synth.js';
 
 let synth: Synthesized;
+// Bundles every function (the billing-events function too) with esbuild: minutes on a busy machine.
 beforeAll(() => {
   synth = synthesize();
-}, 120_000);
+}, 600_000);
 
 const queueDefinitions = Object.values(queues);
 
@@ -308,5 +309,65 @@ describe('cdk-nag (AwsSolutions)', () => {
       expect(id).toMatch(/AwsSolutions-/);
       expect(reason.trim().length, id).toBeGreaterThan(20);
     }
+  });
+});
+
+describe('admin console', () => {
+  it('keeps the console in a private, encrypted, TLS-only bucket', () => {
+    synth.template.hasResourceProperties('AWS::S3::Bucket', {
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      LoggingConfiguration: Match.objectLike({ LogFilePrefix: 's3/' }),
+    });
+    synth.template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: logicalId(['Console', 'Bucket']) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          // Read by this CloudFront distribution only (origin access control).
+          Match.objectLike({ Effect: 'Allow', Principal: { Service: 'cloudfront.amazonaws.com' }, Action: 's3:GetObject' }),
+        ]),
+      },
+    });
+  });
+
+  it('serves it through CloudFront with origin access control, HTTPS only, security headers and the SPA fallback', () => {
+    synth.template.resourceCountIs('AWS::CloudFront::OriginAccessControl', 1);
+    synth.template.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({
+        DefaultRootObject: 'console/index.html',
+        DefaultCacheBehavior: Match.objectLike({ ViewerProtocolPolicy: 'https-only', ResponseHeadersPolicyId: { Ref: logicalId(['Console', 'SecurityHeaders']) } }),
+        Origins: [Match.objectLike({ OriginAccessControlId: Match.anyValue() })],
+        CustomErrorResponses: Match.arrayWith([Match.objectLike({ ErrorCode: 403, ResponseCode: 200, ResponsePagePath: '/console/index.html' })]),
+        Logging: Match.anyValue(),
+      }),
+    });
+    synth.template.hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', {
+      ResponseHeadersPolicyConfig: Match.objectLike({
+        SecurityHeadersConfig: Match.objectLike({
+          StrictTransportSecurity: Match.objectLike({ Override: true }),
+          ContentTypeOptions: { Override: true },
+          FrameOptions: { FrameOption: 'DENY', Override: true },
+          ContentSecurityPolicy: Match.objectLike({ ContentSecurityPolicy: Match.stringLikeRegexp("default-src 'self'") }),
+        }),
+      }),
+    });
+    synth.template.hasOutput('ConsoleUrl', {});
+  });
+
+  it('lets the API be called from the console\'s origin only (CORS)', () => {
+    synth.template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      CorsConfiguration: Match.objectLike({
+        AllowOrigins: [{ 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [logicalId(['Console', 'Distribution']), 'DomainName'] }]] }],
+        AllowHeaders: Match.arrayWith(['authorization', 'content-type']),
+      }),
+    });
+  });
+
+  it('deploys the build with a config.json naming the API, under console/', () => {
+    synth.template.hasResourceProperties('Custom::CDKBucketDeployment', {
+      DestinationBucketName: { Ref: logicalId(['Console', 'Bucket']) },
+      DestinationBucketKeyPrefix: 'console/',
+      DistributionPaths: ['/console/*'],
+    });
   });
 });

@@ -204,7 +204,7 @@ describe('a retry after a crash', () => {
 
     const retry = await api.post('/v1/events', payment('evt-crash-1', { newExpiresAt: '2027-02-01' }));
     expect(retry.status).toBe(202);
-    expect(retry.body.effects).toEqual([{ kind: 'customer.expiresAt', applied: false, detail: 'expiresAt already 2027-02-01' }]);
+    expect(retry.body.effects).toEqual([{ kind: 'customer.expiresAt', applied: true, detail: 'expiresAt 2027-02-01' }]);
     expect(retry.body.messages.map((m: { id: string }) => m.id)).toEqual(expect.arrayContaining(made.map((m) => m.id)));
     expect((await messagesOf('wa-0001')).filter((m) => m.text?.includes('R-evt-crash-1'))).toHaveLength(2);
     expect((await deps().events.get('demo', 'evt-crash-1'))!.state).toBe('done');

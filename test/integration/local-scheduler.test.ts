@@ -63,7 +63,8 @@ describe('local scheduler', () => {
 
   it('fires a recurring schedule and re-arms it on the next local time, across a DST change', async () => {
     // 02:30 New York: on 2026-03-08 it does not exist and fires at 03:00 EDT (07:00Z).
-    await scheduler().recurring('notifier-due-date-op1', 'cron(30 2 * * ? *)', 'America/New_York', { queue: 'broadcasts', body: { notifier: 'due-date' } });
+    const body = { notifier: 'due-date', scheduledTime: '<aws.scheduler.scheduled-time>' };
+    await scheduler().recurring('notifier-due-date-op1', 'cron(30 2 * * ? *)', 'America/New_York', { queue: 'broadcasts', body });
     expect(await stored('notifier-due-date-op1')).toMatchObject({ kind: 'recurring', timezone: 'America/New_York', flexibleWindowMinutes: 15, nextFireAt: '2026-03-08T07:00:00.000Z' });
 
     now = new Date('2026-03-08T07:00:20Z');
@@ -74,7 +75,11 @@ describe('local scheduler', () => {
     now = new Date('2026-03-09T06:30:10Z');
     expect(await fireDueSchedules(loopDeps())).toBe(1);
     expect((await stored('notifier-due-date-op1'))?.nextFireAt).toBe('2026-03-10T06:30:00.000Z');
-    expect(await takeBroadcastTasks()).toEqual([{ notifier: 'due-date' }, { notifier: 'due-date' }]);
+    // EventBridge's context attributes are filled in as on AWS: the time each fire was due.
+    expect(await takeBroadcastTasks()).toEqual([
+      { notifier: 'due-date', scheduledTime: '2026-03-08T07:00:00Z' },
+      { notifier: 'due-date', scheduledTime: '2026-03-09T06:30:00Z' },
+    ]);
   });
 
   it('replaces a schedule of the same name, and stops firing one that was deleted', async () => {

@@ -5,7 +5,17 @@
  */
 export type Role = 'admin' | 'billing' | 'read-only' | 'reseller';
 
-const resellerPaths = ['/v1/customers', '/v1/customers/{id}', '/v1/messages', '/v1/messages/{id}', '/v1/messages/preview'];
+const resellerPaths = [
+  '/v1/customers',
+  '/v1/customers/{id}',
+  '/v1/messages',
+  '/v1/messages/{id}',
+  '/v1/messages/preview',
+  '/v1/broadcasts',
+  '/v1/broadcasts/{id}',
+  '/v1/broadcasts/{id}/cancel',
+  '/v1/broadcasts/{id}/report',
+];
 
 /** `routeKey` as the catalog writes it, e.g. "POST /v1/messages". */
 export function allows(role: Role, routeKey: string): boolean {

@@ -69,7 +69,7 @@ export function MessageCard({ message, onResent }: { message: Schemas['Message']
             <Title order={3} size="h5">
               {t('history.tries')}
             </Title>
-            <div className="table-scroll">
+            <div className="table-scroll" tabIndex={0}>
               <Table>
                 <Table.Thead>
                   <Table.Tr>

@@ -50,7 +50,7 @@ export function AlertsPage() {
       <PageTitle>{t('nav.alerts')}</PageTitle>
       <Text>{t('alerts.explain')}</Text>
       <ProblemAlert error={routes.error} />
-      <div className="table-scroll">
+      <div className="table-scroll" tabIndex={0}>
         <Table>
           <Table.Thead>
             <Table.Tr>

@@ -109,7 +109,7 @@ function Bills() {
       <ProblemAlert error={bills.error ?? error} />
       {bills.data?.items.length === 0 && <Text size="sm">{t('billing.noBills')}</Text>}
       {(bills.data?.items.length ?? 0) > 0 && (
-        <div className="table-scroll">
+        <div className="table-scroll" tabIndex={0}>
           <Table>
             <Table.Thead>
               <Table.Tr>
@@ -191,7 +191,7 @@ function Ledger() {
         </Group>
       </Group>
       <ProblemAlert error={ledger.error ?? error} />
-      <div className="table-scroll">
+      <div className="table-scroll" tabIndex={0}>
         <Table striped>
           <Table.Thead>
             <Table.Tr>

@@ -40,7 +40,7 @@ function BroadcastList() {
     <Stack>
       <PageTitle actions={session.can('POST /v1/broadcasts') && <Button component={Link} to="new">{t('broadcasts.new')}</Button>}>{t('nav.broadcasts')}</PageTitle>
       <ProblemAlert error={list.error} />
-      <div className="table-scroll">
+      <div className="table-scroll" tabIndex={0}>
         <Table striped>
           <Table.Thead>
             <Table.Tr>

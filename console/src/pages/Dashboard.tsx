@@ -97,7 +97,7 @@ function MessageCounts() {
         {title} · {format.number(items.length)}
         {!month.data?.complete && '+'}
       </Title>
-      <div className="table-scroll">
+      <div className="table-scroll" tabIndex={0}>
         <Table>
           <Table.Thead>
             <Table.Tr>

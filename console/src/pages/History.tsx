@@ -66,7 +66,7 @@ function MessageList() {
         </SimpleGrid>
       </Card>
       <ProblemAlert error={list.error} />
-      <div className="table-scroll">
+      <div className="table-scroll" tabIndex={0}>
         <Table striped highlightOnHover>
           <Table.Thead>
             <Table.Tr>

@@ -135,7 +135,7 @@ function EventRules({ templates }: { templates: Options }) {
           {t('reminders.eventRules')}
         </Title>
         <ProblemAlert error={rules.error} />
-        <div className="table-scroll">
+        <div className="table-scroll" tabIndex={0}>
           <Table>
             <Table.Thead>
               <Table.Tr>

@@ -28,7 +28,7 @@ export function TemplatesPage() {
       <PageTitle actions={session.can('PUT /v1/templates/{id}') && <Button onClick={() => setDraft({ ...blank })}>{t('templates.new')}</Button>}>{t('nav.templates')}</PageTitle>
       <ProblemAlert error={list.error} />
       <SimpleGrid cols={{ base: 1, lg: draft ? 2 : 1 }}>
-        <div className="table-scroll">
+        <div className="table-scroll" tabIndex={0}>
           <Table striped>
             <Table.Thead>
               <Table.Tr>

@@ -1,7 +1,8 @@
 /**
  * A broadcast's audience, read with Query on keys built for it, never a Scan: customers by the
  * status index (gsi1: OP#<op>#CUSTSTATUS#<status>), zone, package and reseller as filters; unpaid
- * bills by the status-and-due-date index (gsi1: OP#<op>#CBILLS#unpaid / <dueDate>#<id>).
+ * bills by the status-and-due-date index (gsi1: OP#<op>#CBILLS#unpaid / <dueDate>#<id>); customers
+ * whose service expires on a day by their expiry index items (OP#<op> / CEXP#<date>#<id>).
  */
 import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { config } from '../../config.js';
@@ -13,6 +14,14 @@ import { key } from './table.js';
 
 /** One Query per status (each a partition of the index); bills are one partition. */
 function parts(operatorId: string, query: AudienceQuery): Array<Omit<QueryCommandInput, 'TableName'>> {
+  if (query.source === 'expiring') {
+    return [
+      {
+        KeyConditionExpression: 'pk = :p AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':p': `OP#${operatorId}`, ':prefix': `CEXP#${query.on}#` },
+      },
+    ];
+  }
   if (query.source === 'bills') {
     return [
       {
@@ -41,6 +50,7 @@ function parts(operatorId: string, query: AudienceQuery): Array<Omit<QueryComman
 }
 
 function toRow(query: AudienceQuery, item: Record<string, unknown>) {
+  if (query.source === 'expiring') return { customerId: String(item.customerId) };
   if (query.source === 'bills') return { bill: stripKeys<CustomerBill>(item) };
   const { searchName: _s, ...customer } = stripKeys<Customer & { searchName?: string }>(item);
   return { customer };

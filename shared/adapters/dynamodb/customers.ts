@@ -25,6 +25,21 @@ function toItem(operatorId: string, customer: Customer) {
   };
 }
 
+/**
+ * "Whose service expires on D" as a key: an index item per customer and expiry date (the date as
+ * written in expiresAt), kept until two months after it. A renewal writes a new one; the old one is
+ * left to expire, and an expiry reminder checks the customer's current expiresAt before it sends.
+ */
+export const expiryIndexKey = (op: string, date: string, customerId: string) => ({ pk: `OP#${op}`, sk: `CEXP#${date}#${customerId}` });
+const EXPIRY_INDEX_KEPT_SECONDS = 60 * 24 * 60 * 60;
+
+function expiryIndexItem(operatorId: string, customer: Customer) {
+  if (!customer.expiresAt) return undefined;
+  const date = customer.expiresAt.slice(0, 10);
+  const ttl = Math.floor(Date.parse(`${date}T00:00:00Z`) / 1000) + EXPIRY_INDEX_KEPT_SECONDS;
+  return { ...expiryIndexKey(operatorId, date, customer.id), entity: 'customerExpiry', customerId: customer.id, ttl };
+}
+
 function fromItem(item: Record<string, unknown>): Customer {
   const { searchName: _s, ...customer } = stripKeys<Customer & { searchName?: string }>(item);
   return customer;
@@ -43,10 +58,12 @@ export const dynamoCustomerStore: CustomerStore = {
 
   async put(operatorId, customer) {
     await documentClient().send(new PutCommand({ TableName: config().TABLE_NAME, Item: toItem(operatorId, customer) }));
+    const expiry = expiryIndexItem(operatorId, customer);
+    if (expiry) await documentClient().send(new PutCommand({ TableName: config().TABLE_NAME, Item: expiry }));
   },
 
   async putMany(operatorId, customers) {
-    await batchPut(customers.map((c) => toItem(operatorId, c)));
+    await batchPut([...customers.map((c) => toItem(operatorId, c)), ...customers.flatMap((c) => expiryIndexItem(operatorId, c) ?? [])]);
   },
 
   async create(operatorId, customer) {

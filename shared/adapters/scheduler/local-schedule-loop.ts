@@ -3,6 +3,7 @@
  * port, as EventBridge's SQS target would. A schedule is taken before it is fired, with a conditional
  * write on the nextFireAt that was read, so two loops (or a restarted one) never fire it twice.
  */
+import { randomBytes } from 'node:crypto';
 import { nextFireTimes } from '../../domain/cron.js';
 import type { Clock, TaskQueue } from '../../ports.js';
 import { localScheduleStore, type StoredSchedule } from './local-scheduler.js';
@@ -16,6 +17,21 @@ export interface ScheduleLoopDeps {
 /** A one-time schedule taken but not yet deleted fires again after this (its loop died mid-fire): at least once, as on AWS. */
 const ONCE_LEASE_MS = 60_000;
 
+/**
+ * The body with EventBridge Scheduler's context attributes filled in, as it fills them in a target's
+ * Input (a notifier reads the day it runs for from <aws.scheduler.scheduled-time>).
+ */
+export function withContext(schedule: Pick<StoredSchedule, 'name' | 'target'>, scheduledAt: string): Record<string, unknown> {
+  const values: Record<string, string> = {
+    'scheduled-time': `${scheduledAt.slice(0, 19)}Z`,
+    'schedule-arn': `arn:aws:scheduler:${process.env.AWS_REGION ?? 'us-east-1'}:000000000000:schedule/local/${schedule.name}`,
+    'execution-id': randomBytes(8).toString('hex'),
+    'attempt-number': '1',
+  };
+  const input = JSON.stringify(schedule.target.body);
+  return JSON.parse(input.replace(/<aws\.scheduler\.([a-z-]+)>/g, (keyword, name: string) => values[name] ?? keyword)) as Record<string, unknown>;
+}
+
 async function fire(d: ScheduleLoopDeps, schedule: StoredSchedule, now: Date): Promise<boolean> {
   const seen = schedule.nextFireAt;
   // A recurring schedule re-arms after now, not after the missed time: a laptop that slept fires once, not a burst.
@@ -28,7 +44,7 @@ async function fire(d: ScheduleLoopDeps, schedule: StoredSchedule, now: Date): P
     console.error(`[scheduler] ${schedule.name}: the fire due at ${seen} is more than ${MAX_EVENT_AGE_SECONDS} s late; dropped.`);
   } else {
     try {
-      await d.queue.enqueue(schedule.target.queue, [schedule.target.body]);
+      await d.queue.enqueue(schedule.target.queue, [withContext(schedule, seen)]);
     } catch (error) {
       // Not fired: give the time back so the next pass tries again.
       await localScheduleStore.move(schedule, taken, seen);
