@@ -117,8 +117,8 @@ export interface CustomerFilter {
 
 export interface CustomerStore {
   get(operatorId: string, id: string): Promise<Customer | undefined>;
-  /** BatchGetItem in chunks of 100; missing ids are simply absent from the result. */
-  getMany(operatorId: string, ids: string[]): Promise<Map<string, Customer>>;
+  /** BatchGetItem in chunks of 100; missing ids are simply absent from the result. `consistent: false`: eventually consistent (half the read units). */
+  getMany(operatorId: string, ids: string[], options?: { consistent?: boolean }): Promise<Map<string, Customer>>;
   put(operatorId: string, customer: Customer): Promise<void>;
   /** BatchWriteItem in chunks of 25, retrying unprocessed items. */
   putMany(operatorId: string, customers: Customer[]): Promise<void>;

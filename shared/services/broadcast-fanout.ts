@@ -151,7 +151,8 @@ async function recipientsOf(d: FanoutDeps, operator: Operator, broadcast: Broadc
   const customerIdOf = (row: AudienceRow) => row.bill?.customerId ?? row.customerId;
   if (rows.some((row) => customerIdOf(row) !== undefined && !row.customer)) {
     // Bills and the expiry index name their customers: read them now (current), filtered like customers.
-    const customers = await d.customers.getMany(operator.id, [...new Set(rows.flatMap((row) => customerIdOf(row) ?? []))]);
+    // Eventually consistent: half the read units, and what matters (a bill paid, a renewal) is checked again at send time.
+    const customers = await d.customers.getMany(operator.id, [...new Set(rows.flatMap((row) => customerIdOf(row) ?? []))], { consistent: false });
     recipients = rows.flatMap((row) => {
       const customer = customers.get(customerIdOf(row) ?? '');
       if (!customer) {

@@ -51,8 +51,8 @@ export const dynamoCustomerStore: CustomerStore = {
     return reply.Item ? fromItem(reply.Item) : undefined;
   },
 
-  async getMany(operatorId, ids) {
-    const items = await batchGet(ids.map((id) => key.customer(operatorId, id)));
+  async getMany(operatorId, ids, options) {
+    const items = await batchGet(ids.map((id) => key.customer(operatorId, id)), options);
     return new Map(items.map((item) => fromItem(item)).map((customer) => [customer.id, customer]));
   },
 
