@@ -123,7 +123,10 @@ describe('functions', () => {
   ];
 
   it('exist once per catalog entry and nothing else', () => {
-    synth.template.resourceCountIs('AWS::Lambda::Function', all.length);
+    // Besides them: CDK's BucketDeployment handler, which uploads the admin console during a deployment.
+    const deployHandlers = Object.keys(synth.template.findResources('AWS::Lambda::Function')).filter((id) => id.startsWith('CustomCDKBucketDeployment'));
+    expect(deployHandlers).toHaveLength(1);
+    synth.template.resourceCountIs('AWS::Lambda::Function', all.length + deployHandlers.length);
   });
 
   it.each(all)('$spec.id is arm64 on the pinned runtime, traced, with its own 30-day log group', ({ spec, path }) => {
@@ -306,7 +309,8 @@ describe('cdk-nag (AwsSolutions)', () => {
       .flatMap((entry) => Object.entries(entry.data as Record<string, string>));
     expect(acknowledgements.length).toBeGreaterThan(0);
     for (const [id, reason] of acknowledgements) {
-      expect(id).toMatch(/AwsSolutions-/);
+      // Besides cdk-nag's: the one aws-cdk-lib makes itself for the access-log bucket CloudFront logging needs (ACLs).
+      expect(id).toMatch(/^(AwsSolutions-|CloudFormation-Validate::W3045$)/);
       expect(reason.trim().length, id).toBeGreaterThan(20);
     }
   });
