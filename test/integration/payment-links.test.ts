@@ -14,7 +14,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 let serial = 0;
 
 beforeAll(async () => {
-  ({ stack, api } = await startDemoStack('payment-links'));
+  ({ stack, api } = await startDemoStack('payment-links', { liftRateLimit: true }));
   expect((await api.put('/v1/customers/pl-0001', { name: 'Selina Parvin', mobile: '01711998877' })).status).toBeLessThan(300);
   expect((await api.put('/v1/customers/pl-0002', { name: 'Other Person', mobile: '01711998866' })).status).toBeLessThan(300);
 });
