@@ -82,7 +82,7 @@ async function sampleAudience(d: BroadcastDeps, operator: Operator, broadcast: B
     pricesFor(d, operator.id),
   ]);
   const named = rows.flatMap((r) => (r.customer ? [] : (r.bill?.customerId ?? r.customerId ?? [])));
-  const namedCustomers = named.length > 0 ? await d.customers.getMany(operator.id, named) : new Map();
+  const namedCustomers = named.length > 0 ? await d.customers.getMany(operator.id, named, { consistent: false }) : new Map();
   const samples: Sample[] = [];
   let matched = 0;
   for (const row of rows) {

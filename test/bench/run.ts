@@ -15,7 +15,8 @@
  * Options: BENCH_MESSAGES (default 300), BENCH_CONCURRENCY (default 10), BENCH_HISTORY (default 20000),
  * BENCH_RATE_LIMIT (default 20), BENCH_RATE_MESSAGES (default 600), BENCH_OTP_BULK (2000), BENCH_OTP_COUNT (30),
  * BENCH_OTP_GAP_MS (200), BENCH_BROADCAST_CUSTOMERS (10000), BENCH_BROADCAST_SINGLES (200);
- * BENCH_ONLY=segments,pipeline,history,rate,otp,broadcast runs only those.
+ *   8. notifier read units per customer reminded, 2,000 due of 200,000 (test/bench/notifier-reads.ts; BENCH_NOTIFIER_CUSTOMERS, BENCH_NOTIFIER_DUE).
+ * BENCH_ONLY=segments,pipeline,history,rate,otp,broadcast,events,notifier runs only those.
  * DynamoDB Local runs in memory here (about 4k written items/s; on disk, as npm start runs it, 400-600/s).
  */
 import { performance } from 'node:perf_hooks';
@@ -29,6 +30,7 @@ import { listMessages } from '../../shared/services/messages.js';
 import { startLocalRuntime } from '../../shared/local/runtime.js';
 import { benchGatewayRate } from './gateway-rate.js';
 import { benchOtpLatency } from './otp-latency.js';
+import { benchNotifierReads } from './notifier-reads.js';
 import { benchEventLatency } from './event-latency.js';
 import { benchBroadcastFanout } from './broadcast-fanout.js';
 
@@ -146,5 +148,5 @@ async function benchHistory() {
 }
 
 const only = process.env.BENCH_ONLY?.split(',').map((name) => name.trim());
-const benches: Record<string, () => unknown> = { segments: benchSegments, pipeline: benchPipeline, history: benchHistory, rate: benchGatewayRate, otp: benchOtpLatency, broadcast: benchBroadcastFanout, events: benchEventLatency };
+const benches: Record<string, () => unknown> = { segments: benchSegments, pipeline: benchPipeline, history: benchHistory, rate: benchGatewayRate, otp: benchOtpLatency, broadcast: benchBroadcastFanout, events: benchEventLatency, notifier: benchNotifierReads };
 for (const [name, bench] of Object.entries(benches)) if (!only || only.includes(name)) await bench();

@@ -90,8 +90,6 @@ export const dynamoBillingStore: BillingStore = {
 
   async hold(operatorId, hold, at) {
     const TableName = config().TABLE_NAME;
-    // The balance item must exist for the hold's condition on it.
-    await this.balance(operatorId, hold.currency);
     const holdItem = {
       ...holdKey(operatorId, hold.messageId),
       entity: 'hold',
@@ -126,6 +124,11 @@ export const dynamoBillingStore: BillingStore = {
         if (failed?.includes(0)) return { outcome: 'exists' };
         if (failed?.includes(1)) {
           const now = await readBalance(operatorId);
+          // No balance yet (an operator's first hold): made now, then the hold goes again. Read only then, not before every hold.
+          if (!now && attempt < MAX_TRIES) {
+            await this.balance(operatorId, hold.currency);
+            continue;
+          }
           const available = now ? now.balance + now.creditLimit - now.reserved : 0;
           return { outcome: 'short', shortfall: Math.max(1, hold.amount - available) };
         }
