@@ -259,9 +259,9 @@ function startWorker(worker: WorkerFunction, client: SQSClient, queue: { url: st
     client,
     queueUrl: queue.url,
     queueArn: queue.arn,
-    // local-aws-sqs answers a long poll only when it has the whole batch or the wait ends (1 s):
-    // a worker with no batching window (OTPs, receipts of events) takes one at a time, so it starts at once, as on Lambda.
-    batchSize: worker.batchingWindowSeconds === 0 ? 1 : worker.batchSize,
+    batchSize: worker.batchSize,
+    // No batching window (OTPs, single sends, event receipts): short polls, so a lone message starts at once, as on Lambda.
+    waitTimeSeconds: worker.batchingWindowSeconds === 0 ? 0 : 1,
     handler,
     functionTimeoutSeconds: worker.timeoutSeconds,
     retryDelaySeconds,

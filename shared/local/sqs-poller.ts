@@ -27,12 +27,21 @@ import { createLambdaContext, invokeHandler, type LambdaHandler } from './lambda
 
 export type SqsWorkerHandler = LambdaHandler<SQSEvent, SQSBatchResponse | void>;
 
+/** Between short polls of an empty queue. */
+const SHORT_POLL_IDLE_MS = 10;
+
 export interface SqsPollerOptions {
   client: SQSClient;
   queueUrl: string;
   queueArn: string;
   /** Lambda's batch size; at most 10 records arrive per receive. */
   batchSize: number;
+  /**
+   * 0: short polls, a few ms apart when the queue is empty (a worker with no batching window: it
+   * starts on a message at once). local-aws-sqs answers a long poll only when it has the whole batch
+   * or the wait ends, so a long poll would hold a lone OTP for up to its wait. Default 1 s long polls.
+   */
+  waitTimeSeconds?: 0 | 1;
   handler: SqsWorkerHandler;
   functionTimeoutSeconds: number;
   /** Seconds until a failed record is visible again (AWS: the queue's visibility timeout). */
@@ -116,6 +125,7 @@ function failedIds(response: unknown, batch: SQSRecord[]): Set<string> | 'all' {
 export function startSqsPoller(opts: SqsPollerOptions): SqsPoller {
   const { client, queueUrl, queueArn } = opts;
   const batchSize = Math.max(1, Math.min(SQS_BATCH_LIMIT, opts.batchSize));
+  const waitTimeSeconds = opts.waitTimeSeconds ?? 1;
   const functionName = opts.functionName ?? 'ispnotify-local-worker';
   const label = `[${functionName}]`;
   let running = true;
@@ -165,7 +175,7 @@ export function startSqsPoller(opts: SqsPollerOptions): SqsPoller {
           new ReceiveMessageCommand({
             QueueUrl: queueUrl,
             MaxNumberOfMessages: batchSize,
-            WaitTimeSeconds: 1,
+            WaitTimeSeconds: waitTimeSeconds,
             MessageSystemAttributeNames: ['All'],
             // The deprecated spelling too: local-aws-sqs only reads AttributeNames.
             AttributeNames: ['All'],
@@ -174,6 +184,7 @@ export function startSqsPoller(opts: SqsPollerOptions): SqsPoller {
         );
         backoffMs = 500;
         if (Messages && Messages.length > 0) await handleBatch(Messages);
+        else if (waitTimeSeconds === 0) await sleep(SHORT_POLL_IDLE_MS);
       } catch (error) {
         if (!running) break;
         console.error(`${label} receiving from or acknowledging to ${queueUrl} failed; retrying in ${backoffMs} ms:`, (error as Error).message ?? error);

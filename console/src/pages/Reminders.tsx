@@ -8,7 +8,7 @@ import { PageTitle } from '../components/PageTitle';
 import { NotAvailable, ProblemAlert, isMissingRoute } from '../components/ProblemAlert';
 import type { EventRule, Notifier } from './types';
 
-const channelOptions = ['sms', 'whatsapp', 'email'];
+const channelOptions = ['auto', 'sms', 'whatsapp', 'email'];
 
 export function RemindersPage() {
   const { t } = useTranslation();
@@ -46,7 +46,9 @@ function NotifierCard({ kind, templates }: { kind: 'due-date' | 'expiration'; te
   const save = async () => {
     setError(undefined);
     try {
-      setDraft(await call<Notifier>('PUT', `/v1/notifiers/${kind}`, draft));
+      // What the API takes back: its reply's kind and updatedAt are not part of it.
+      const { enabled, steps, sendAt, timezone } = draft!;
+      setDraft(await call<Notifier>('PUT', `/v1/notifiers/${kind}`, { enabled, steps, sendAt, ...(timezone ? { timezone } : {}) }));
       setSaved(true);
     } catch (e) {
       setError(e);
@@ -119,8 +121,8 @@ function EventRules({ templates }: { templates: Options }) {
     if (!editing) return;
     setError(undefined);
     try {
-      const { type, ...rule } = editing;
-      await call('PUT', `/v1/event-rules/${encodeURIComponent(type)}`, rule);
+      const { type, enabled, channels, alert } = editing;
+      await call('PUT', `/v1/event-rules/${encodeURIComponent(type)}`, { enabled, channels, ...(alert ? { alert } : {}) });
       setEditing(undefined);
       rules.reload();
     } catch (e) {

@@ -29,6 +29,8 @@ export function SettingsPage() {
       if (JSON.stringify(draft[key]) !== JSON.stringify(current[key])) patch[key] = draft[key];
     }
     if (JSON.stringify(draft.limits) !== JSON.stringify(current.limits)) patch.limits = draft.limits;
+    // Quiet hours: both times, or none (null removes them).
+    if ('quietHours' in patch) patch.quietHours = draft.quietHours?.start && draft.quietHours.end ? draft.quietHours : null;
     const { rules: _rules, ...routing } = draft.routing;
     const { rules: _was, ...wasRouting } = current.routing;
     if (JSON.stringify(routing) !== JSON.stringify(wasRouting)) patch.routing = routing;
