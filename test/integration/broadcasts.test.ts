@@ -175,6 +175,30 @@ describe('a broadcast', () => {
     }
   }, 90_000);
 
+  it('stops before passing maxCost, and a marketing broadcast skips suppressed numbers (counted by reason)', async () => {
+    const { d, tasks } = capturing();
+    const operator = (await d.operators.get('demo'))!;
+    // bc-002's number sent STOP: marketing skips it, transactional messages would still go.
+    await d.suppressions.put('demo', { kind: 'phone', address: '+8801713000001', reason: 'STOP by SMS', scope: 'marketing', createdAt: new Date().toISOString() });
+    const { body } = await createBroadcast(d, operator, { kind: 'broadcast', filter: { zone: [ZONE], status: ['active'] }, channel: 'sms', text: 'Offer: 2x speed this week', category: 'marketing', maxCost: 5 * 35, dryRun: false });
+    for (let next = tasks.find((t) => t.task.type === 'plan'); next; next = tasks.find((t) => t.task.type === 'plan')) {
+      tasks.splice(tasks.indexOf(next), 1);
+      await runBroadcastTask(d, next.task);
+    }
+    for (const page of tasks.filter((t) => t.task.type === 'expand')) await runBroadcastTask(d, page.task);
+    const written = await allMessages(String(body.id));
+    expect(written).toHaveLength(5);
+    expect(written.map((m) => m.customerId)).not.toContain('bc-002');
+    const view = (await api.get(`/v1/broadcasts/${body.id}`)).body;
+    expect(view.skipped).toEqual({ suppressed: 1, maxCost: 20 - 1 - 5 });
+    expect(view.stoppedReason).toBe('maxCost');
+    expect(tasks.filter((t) => t.queue === 'send-sms')).toHaveLength(5);
+    // Cancelled, so the next test starts with these holds given back.
+    await api.post(`/v1/broadcasts/${body.id}/cancel`);
+    await waitFor(() => api.get(`/v1/broadcasts/${body.id}`), (r) => r.body.counts.cancelled === 5, 30_000);
+    await d.suppressions.delete('demo', 'phone', '+8801713000001');
+  });
+
   it('cancels what has not left: those messages become cancelled and their holds are given back', async () => {
     const { d, tasks } = capturing();
     const operator = (await d.operators.get('demo'))!;
