@@ -78,8 +78,33 @@ export async function holdCost(d: D, operator: Operator, message: Message, resel
   return { amount, currency: prices.currency };
 }
 
+/**
+ * Debits of one operator made by this process, one at a time. Each debit is a transaction on the
+ * operator's one balance item, conditioned on its version (which orders the ledger): concurrent
+ * debits from one process (a batch's records are sent in parallel) would only lose that race to
+ * each other and retry with backoff. Across processes the condition still decides.
+ */
+const debitsInFlight = new Map<string, Promise<void>>();
+
+function oneDebitAtATime(operatorId: string, debit: () => Promise<void>): Promise<void> {
+  const previous = debitsInFlight.get(operatorId) ?? Promise.resolve();
+  const next = previous.then(debit, debit);
+  debitsInFlight.set(operatorId, next);
+  // The chain is dropped once it is idle, so the map holds only operators with a debit in flight.
+  void next
+    .finally(() => {
+      if (debitsInFlight.get(operatorId) === next) debitsInFlight.delete(operatorId);
+    })
+    .catch(() => {});
+  return next;
+}
+
 /** A provider accepted the message: its hold becomes a debit, once. Best effort: the reconciler settles what this misses. */
 export async function settleCost(d: D & LowBalanceDeps, operatorId: string, messageId: string): Promise<void> {
+  return oneDebitAtATime(operatorId, () => settleNow(d, operatorId, messageId));
+}
+
+async function settleNow(d: D & LowBalanceDeps, operatorId: string, messageId: string): Promise<void> {
   try {
     const settled = await d.billing.settle(operatorId, messageId, d.clock.now().toISOString());
     if (typeof settled === 'object') await warnIfLow(d, operatorId, settled);
