@@ -6,6 +6,10 @@
  * of a hash of the broadcast and the recipient.
  */
 import { createHash } from 'node:crypto';
+import { encodeTime } from 'ulid';
+
+/** The 10-character time part of a ULID made at `at`: every message id of a broadcast starts with it. */
+export const messagePrefixAt = (at: Date): string => encodeTime(at.getTime(), 10);
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 

@@ -9,7 +9,7 @@ import { InsufficientBalance, invalid, PaymentRequired } from '../domain/errors.
 import type { Channel, Message, Operator } from '../domain/records.js';
 import type { Deps } from '../deps.js';
 import { logger } from '../logger.js';
-import type { LedgerEntry, PriceTable, Settled } from '../ports.js';
+import type { Hold, LedgerEntry, PriceTable, Settled } from '../ports.js';
 
 type D = Pick<Deps, 'billing' | 'clock'>;
 
@@ -48,6 +48,19 @@ export function costOf(prices: PriceTable, message: Pick<Message, 'channel' | 't
   return channel === 'sms' ? unit * (message.segments ?? 1) : unit;
 }
 
+/** What holding a message's cost writes: prepaid operators' holds count against the balance. */
+export function holdOf(operator: Operator, message: Pick<Message, 'id' | 'channel' | 'segments'>, cost: { amount: number; currency: string }, resellerId?: string): Hold {
+  return {
+    messageId: message.id,
+    amount: cost.amount,
+    currency: cost.currency,
+    prepaid: operator.billing === 'prepaid',
+    channel: message.channel,
+    ...(message.segments !== undefined ? { segments: message.segments } : {}),
+    ...(resellerId ? { resellerId } : {}),
+  };
+}
+
 /**
  * Holds a new message's cost before it is stored (prepaid: refused with 402 and the shortfall when
  * the available balance cannot cover it). Keyed by the message id: a hold is made once.
@@ -55,20 +68,7 @@ export function costOf(prices: PriceTable, message: Pick<Message, 'channel' | 't
 export async function holdCost(d: D, operator: Operator, message: Message, resellerId?: string): Promise<{ amount: number; currency: string }> {
   const prices = await pricesFor(d, operator.id);
   const amount = costOf(prices, message);
-  const prepaid = operator.billing === 'prepaid';
-  const outcome = await d.billing.hold(
-    operator.id,
-    {
-      messageId: message.id,
-      amount,
-      currency: prices.currency,
-      prepaid,
-      channel: message.channel,
-      ...(message.segments !== undefined ? { segments: message.segments } : {}),
-      ...(resellerId ? { resellerId } : {}),
-    },
-    d.clock.now().toISOString(),
-  );
+  const outcome = await d.billing.hold(operator.id, holdOf(operator, message, { amount, currency: prices.currency }, resellerId), d.clock.now().toISOString());
   if (outcome.outcome === 'short') {
     throw new PaymentRequired(
       `The prepaid balance cannot cover this message: it costs ${amount} and ${outcome.shortfall} more is needed (minor units of ${prices.currency}). Top up, then send again.`,

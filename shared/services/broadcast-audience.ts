@@ -3,8 +3,9 @@
  * status its own index partition; zone, package and reseller as filters), or, for payment links
  * and overdue or due-date reminders, unpaid bills by due date (their customers filtered the same way).
  */
-import type { Broadcast, BroadcastFilter, Customer, CustomerStatus, Operator } from '../domain/records.js';
-import type { AudienceQuery } from '../ports.js';
+import type { Broadcast, BroadcastFilter, Customer, CustomerBill, CustomerStatus, Operator } from '../domain/records.js';
+import type { Deps } from '../deps.js';
+import type { AudienceQuery, AudienceRow } from '../ports.js';
 import { daysAgo } from './customer-bills.js';
 
 export const ALL_CUSTOMER_STATUSES: CustomerStatus[] = ['active', 'suspended', 'billed', 'expired'];
@@ -40,4 +41,31 @@ export function matchesCustomerFilter(customer: Customer, filter: BroadcastFilte
   if (filter.package?.length && (customer.package === undefined || !filter.package.includes(customer.package))) return false;
   if (filter.resellerId?.length && (customer.resellerId === undefined || !filter.resellerId.includes(customer.resellerId))) return false;
   return true;
+}
+
+/**
+ * The customers of a page of audience rows, in order: as read (customer rows), or, for bills and the
+ * expiry index, read now (eventually consistent: half the read units; what matters, a bill paid or a
+ * renewal, is checked again at send time) and filtered like customers. `gone`: rows whose customer no longer exists.
+ */
+export async function customersOfRows(
+  d: Pick<Deps, 'customers'>,
+  operatorId: string,
+  broadcast: Pick<Broadcast, 'filter' | 'resellerId'>,
+  rows: AudienceRow[],
+): Promise<{ recipients: Array<{ customer: Customer; bill?: CustomerBill }>; gone: number }> {
+  const named = [...new Set(rows.flatMap((row) => (row.customer ? [] : (row.bill?.customerId ?? row.customerId ?? []))))];
+  const customers = named.length > 0 ? await d.customers.getMany(operatorId, named, { consistent: false }) : new Map<string, Customer>();
+  let gone = 0;
+  const recipients = rows.flatMap((row) => {
+    if (row.customer) return [{ customer: row.customer }];
+    const customer = customers.get(row.bill?.customerId ?? row.customerId ?? '');
+    if (!customer) {
+      gone++;
+      return [];
+    }
+    if (!matchesCustomerFilter(customer, broadcast.filter, broadcast.resellerId)) return [];
+    return [{ customer, ...(row.bill ? { bill: row.bill } : {}) }];
+  });
+  return { recipients, gone };
 }

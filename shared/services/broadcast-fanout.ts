@@ -13,16 +13,16 @@
  * and whoever takes it over writes only the ids that do not exist yet.
  */
 import { sendQueue } from '../catalog.js';
-import { broadcastMessageId } from '../domain/broadcast-ids.js';
+import { broadcastMessageId, messagePrefixAt } from '../domain/broadcast-ids.js';
 import { billVariables } from '../domain/broadcast-variables.js';
 import { DomainError } from '../domain/errors.js';
 import type { Broadcast, Customer, CustomerBill, Message, Operator, Template } from '../domain/records.js';
 import type { Deps } from '../deps.js';
 import { logger } from '../logger.js';
 import type { AudienceCursor, AudienceRow } from '../ports.js';
-import { audienceQuery, matchesCustomerFilter } from './broadcast-audience.js';
-import { costOf, pricesFor, releaseCost } from './billing.js';
-import { buildMessage, builtInVariables, MAX_TASK_DELAY_SECONDS, renderTemplateContent, type RenderedContent } from './messages.js';
+import { audienceQuery, customersOfRows } from './broadcast-audience.js';
+import { costOf, holdOf, pricesFor, releaseCost } from './billing.js';
+import { buildMessage, builtInVariables, MAX_TASK_DELAY_SECONDS, renderTemplateContent, textEmail, type RenderedContent } from './messages.js';
 import { quietUntil } from '../domain/quiet-hours.js';
 import { makePaymentLink } from './payment-links.js';
 import { takeDailyMessages } from './send-limits.js';
@@ -85,18 +85,6 @@ export async function runBroadcastTask(d: FanoutDeps, task: BroadcastTask): Prom
   }
 }
 
-/** The 10-character time prefix of a ULID made now: every message id of the broadcast starts with it. */
-export function messagePrefixAt(at: Date): string {
-  const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-  let time = at.getTime();
-  let prefix = '';
-  for (let i = 0; i < 10; i++) {
-    prefix = CROCKFORD[time % 32] + prefix;
-    time = Math.floor(time / 32);
-  }
-  return prefix;
-}
-
 /** A broadcast's first plan step (the API queues it, or its schedule fires `start`). */
 export const firstPlanTask = (broadcast: Broadcast): BroadcastTask => ({ type: 'plan', operatorId: broadcast.operatorId, broadcastId: broadcast.id, step: 0, cursor: { part: 0 } });
 
@@ -147,24 +135,9 @@ interface Recipient {
 async function recipientsOf(d: FanoutDeps, operator: Operator, broadcast: Broadcast, rows: AudienceRow[]): Promise<{ recipients: Recipient[]; skipped: Record<string, number> }> {
   const skipped: Record<string, number> = {};
   const skip = (reason: string) => (skipped[reason] = (skipped[reason] ?? 0) + 1);
-  let recipients: Recipient[];
-  const customerIdOf = (row: AudienceRow) => row.bill?.customerId ?? row.customerId;
-  if (rows.some((row) => customerIdOf(row) !== undefined && !row.customer)) {
-    // Bills and the expiry index name their customers: read them now (current), filtered like customers.
-    // Eventually consistent: half the read units, and what matters (a bill paid, a renewal) is checked again at send time.
-    const customers = await d.customers.getMany(operator.id, [...new Set(rows.flatMap((row) => customerIdOf(row) ?? []))], { consistent: false });
-    recipients = rows.flatMap((row) => {
-      const customer = customers.get(customerIdOf(row) ?? '');
-      if (!customer) {
-        skip('customerGone');
-        return [];
-      }
-      if (!matchesCustomerFilter(customer, broadcast.filter, broadcast.resellerId)) return [];
-      return [{ customer, ...(row.bill ? { bill: row.bill } : {}) }];
-    });
-  } else {
-    recipients = rows.flatMap((row) => (row.customer ? [{ customer: row.customer }] : []));
-  }
+  const read = await customersOfRows(d, operator.id, broadcast, rows);
+  if (read.gone > 0) skipped.customerGone = read.gone;
+  let recipients: Recipient[] = read.recipients;
   // One message per customer: with several bills on a page, the first (the earliest due).
   const seen = new Set<string>();
   recipients = recipients.filter((r) => {
@@ -201,10 +174,7 @@ export async function renderForRecipient(
   // A plain text broadcast is still a template of the same variables ({{customer.name}}, {{paymentLink}}).
   const asTemplate: Template = { id: 'text', name: 'text', channel: 'sms', body: broadcast.text!, variables: [], createdAt: '', updatedAt: '' };
   const content = renderTemplateContent(asTemplate, variables);
-  if (broadcast.subject !== undefined) {
-    const { escapeHtml } = await import('../domain/html.js');
-    content.email = { subject: broadcast.subject, html: escapeHtml(content.text).replace(/\n/g, '<br>\n'), text: content.text };
-  }
+  if (broadcast.subject !== undefined) content.email = textEmail(broadcast.subject, content.text);
   return content;
 }
 
@@ -343,19 +313,8 @@ async function holdAll(d: FanoutDeps, operator: Operator, messages: Message[], r
   const queue = [...messages];
   const worker = async () => {
     for (let message = queue.shift(); message; message = queue.shift()) {
-      const outcome = await d.billing.hold(
-        operator.id,
-        {
-          messageId: message.id,
-          amount: message.cost?.amount ?? 0,
-          currency: message.cost?.currency ?? 'BDT',
-          prepaid: operator.billing === 'prepaid',
-          channel: message.channel,
-          ...(message.segments !== undefined ? { segments: message.segments } : {}),
-          ...(resellerId ? { resellerId } : {}),
-        },
-        at,
-      );
+      // Every message of a page has its cost computed (expandPage) before it is held.
+      const outcome = await d.billing.hold(operator.id, holdOf(operator, message, message.cost!, resellerId), at);
       if (outcome.outcome !== 'short') held.add(message.id);
     }
   };

@@ -7,11 +7,12 @@
 import { z } from 'zod';
 import { conflict, DomainError, invalid, notFound, PaymentRequired } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
+import { messagePrefixAt } from '../domain/broadcast-ids.js';
 import type { Broadcast, BroadcastEstimate, BroadcastFilter, BroadcastKind, Channel, Operator } from '../domain/records.js';
 import type { Deps } from '../deps.js';
-import type { BroadcastCounts, Page } from '../ports.js';
-import { audienceQuery, matchesCustomerFilter } from './broadcast-audience.js';
-import { carriesPaymentLinks, firstPlanTask, messagePrefixAt, renderForRecipient, type BroadcastTask, type FanoutDeps } from './broadcast-fanout.js';
+import type { BroadcastCounts, Page, PriceTable } from '../ports.js';
+import { audienceQuery, customersOfRows } from './broadcast-audience.js';
+import { carriesPaymentLinks, firstPlanTask, renderForRecipient, type BroadcastTask, type FanoutDeps } from './broadcast-fanout.js';
 import { costOf, pricesFor } from './billing.js';
 import { buildMessage } from './messages.js';
 import { getTemplate } from './templates.js';
@@ -74,24 +75,20 @@ interface Sample {
 }
 
 /** Renders and routes the first rows of the audience, as the expand step would (nothing written). */
-async function sampleAudience(d: BroadcastDeps, operator: Operator, broadcast: Broadcast): Promise<{ samples: Sample[]; rowsRead: number; built: number; more: boolean }> {
+async function sampleAudience(d: BroadcastDeps, operator: Operator, broadcast: Broadcast): Promise<{ samples: Sample[]; rowsRead: number; more: boolean; prices: PriceTable }> {
   const { rows, next } = await d.audience.page(operator.id, audienceQuery(broadcast, operator, d.clock.now()), { part: 0 }, SAMPLE_ROWS);
   const [gateways, template, prices] = await Promise.all([
     d.gateways.list(operator.id),
     broadcast.templateId ? getTemplate(d, operator, broadcast.templateId, 'templateId') : Promise.resolve(undefined),
     pricesFor(d, operator.id),
   ]);
-  const named = rows.flatMap((r) => (r.customer ? [] : (r.bill?.customerId ?? r.customerId ?? [])));
-  const namedCustomers = named.length > 0 ? await d.customers.getMany(operator.id, named, { consistent: false }) : new Map();
+  const { recipients } = await customersOfRows(d, operator.id, broadcast, rows);
   const samples: Sample[] = [];
-  let matched = 0;
-  for (const row of rows) {
-    const customer = row.customer ?? namedCustomers.get(row.bill?.customerId ?? row.customerId ?? '');
-    if (!customer || (!row.customer && !matchesCustomerFilter(customer, broadcast.filter, broadcast.resellerId))) continue;
-    matched++;
+  for (const recipient of recipients) {
+    const { customer } = recipient;
     try {
-      const link = carriesPaymentLinks(broadcast, operator) && row.bill ? `${d.paymentLinkBaseUrl}/p/${'x'.repeat(27)}` : undefined;
-      const content = await renderForRecipient(broadcast, operator, template, { customer, ...(row.bill ? { bill: row.bill } : {}) }, link);
+      const link = carriesPaymentLinks(broadcast, operator) && recipient.bill ? `${d.paymentLinkBaseUrl}/p/${'x'.repeat(27)}` : undefined;
+      const content = await renderForRecipient(broadcast, operator, template, recipient, link);
       const message = await buildMessage(d, operator, { channel: broadcast.channel, customer, category: broadcast.category, content, lane: 'bulk', fields: { recipient: 'filter', content: broadcast.templateId ? 'templateId' : 'text' } }, gateways);
       samples.push({ customerId: customer.id, to: message.to, channel: message.channel, text: message.text, ...(message.segments !== undefined ? { segments: message.segments } : {}), cost: costOf(prices, message) });
     } catch (error) {
@@ -100,12 +97,12 @@ async function sampleAudience(d: BroadcastDeps, operator: Operator, broadcast: B
       if (!(error instanceof DomainError)) throw error;
     }
   }
-  return { samples, rowsRead: matched, built: samples.length, more: next !== undefined };
+  return { samples, rowsRead: recipients.length, more: next !== undefined, prices };
 }
 
 /** Recipients from a Query count; segments and cost scaled from the sample (exact when the sample is the whole audience). */
 async function estimate(d: BroadcastDeps, operator: Operator, broadcast: Broadcast, sampled: Awaited<ReturnType<typeof sampleAudience>>): Promise<BroadcastEstimate> {
-  const prices = await pricesFor(d, operator.id);
+  const { prices } = sampled;
   const matching = sampled.more ? await d.audience.count(operator.id, audienceQuery(broadcast, operator, d.clock.now())) : sampled.rowsRead;
   // Of those read, the share that can be messaged (a number, a route, not suppressed).
   const scale = sampled.rowsRead === 0 ? 0 : matching / sampled.rowsRead;
@@ -261,8 +258,8 @@ export async function broadcastView(d: Pick<BroadcastDeps, 'broadcasts' | 'clock
   const recipients = walked ? messages : Math.max(current.estimate.recipients, messages);
   const end = current.finishedAt ?? current.cancelledAt;
   const seconds = current.startedAt ? Math.max((Date.parse(end ?? now.toISOString()) - Date.parse(current.startedAt)) / 1000, 1) : 0;
-  const { planStep: _p, planned: _pl, pages: _pg, pagesDone: _pd, messagePrefix: _m, ...rest } = current as Broadcast & { budgetUsed?: number };
-  delete (rest as { budgetUsed?: number }).budgetUsed;
+  // The planner's bookkeeping (and the maxCost budget taken so far) is not the API's.
+  const { planStep: _p, planned: _pl, pages: _pg, pagesDone: _pd, messagePrefix: _m, budgetUsed: _b, ...rest } = current as Broadcast & { budgetUsed?: number };
   return {
     ...rest,
     recipients,

@@ -6,6 +6,8 @@
 import { z } from 'zod';
 import { invalid, notFound } from '../domain/errors.js';
 import { parseRows, type RowFailure } from './import-rows.js';
+import { addDays } from '../domain/days.js';
+import { localDay } from '../domain/rate-limit.js';
 import type { CustomerBill, Operator } from '../domain/records.js';
 import type { Deps } from '../deps.js';
 import type { CustomerBillFilter, Page } from '../ports.js';
@@ -62,11 +64,7 @@ export async function getCustomerBill(d: Pick<D, 'customerBills'>, operator: Ope
 }
 
 /** The operator's today, YYYY-MM-DD, minus `days`. */
-export function daysAgo(now: Date, timeZone: string, days: number): string {
-  const today = new Intl.DateTimeFormat('en-CA', { timeZone }).format(now);
-  const [y, m, d] = today.split('-').map(Number) as [number, number, number];
-  return new Date(Date.UTC(y, m - 1, d - days)).toISOString().slice(0, 10);
-}
+export const daysAgo = (now: Date, timeZone: string, days: number): string => addDays(localDay(now, timeZone), -days);
 
 export function listCustomerBills(d: D, operator: Operator, query: z.infer<typeof CustomerBillQuery>): Promise<Page<CustomerBill>> {
   const { limit, cursor, overdueDays, ...rest } = query;

@@ -5,12 +5,13 @@
 import type { EventInputT } from '../domain/event-schemas.js';
 import type { Customer, Operator } from '../domain/records.js';
 import type { Deps } from '../deps.js';
+import { currencyDigits } from '../domain/money.js';
 import { builtInVariables, renderTemplateContent, type RenderedContent } from './messages.js';
 import { getTemplate } from './templates.js';
 
 /** Minor units as a person reads them: 150000 BDT → "1,500.00". */
 export function formatAmount(amount: number, currency: string): string {
-  const digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  const digits = currencyDigits(currency);
   return (amount / 10 ** digits).toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 

@@ -61,13 +61,14 @@ async function renderContent(
 ): Promise<RenderedContent> {
   if (input.text !== undefined) {
     assertSendableText(input.text, 'text');
-    // An email of a text: the text is the plain part, and, escaped, the HTML part.
-    const email = input.subject !== undefined ? { email: { subject: input.subject, html: escapeHtml(input.text).replace(/\n/g, '<br>\n'), text: input.text } } : {};
-    return { text: input.text, ...email };
+    return { text: input.text, ...(input.subject !== undefined ? { email: textEmail(input.subject, input.text) } : {}) };
   }
   const template = await getTemplate(d, operator, input.templateId!, 'templateId');
   return renderTemplateContent(template, { ...input.variables, ...builtInVariables(operator, customer) });
 }
+
+/** An email of a text: the text is the plain part, and, escaped, the HTML part. */
+export const textEmail = (subject: string, text: string) => ({ subject, html: escapeHtml(text).replace(/\n/g, '<br>\n'), text });
 
 /** A template rendered with its variables: the text, and its WhatsApp and email parts when it has them. */
 export function renderTemplateContent(template: Template, variables: Record<string, unknown>): RenderedContent {

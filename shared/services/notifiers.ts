@@ -13,12 +13,13 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { dailyCron } from '../domain/cron.js';
-import { broadcastMessageId } from '../domain/broadcast-ids.js';
+import { broadcastMessageId, messagePrefixAt } from '../domain/broadcast-ids.js';
 import { invalid, notFound } from '../domain/errors.js';
 import type { Notifier, NotifierKind, Operator } from '../domain/records.js';
-import { assertTimeZone, wallTime } from '../domain/zoned-time.js';
+import { assertTimeZone } from '../domain/zoned-time.js';
+import { addDays } from '../domain/days.js';
+import { localDay } from '../domain/rate-limit.js';
 import type { Deps } from '../deps.js';
-import { messagePrefixAt } from './broadcast-fanout.js';
 import { createBroadcast, type BroadcastDeps } from './broadcasts.js';
 import { getTemplate } from './templates.js';
 
@@ -102,18 +103,6 @@ export async function putNotifier(d: D, operator: Operator, kind: NotifierKind, 
   return notifier;
 }
 
-/** YYYY-MM-DD plus `days`. */
-export function addDays(date: string, days: number): string {
-  const [y, m, day] = date.split('-').map(Number) as [number, number, number];
-  return new Date(Date.UTC(y, m - 1, day + days)).toISOString().slice(0, 10);
-}
-
-/** The local day at an instant in a zone, YYYY-MM-DD. */
-export function localDate(at: Date, timezone: string): string {
-  const wall = wallTime(at.getTime(), timezone);
-  return `${wall.year}-${String(wall.month).padStart(2, '0')}-${String(wall.day).padStart(2, '0')}`;
-}
-
 /** A step's broadcast id for a day: ULID-shaped, sorted by that day, and the same however often it is asked for. */
 export function reminderBroadcastId(kind: NotifierKind, date: string, step: number): string {
   return broadcastMessageId(messagePrefixAt(new Date(Date.parse(`${date}T00:00:00Z`) + step)), `notifier:${kind}`, `${date}:${step}`);
@@ -128,7 +117,7 @@ export async function runNotifier(d: D, operator: Operator, kind: NotifierKind, 
   const notifier = await d.notifiers.get(operator.id, kind);
   if (!notifier || (options.scheduled && !notifier.enabled)) return { kind, date: options.date ?? null, steps: [] };
   const firedFor = options.scheduledTime && !Number.isNaN(Date.parse(options.scheduledTime)) ? new Date(options.scheduledTime) : d.clock.now();
-  const date = options.date ?? localDate(firedFor, notifier.timezone);
+  const date = options.date ?? localDay(firedFor, notifier.timezone);
   const steps = [];
   for (const [i, step] of notifier.steps.entries()) {
     const target = addDays(date, step.offsetDays);

@@ -8,7 +8,9 @@ import { deps } from '../../shared/deps.js';
 import type { Operator } from '../../shared/domain/records.js';
 import type { TaskQueue } from '../../shared/ports.js';
 import { runBroadcastTask, type BroadcastTask } from '../../shared/services/broadcast-fanout.js';
-import { addDays, localDate, notifierScheduleName, reminderBroadcastId, runNotifier } from '../../shared/services/notifiers.js';
+import { notifierScheduleName, reminderBroadcastId, runNotifier } from '../../shared/services/notifiers.js';
+import { addDays } from '../../shared/domain/days.js';
+import { localDay } from '../../shared/domain/rate-limit.js';
 import { localScheduleStore } from '../../shared/adapters/scheduler/local-scheduler.js';
 import { apiClient, waitFor } from '../support/api-client.js';
 import { startDemoStack } from '../support/demo-stack.js';
@@ -171,10 +173,10 @@ describe('an expiration run', () => {
 describe('the day a run is for', () => {
   it('is the local day of the scheduled time, also on daylight-saving days', () => {
     // New York springs forward on 2026-03-08 and falls back on 2026-11-01: 09:30 local is still that day.
-    expect(localDate(new Date('2026-03-08T13:30:00Z'), 'America/New_York')).toBe('2026-03-08');
-    expect(localDate(new Date('2026-03-07T14:30:00Z'), 'America/New_York')).toBe('2026-03-07');
-    expect(localDate(new Date('2026-11-01T14:30:00Z'), 'America/New_York')).toBe('2026-11-01');
-    expect(localDate(new Date('2026-11-01T04:30:00Z'), 'America/New_York')).toBe('2026-11-01');
+    expect(localDay(new Date('2026-03-08T13:30:00Z'), 'America/New_York')).toBe('2026-03-08');
+    expect(localDay(new Date('2026-03-07T14:30:00Z'), 'America/New_York')).toBe('2026-03-07');
+    expect(localDay(new Date('2026-11-01T14:30:00Z'), 'America/New_York')).toBe('2026-11-01');
+    expect(localDay(new Date('2026-11-01T04:30:00Z'), 'America/New_York')).toBe('2026-11-01');
     expect(addDays('2026-03-07', 1)).toBe('2026-03-08');
     expect(addDays('2026-12-30', 3)).toBe('2027-01-02');
     expect(addDays('2026-03-01', -2)).toBe('2026-02-27');
