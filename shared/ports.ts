@@ -181,7 +181,8 @@ export interface MessageStore {
   create(message: Message, idempotency?: IdempotencyKey): Promise<CreateOutcome>;
   get(operatorId: string, id: string): Promise<Message | undefined>;
   /** BatchGetItem in chunks of 100 (strongly consistent); missing messages are absent. */
-  getMany(keys: PendingMessage[]): Promise<Message[]>;
+  /** Strongly consistent unless asked otherwise (half the read units, where a later read covers a stale one). */
+  getMany(keys: PendingMessage[], options?: { consistent?: boolean }): Promise<Message[]>;
   list(operatorId: string, filter: MessageFilter, limit: number, cursor?: string): Promise<Page<Message>>;
   /**
    * Takes the right to call the provider: succeeds only if the message is queued and no
@@ -218,6 +219,11 @@ export interface MessageStore {
       awaitingFallback?: boolean;
       /** Only if no worker holds the message (a cancel must not race a provider call). */
       unclaimedOnly?: boolean;
+      /**
+       * false: not in the pending index while sent (a broadcast message: its page's settle step
+       * watches it until it leaves, and its receipt is not chased one by one).
+       */
+      pending?: boolean;
     },
   ): Promise<boolean>;
   /**
@@ -762,6 +768,8 @@ export interface LedgerEntry {
   resellerId?: string;
   channel?: string;
   segments?: number;
+  /** Messages this debit covers: a broadcast page is debited in one entry per channel (absent: one). */
+  messages?: number;
 }
 
 /** A debit made: what is available after it, and what the low-balance warning needs, from the same read. */
@@ -796,6 +804,17 @@ export interface Hold {
   channel: string;
   segments?: number;
   resellerId?: string;
+  /** A group hold (a broadcast page): how many messages it covers, in the page's order, and the broadcast. */
+  messages?: number;
+  broadcastId?: string;
+}
+
+/** What a group hold is finally debited, per channel (the messages of the group that left us). */
+export interface GroupCharge {
+  channel: string;
+  amount: number;
+  messages: number;
+  segments: number;
 }
 
 export interface BillingStore {
@@ -807,6 +826,13 @@ export interface BillingStore {
   hold(operatorId: string, hold: Hold, at: string): Promise<{ outcome: 'held' | 'exists' } | { outcome: 'short'; shortfall: number }>;
   /** Debits a held message once (the provider accepted it): a ledger entry and the balance, in one transaction. */
   settle(operatorId: string, messageId: string, at: string): Promise<Settled | 'already' | 'none'>;
+  /** The hold of that id (a message's, or a group's), read strongly consistent. */
+  getHold(operatorId: string, holdId: string): Promise<(Hold & { status: 'open' | 'settled' | 'released' }) | undefined>;
+  /**
+   * Settles a group hold once: debits what its messages cost (one ledger entry per channel charged)
+   * and gives back the rest of the hold, in one transaction.
+   */
+  settleGroup(operatorId: string, holdId: string, charges: GroupCharge[], reason: string, at: string): Promise<Settled | 'already' | 'none'>;
   /** Gives a hold back once (the message failed before leaving us, or was cancelled). */
   release(operatorId: string, messageId: string, at: string): Promise<'released' | 'already' | 'none'>;
   /** A credit or adjustment, once per `reference` (a top-up's or payment's reference). */
@@ -884,7 +910,7 @@ export interface BroadcastStore {
     id: string,
     changes: Partial<import('./domain/records.js').Broadcast>,
     condition: { states?: import('./domain/records.js').BroadcastState[]; planStep?: number },
-    add?: { planned?: number; pages?: number; pagesDone?: number; skipped?: Record<string, number> },
+    add?: { planned?: number; pages?: number; pagesDone?: number; pagesSettled?: number; skipped?: Record<string, number> },
   ): Promise<import('./domain/records.js').Broadcast | undefined>;
   /** Adds to the counters (a message moved from one status to another; a page queued n); `at`: a message left us then (the recent rate). */
   count(operatorId: string, broadcastId: string, shardKey: string, deltas: Partial<Record<keyof BroadcastCounts, number>>, at?: string): Promise<void>;

@@ -12,6 +12,7 @@ const Task = z.discriminatedUnion('type', [
   z.object({ type: z.literal('plan'), ...ids, step: z.number().int().min(0), cursor: z.object({ part: z.number().int().min(0), key: z.record(z.string(), z.unknown()).optional() }) }),
   z.object({ type: z.literal('expand'), ...ids, page: z.number().int().min(0), rows: z.array(z.object({ customerId: z.string().optional(), customer: z.any().optional(), bill: z.any().optional() })) }),
   z.object({ type: z.literal('notifier'), operatorId: z.string().min(1), kind: z.enum(['due-date', 'expiration']), scheduledTime: z.string().optional() }),
+  z.object({ type: z.literal('settle'), ...ids, page: z.number().int().min(0), messageIds: z.array(z.string().min(1)).max(1000), charges: z.array(z.object({ channel: z.string(), amount: z.number().int().min(0), messages: z.number().int().min(0), segments: z.number().int().min(0) })).max(8).optional() }),
   z.object({ type: z.literal('cancel'), ...ids, cursor: z.string().optional() }),
 ]);
 

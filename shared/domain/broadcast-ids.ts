@@ -31,3 +31,7 @@ export function broadcastMessageId(messagePrefix: string, broadcastId: string, r
   }
   return messagePrefix + suffix;
 }
+
+/** The hold of a broadcast page's messages (one hold, one settlement per page); never a message id (they have no dot). */
+export const pageHoldId = (broadcastId: string, page: number): string => `page.${broadcastId}.${page}`;
+export const isPageHold = (holdId: string): boolean => holdId.startsWith('page.');

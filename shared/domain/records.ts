@@ -201,6 +201,8 @@ export interface Message {
   alert?: { purpose: string; severity: 'info' | 'warning' | 'critical'; repeats?: number };
   /** What it costs (held at acceptance, debited when a provider accepts it). */
   cost?: { amount: number; currency: string };
+  /** Its cost is held with others' (a broadcast page's hold), and settled with them: sending or failing it touches no balance. */
+  holdId?: string;
   /** Sent with a reseller's key: its debit names the reseller. */
   resellerId?: string;
   /** Marketing messages skip suppressed numbers; transactional ones (the default: OTPs, receipts, reminders) still go. */
@@ -336,6 +338,8 @@ export interface Broadcast {
   /** Expand pages queued (plan steps that read at least one row), and pages expanded into messages. */
   pages: number;
   pagesDone: number;
+  /** Pages whose messages' cost is settled (debited, the rest of the page's hold given back). */
+  pagesSettled?: number;
   /** Recipients not messaged, by reason (no number, suppressed, balance, maxCost, ...). */
   skipped: Record<string, number>;
   stoppedReason?: string;

@@ -258,7 +258,7 @@ export async function startDynamoDbLocal(opts: DynamoDbLocalOptions): Promise<Dy
 }
 
 /**
- * Creates the table (PAY_PER_REQUEST, gsi1 projecting ALL) unless it exists, then waits until it is
+ * Creates the table (PAY_PER_REQUEST, the indexes of tableDefinition) unless it exists, then waits until it is
  * ACTIVE. Time to live is not enabled: DynamoDB Local does not expire items anyway.
  */
 export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {

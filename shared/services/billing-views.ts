@@ -14,7 +14,7 @@ const csvCell = (value: unknown) => {
 };
 
 export async function ledgerCsv(d: Pick<Deps, 'billing'>, operatorId: string, filter: { from?: string; to?: string; type?: LedgerType }): Promise<string> {
-  const columns = ['id', 'at', 'type', 'amount', 'currency', 'balanceAfter', 'reason', 'messageId', 'billId', 'paymentId', 'resellerId', 'channel', 'segments'] as const;
+  const columns = ['id', 'at', 'type', 'amount', 'currency', 'balanceAfter', 'reason', 'messageId', 'billId', 'paymentId', 'resellerId', 'channel', 'segments', 'messages', 'broadcastId'] as const;
   const lines = [columns.join(',')];
   for await (const entry of d.billing.entries(operatorId, filter)) {
     if (filter.type && entry.type !== filter.type) continue;

@@ -123,14 +123,14 @@ export async function releaseCost(d: D, operatorId: string, messageId: string): 
 }
 
 /** What the low-balance warning sends with (it creates messages). */
-type LowBalanceDeps = Pick<Deps, 'operators' | 'alertRoutes' | 'customers' | 'templates' | 'gateways' | 'messages' | 'counters' | 'queue' | 'cipher' | 'suppressions'>;
+export type LowBalanceDeps = Pick<Deps, 'operators' | 'alertRoutes' | 'customers' | 'templates' | 'gateways' | 'messages' | 'counters' | 'queue' | 'cipher' | 'suppressions'>;
 
 /**
  * One warning when the available prepaid balance falls below the operator's threshold, not one per
  * message: a flag on the balance, set by the first one to see it, cleared by a credit above it. The
  * threshold and the flag come with the debit's own read, so a debit above the threshold reads nothing more.
  */
-async function warnIfLow(d: D & LowBalanceDeps, operatorId: string, settled: Settled): Promise<void> {
+export async function warnIfLow(d: D & LowBalanceDeps, operatorId: string, settled: Settled): Promise<void> {
   if (settled.lowBalanceThreshold === undefined || settled.lowBalanceAlerted || settled.available >= settled.lowBalanceThreshold) return;
   const operator = await d.operators.get(operatorId);
   if (!operator || operator.billing !== 'prepaid') return;

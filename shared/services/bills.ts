@@ -13,7 +13,7 @@ import { logger } from '../logger.js';
 import type { ConfirmedPayment, LedgerEntry, WebhookRequest } from '../ports.js';
 import { creditBalance, DEFAULT_PRICES, pricesFor } from './billing.js';
 
-type D = Pick<Deps, 'billing' | 'clock' | 'operators' | 'bills' | 'fetch' | 'publicBaseUrl'>;
+type D = Pick<Deps, 'billing' | 'clock' | 'operators' | 'bills' | 'fetch' | 'publicBaseUrl' | 'webhookBaseUrl'>;
 
 export interface Bill {
   id: string;
@@ -89,13 +89,13 @@ export async function makeBill(d: D, operator: Operator, month: string): Promise
     const amount = -entry.amount;
     total += amount;
     const channel = byChannel.get(entry.channel ?? 'sms') ?? { channel: entry.channel ?? 'sms', messages: 0, segments: 0, amount: 0 };
-    channel.messages++;
+    channel.messages += entry.messages ?? 1;
     channel.segments += entry.segments ?? 0;
     channel.amount += amount;
     byChannel.set(channel.channel, channel);
     const day = dayOf(entry.at);
     const daily = byDay.get(day) ?? { day, messages: 0, amount: 0 };
-    daily.messages++;
+    daily.messages += entry.messages ?? 1;
     daily.amount += amount;
     byDay.set(day, daily);
   }
@@ -230,7 +230,7 @@ export async function checkout(d: D, operator: Operator, target: { billId?: stri
       description,
       successUrl: `${back}?paid=1`,
       cancelUrl: `${back}?cancelled=1`,
-      notifyUrl: `${d.publicBaseUrl}/webhooks/payments/${provider.id}`,
+      notifyUrl: `${d.webhookBaseUrl}/webhooks/payments/${provider.id}`,
       ...(operator.billingEmail ? { customerEmail: operator.billingEmail } : {}),
     },
     { fetch: d.fetch, clock: d.clock },

@@ -4,8 +4,11 @@
  *   start   a scheduled broadcast begins (its one-time schedule fired)
  *   plan    reads one page of the audience with a Query, queues that page's expand step and the
  *           next plan step; no step walks the whole audience
- *   expand  renders its page, holds each message's cost, writes the messages with BatchWriteItem
- *           and queues their sends with SendMessageBatch, under a claim on the page
+ *   expand  renders its page, holds the page's cost (one hold), writes the messages with
+ *           BatchWriteItem and queues their sends with SendMessageBatch, under a claim on the page
+ *   settle  once every message of the page has left (or failed), debits what left and gives the
+ *           rest of the page's hold back (services/page-billing.ts); until then it comes back later,
+ *           and puts back on the send queue a message whose send task was lost
  *   cancel  cancels a page of the messages that have not left yet, then queues the next page
  *
  * Exactly once per recipient: a message id derives from (broadcast, recipient); a page is claimed
@@ -21,7 +24,11 @@ import type { Deps } from '../deps.js';
 import { logger } from '../logger.js';
 import type { AudienceCursor, AudienceRow } from '../ports.js';
 import { audienceQuery, customersOfRows } from './broadcast-audience.js';
-import { costOf, holdOf, pricesFor, releaseCost } from './billing.js';
+import { costOf, pricesFor } from './billing.js';
+import { addCharges, holdPage, pageCharges, settlePage } from './page-billing.js';
+import type { GroupCharge } from '../ports.js';
+import { pageHoldId } from '../domain/broadcast-ids.js';
+import { STRANDED_AFTER_MS } from './reconcile.js';
 import { buildMessage, builtInVariables, MAX_TASK_DELAY_SECONDS, renderTemplateContent, textEmail, type RenderedContent } from './messages.js';
 import { quietUntil } from '../domain/quiet-hours.js';
 import { makePaymentLink } from './payment-links.js';
@@ -32,6 +39,8 @@ export type BroadcastTask =
   | { type: 'start'; operatorId: string; broadcastId: string }
   | { type: 'plan'; operatorId: string; broadcastId: string; step: number; cursor: AudienceCursor }
   | { type: 'expand'; operatorId: string; broadcastId: string; page: number; rows: AudienceRow[] }
+  /** `messageIds`: the page's messages not yet seen leave (or fail); `charges`: what those seen so far cost. */
+  | { type: 'settle'; operatorId: string; broadcastId: string; page: number; messageIds: string[]; charges?: GroupCharge[] }
   | { type: 'cancel'; operatorId: string; broadcastId: string; cursor?: string };
 
 export type FanoutDeps = Pick<
@@ -49,6 +58,7 @@ export type FanoutDeps = Pick<
   | 'cipher'
   | 'suppressions'
   | 'billing'
+  | 'alertRoutes'
   | 'paymentLinks'
   | 'paymentLinkKey'
   | 'paymentLinkBaseUrl'
@@ -60,8 +70,9 @@ export const PAGE_SIZE = 100;
 const CANCEL_PAGE = 100;
 /** How long an expand claim lasts: longer than the worker's timeout, so a live worker never loses it. */
 const EXPAND_CLAIM_MS = 120_000;
-/** Cost holds in flight at once while a page is expanded. */
-const HOLD_CONCURRENCY = 10;
+/** A page's settle step first looks this long after its sends were queued, then this often until every message has left. */
+const SETTLE_FIRST_SECONDS = 10;
+const SETTLE_AGAIN_SECONDS = 60;
 /** Payment links stay valid this long. */
 export const PAYMENT_LINK_DAYS = 30;
 
@@ -80,6 +91,8 @@ export async function runBroadcastTask(d: FanoutDeps, task: BroadcastTask): Prom
       return planStep(d, task);
     case 'expand':
       return expandPage(d, task);
+    case 'settle':
+      return settleStep(d, task);
     case 'cancel':
       return cancelStep(d, task);
   }
@@ -277,13 +290,12 @@ async function expandPage(d: FanoutDeps, task: Extract<BroadcastTask, { type: 'e
       if (within.length < built.length) await d.broadcasts.update(operator.id, broadcast.id, { stoppedReason: 'maxCost' }, {});
     }
   }
-  // Each message's cost is held (once per message id) before it is stored: a prepaid balance that cannot cover one skips it.
-  const held = await holdAll(d, operator, fresh.map((b) => b.message), broadcast.resellerId);
-  fresh = fresh.filter((b) => {
-    if (held.has(b.message.id)) return true;
-    skip('balance');
-    return false;
-  });
+  // The page's cost is held at once (once per page) before its messages are stored: what a prepaid
+  // balance cannot cover is skipped from the end of the page.
+  const { holdId, held } = await holdPage(d, operator, broadcast.id, task.page, fresh.map((b) => b.message), broadcast.resellerId);
+  fresh.slice(held).forEach(() => skip('balance'));
+  fresh = fresh.slice(0, held);
+  for (const b of fresh) b.message.holdId = holdId;
 
   await d.paymentLinks.putMany(fresh.flatMap((b) => (b.link ? [b.link] : [])));
   await d.messages.createMany(fresh.map((b) => b.message));
@@ -301,39 +313,61 @@ async function expandPage(d: FanoutDeps, task: Extract<BroadcastTask, { type: 'e
       await d.queue.enqueue(queue, toSend.filter((m) => sendQueue(m) === queue).map((m) => ({ operatorId: operator.id, messageId: m.id })), delaySeconds > 0 ? { delaySeconds } : undefined);
     }
   }
+  // The page is debited once its messages have left (or failed, or were cancelled).
+  if (toSend.length > 0) {
+    const settle: BroadcastTask = { type: 'settle', operatorId: operator.id, broadcastId: broadcast.id, page: task.page, messageIds: toSend.map((m) => m.id) };
+    const waitSeconds = quietEnd ? Math.ceil((quietEnd.getTime() - now.getTime()) / 1000) + SETTLE_FIRST_SECONDS : SETTLE_FIRST_SECONDS;
+    await d.queue.enqueue('broadcasts', [settle], { delaySeconds: Math.min(MAX_TASK_DELAY_SECONDS, waitSeconds) });
+  }
   await d.broadcasts.finishPage(operator.id, broadcast.id, task.page, d.clock.now().toISOString());
   await d.broadcasts.update(operator.id, broadcast.id, { updatedAt: d.clock.now().toISOString() }, {}, { pagesDone: 1, skipped });
   return 'expanded';
 }
 
-/** Holds each message's cost, a few at a time; answers the ids held (or already held). */
-async function holdAll(d: FanoutDeps, operator: Operator, messages: Message[], resellerId: string | undefined): Promise<Set<string>> {
-  const held = new Set<string>();
-  const at = d.clock.now().toISOString();
-  const queue = [...messages];
-  const worker = async () => {
-    for (let message = queue.shift(); message; message = queue.shift()) {
-      // Every message of a page has its cost computed (expandPage) before it is held.
-      const outcome = await d.billing.hold(operator.id, holdOf(operator, message, message.cost!, resellerId), at);
-      if (outcome.outcome !== 'short') held.add(message.id);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(HOLD_CONCURRENCY, messages.length) }, worker));
-  return held;
-}
-
-/** Cancels messages that have not left (no worker holds them), and gives their holds back. */
+/** Cancels messages that have not left (no worker holds them); their page's settlement gives their cost back. */
 async function cancelMessages(d: FanoutDeps, operatorId: string, ids: string[]): Promise<number> {
   const at = d.clock.now().toISOString();
   let cancelled = 0;
   for (const id of ids) {
     const changed = await d.messages.transition(operatorId, id, { status: 'cancelled', at, reason: 'The broadcast was cancelled before this message left.' }, { unclaimedOnly: true });
-    if (changed) {
-      cancelled++;
-      await releaseCost(d, operatorId, id);
-    }
+    if (changed) cancelled++;
   }
   return cancelled;
+}
+
+/**
+ * Debits the page once every message of it has left us (or failed, or was cancelled). Until then it
+ * comes back later with what it has seen so far, and reads only the messages still on their way
+ * (eventually consistent: a stale read only makes it wait). A message queued long ago that no worker
+ * holds lost its send task (a DLQ, a purge): its send is queued again (the sender's claim makes a
+ * second task harmless).
+ */
+async function settleStep(d: FanoutDeps, task: Extract<BroadcastTask, { type: 'settle' }>): Promise<string> {
+  const holdId = pageHoldId(task.broadcastId, task.page);
+  const hold = await d.billing.getHold(task.operatorId, holdId);
+  if (!hold || hold.status !== 'open') return 'duplicate';
+  const read = await d.messages.getMany(task.messageIds.map((messageId) => ({ operatorId: task.operatorId, messageId })), { consistent: false });
+  const now = d.clock.now();
+  const seen = new Map(read.map((m) => [m.id, m]));
+  // Written before this step was queued: one not found yet is a stale read, and waits like a queued one.
+  const waitingIds = task.messageIds.filter((id) => seen.get(id)?.status === 'queued' || !seen.has(id));
+  const charges = addCharges(task.charges ?? [], pageCharges(read.filter((m) => m.status !== 'queued')));
+  if (waitingIds.length > 0) {
+    const strandedBefore = new Date(now.getTime() - STRANDED_AFTER_MS).toISOString();
+    const stranded = waitingIds.flatMap((id) => {
+      const m = seen.get(id);
+      return m && m.updatedAt < strandedBefore && (!m.claimedUntil || m.claimedUntil < now.toISOString()) && !(m.notBefore && m.notBefore > now.toISOString()) ? [m] : [];
+    });
+    for (const queue of new Set(stranded.map((m) => sendQueue(m)))) {
+      await d.queue.enqueue(queue, stranded.filter((m) => sendQueue(m) === queue).map((m) => ({ operatorId: m.operatorId, messageId: m.id })));
+    }
+    await d.queue.enqueue('broadcasts', [{ ...task, messageIds: waitingIds, charges }], { delaySeconds: SETTLE_AGAIN_SECONDS });
+    return stranded.length > 0 ? 'requeued' : 'waiting';
+  }
+  const broadcast = await d.broadcasts.get(task.operatorId, task.broadcastId);
+  const outcome = await settlePage(d, task.operatorId, holdId, charges, `Broadcast ${broadcast?.name ?? task.broadcastId}, page ${task.page + 1}`);
+  if (outcome === 'settled') await d.broadcasts.update(task.operatorId, task.broadcastId, { updatedAt: now.toISOString() }, {}, { pagesSettled: 1 });
+  return outcome;
 }
 
 async function cancelStep(d: FanoutDeps, task: Extract<BroadcastTask, { type: 'cancel' }>): Promise<string> {

@@ -259,9 +259,11 @@ export async function broadcastView(d: Pick<BroadcastDeps, 'broadcasts' | 'clock
   const end = current.finishedAt ?? current.cancelledAt;
   const seconds = current.startedAt ? Math.max((Date.parse(end ?? now.toISOString()) - Date.parse(current.startedAt)) / 1000, 1) : 0;
   // The planner's bookkeeping (and the maxCost budget taken so far) is not the API's.
-  const { planStep: _p, planned: _pl, pages: _pg, pagesDone: _pd, messagePrefix: _m, budgetUsed: _b, ...rest } = current as Broadcast & { budgetUsed?: number };
+  const { planStep: _p, planned: _pl, pages: _pg, pagesDone: _pd, pagesSettled: _ps, messagePrefix: _m, budgetUsed: _b, ...rest } = current as Broadcast & { budgetUsed?: number };
   return {
     ...rest,
+    // Pages are debited once all their messages have left: `settled` of `pages` says how far the balance has caught up.
+    billing: { pages: current.pages, settled: current.pagesSettled ?? 0 },
     recipients,
     counts: byStatus,
     percentDone: current.state === 'completed' ? 100 : recipients === 0 ? 0 : Math.min(100, Math.floor((settled / recipients) * 1000) / 10),

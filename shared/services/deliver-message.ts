@@ -114,7 +114,7 @@ async function reconcileLostSend(d: D, message: Message, attempt: Attempt): Prom
     gatewayId: opened.gateway.id,
     at: now.toISOString(),
     receiptDueAt: receiptDueAt(opened.provider, now),
-  });
+  }, message);
   if (answer.status && answer.status.status !== 'sent') {
     const { status, reason, providerStatus } = answer.status;
     await recordStatus(d, message, { status, at: d.clock.now().toISOString(), reason, providerStatus });
@@ -240,7 +240,7 @@ async function sendClaimed(d: D, claimed: Message, attempt: Attempt): Promise<De
   // The provider has it. From here on, no error may lead to another provider call.
   const at = d.clock.now().toISOString();
   try {
-    await recordSent(d, message.operatorId, message.id, { ...accepted, at });
+    await recordSent(d, message.operatorId, message.id, { ...accepted, at }, message);
     return 'sent';
   } catch (storageError) {
     // Storage keeps failing: hand the outcome to the queue, a separate service, to record later.

@@ -26,15 +26,16 @@ export type FallbackOutcome = 'created' | 'exists' | 'declined' | 'not-due' | 'g
  */
 export async function recordStatus(
   d: D,
-  message: Pick<Message, 'operatorId' | 'id' | 'channel'>,
+  message: Pick<Message, 'operatorId' | 'id' | 'channel'> & Partial<Pick<Message, 'holdId'>>,
   change: StatusChange,
   extra: { providerMessageId?: string; gatewayId?: string; receiptDueAt?: string; tried?: GatewayTry } = {},
   options: { fallback?: boolean } = {},
 ): Promise<boolean> {
   const awaitingFallback = change.status === 'failed' && message.channel === 'whatsapp' && options.fallback !== false;
   const changed = await withStorageRetries(() => d.messages.transition(message.operatorId, message.id, change, { ...extra, awaitingFallback }));
-  // Failed before a provider accepted it (a send that failed after acceptance was settled then): its hold goes back.
-  if (changed && (change.status === 'failed' || change.status === 'cancelled')) await releaseCost(d, message.operatorId, message.id);
+  // Failed before a provider accepted it (a send that failed after acceptance was settled then): its hold goes back
+  // (a page's hold goes back with the page's settlement).
+  if (changed && (change.status === 'failed' || change.status === 'cancelled') && message.holdId === undefined) await releaseCost(d, message.operatorId, message.id);
   if (changed && awaitingFallback) {
     // Best effort now; if it cannot be made now, the pending index keeps it for the reconciler.
     await fallBackToSms(d, message.operatorId, message.id, ['failed']).catch((error: unknown) =>

@@ -1,3 +1,4 @@
+import { isPageHold } from '../domain/broadcast-ids.js';
 import type { Message } from '../domain/records.js';
 import type { Deps } from '../deps.js';
 import type { PendingMessage, SendTask } from '../ports.js';
@@ -54,6 +55,8 @@ async function finishHolds(d: D, before: string, report: ReconcileReport): Promi
   for await (const page of d.billing.openHolds(before)) {
     const messages = new Map((await d.messages.getMany(page)).map((m) => [`${m.operatorId}/${m.id}`, m]));
     for (const hold of page) {
+      // A broadcast page's hold is settled by its page's own settle step (queued with the page, repeated until it is done).
+      if (isPageHold(hold.messageId)) continue;
       const message = messages.get(`${hold.operatorId}/${hold.messageId}`);
       if (message?.status === 'queued') continue; // still on its way
       const wasSent = message !== undefined && (message.providerMessageId !== undefined || ['sent', 'delivered', 'read'].includes(message.status));
@@ -114,7 +117,7 @@ async function askAboutOverdue(d: D, pending: PendingMessage, now: Date): Promis
       return 'overdue';
     }
     if (!message.providerMessageId) {
-      await recordSent(d, message.operatorId, message.id, { providerMessageId: answer.providerMessageId, gatewayId: opened.gateway.id, at: now.toISOString() });
+      await recordSent(d, message.operatorId, message.id, { providerMessageId: answer.providerMessageId, gatewayId: opened.gateway.id, at: now.toISOString() }, message);
     }
     const { status, reason, providerStatus } = answer.status;
     await recordStatus(d, message, { status, at: now.toISOString(), reason, providerStatus });

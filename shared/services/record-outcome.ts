@@ -32,6 +32,7 @@ export async function recordSent(
   operatorId: string,
   messageId: string,
   accepted: { providerMessageId: string; gatewayId: string; at: string; receiptDueAt?: string; provider?: string; finalNote?: string },
+  message?: { holdId?: string },
 ): Promise<void> {
   const tried: GatewayTry | undefined = accepted.provider
     ? { gatewayId: accepted.gatewayId, provider: accepted.provider, outcome: 'accepted', at: accepted.at, detail: accepted.providerMessageId }
@@ -41,11 +42,19 @@ export async function recordSent(
       operatorId,
       messageId,
       { status: 'sent', at: accepted.at, providerStatus: 'accepted', ...(accepted.finalNote ? { reason: accepted.finalNote } : {}) },
-      { providerMessageId: accepted.providerMessageId, gatewayId: accepted.gatewayId, receiptDueAt: accepted.receiptDueAt, tried },
+      {
+        providerMessageId: accepted.providerMessageId,
+        gatewayId: accepted.gatewayId,
+        receiptDueAt: accepted.receiptDueAt,
+        tried,
+        // A broadcast message's receipt is not chased one by one (the pending index would cost two writes a message).
+        ...(message?.holdId !== undefined ? { pending: false } : {}),
+      },
     ),
   );
-  // Accepted by a provider: its cost is debited (once, keyed by the message id, whatever path records it).
-  await settleCost(d, operatorId, messageId);
+  // Accepted by a provider: its cost is debited (once, keyed by the message id, whatever path records it);
+  // a message held with its broadcast page is debited with the page (services/page-billing.ts).
+  if (message?.holdId === undefined) await settleCost(d, operatorId, messageId);
 }
 
 /** Receipts of providers that do not say otherwise are due within an hour. */

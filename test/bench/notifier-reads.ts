@@ -57,7 +57,7 @@ export async function benchNotifierReads(): Promise<void> {
     const operator = (await d.operators.get('demo'))!;
     await putTemplate(d, operator, 'bench-due', { name: 'Due', channel: 'sms', body: 'Dear {{customer.name}}, BDT {{bill.amount}} is due on {{bill.dueDate}}.' });
     const tasks: BroadcastTask[] = [];
-    const queue: TaskQueue = { enqueue: async (name, list) => void (name === 'broadcasts' && tasks.push(...(list as BroadcastTask[]))) };
+    const queue: TaskQueue = { enqueue: async (name, list) => void (name === 'broadcasts' && tasks.push(...(list as BroadcastTask[]).filter((t) => t.type !== 'settle'))) };
     const fixed = { ...d, queue, clock: { now: () => now } };
     await putNotifier(fixed, operator, 'due-date', { enabled: true, steps: [{ offsetDays: 3, templateId: 'bench-due', channel: 'sms' }], sendAt: '09:30' });
 

@@ -167,7 +167,7 @@ describe('a prepaid balance', () => {
     expect(csv.status).toBe(200);
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     const text = typeof csv.body === 'string' ? csv.body : JSON.stringify(csv.body);
-    expect(text.split('\r\n')[0]).toBe('id,at,type,amount,currency,balanceAfter,reason,messageId,billId,paymentId,resellerId,channel,segments');
+    expect(text.split('\r\n')[0]).toBe('id,at,type,amount,currency,balanceAfter,reason,messageId,billId,paymentId,resellerId,channel,segments,messages,broadcastId');
     expect(text).toContain('"topup","500","BDT","500"');
   });
 });

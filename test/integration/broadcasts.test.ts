@@ -123,6 +123,15 @@ describe('a broadcast', () => {
     const messages = await allMessages(reply.body.id);
     expect(messages).toHaveLength(CUSTOMERS);
     expect(new Set(messages.map((m) => m.customerId)).size).toBe(CUSTOMERS);
+    // Billed a page at a time once its messages left: one debit per page and channel, for every message.
+    const billed = await waitFor(() => api.get(`/v1/broadcasts/${reply.body.id}`), (r) => r.body.billing.settled === r.body.billing.pages, 60_000);
+    expect(billed.body.billing.pages).toBeGreaterThan(0);
+    const debits: Array<{ amount: number; messages: number; segments: number }> = [];
+    for await (const entry of deps().billing.entries('demo')) if (entry.broadcastId === reply.body.id) debits.push(entry as (typeof debits)[number]);
+    expect(debits.reduce((sum, e) => sum - e.amount, 0)).toBe(CUSTOMERS * 35);
+    expect(debits.reduce((sum, e) => sum + e.messages, 0)).toBe(CUSTOMERS);
+    expect(debits.reduce((sum, e) => sum + e.segments, 0)).toBe(CUSTOMERS);
+    expect(debits.length).toBeLessThanOrEqual(billed.body.billing.pages);
     expect((await api.get('/v1/broadcasts')).body.items.map((b: { id: string }) => b.id)).toContain(reply.body.id);
   }, 90_000);
 
@@ -161,6 +170,9 @@ describe('a broadcast', () => {
     expect((await d.billing.balance('demo', 'BDT')).reserved - reservedBefore).toBe(20 * 35);
     const sends = tasks.filter((t) => t.queue === 'send-sms').map((t) => t.task.messageId);
     expect(new Set(sends)).toEqual(new Set(written.map((m) => m.id)));
+    const settle = tasks.find((t) => t.task.type === 'settle')?.task as Extract<BroadcastTask, { type: 'settle' }>;
+    // Before the messages leave, the page's settle step waits (and comes back later).
+    expect(await runBroadcastTask(d, settle)).toBe('waiting');
     // And once done, a redelivery does nothing.
     tasks.length = 0;
     expect(await runBroadcastTask(d, expand)).toBe('duplicate');
@@ -174,7 +186,16 @@ describe('a broadcast', () => {
       const full = await api.get(`/v1/messages/${m.id}`);
       expect(full.body.tries.filter((t: { outcome: string }) => t.outcome === 'accepted')).toHaveLength(1);
     }
-  }, 90_000);
+    // Billed once: the page's settle step debits the 20 that left, gives the hold back, and does nothing the second time.
+    expect(settle.messageIds).toHaveLength(20);
+    expect(await runBroadcastTask(d, settle)).toBe('settled');
+    expect(await runBroadcastTask(d, settle)).toBe('duplicate');
+    expect((await d.billing.balance('demo', 'BDT')).reserved).toBe(reservedBefore);
+    const debits: Array<{ amount: number; messages: number }> = [];
+    for await (const entry of d.billing.entries('demo')) if (entry.broadcastId === body.id) debits.push(entry as (typeof debits)[number]);
+    expect(debits).toEqual([expect.objectContaining({ amount: -20 * 35, messages: 20, type: 'debit' })]);
+    expect((await d.billing.getHold('demo', `page.${String(body.id)}.0`))?.status).toBe('settled');
+  }, 120_000);
 
   it('stops before passing maxCost, and a marketing broadcast skips suppressed numbers (counted by reason)', async () => {
     const { d, tasks } = capturing();
@@ -197,6 +218,7 @@ describe('a broadcast', () => {
     // Cancelled, so the next test starts with these holds given back.
     await api.post(`/v1/broadcasts/${body.id}/cancel`);
     await waitFor(() => api.get(`/v1/broadcasts/${body.id}`), (r) => r.body.counts.cancelled === 5, 30_000);
+    for (const settle of tasks.filter((t) => t.task.type === 'settle')) expect(await runBroadcastTask(d, settle.task)).toBe('settled');
     await d.suppressions.delete('demo', 'phone', '+8801713000101');
   });
 
@@ -219,7 +241,14 @@ describe('a broadcast', () => {
     const view = await waitFor(() => api.get(`/v1/broadcasts/${body.id}`), (r) => r.body.counts.cancelled === CUSTOMERS, 30_000);
     expect(view.body.counts.queued).toBe(0);
     expect((await allMessages(String(body.id))).every((m) => m.status === 'cancelled')).toBe(true);
+    // The pages' settle steps give their holds back whole: nothing left us, nothing is debited.
+    const settles = tasks.filter((t) => t.task.type === 'settle');
+    expect(settles.length).toBeGreaterThan(0);
+    for (const settle of settles) expect(await runBroadcastTask(d, settle.task)).toBe('settled');
     expect((await d.billing.balance('demo', 'BDT')).reserved).toBe(reservedBefore);
+    const debits: unknown[] = [];
+    for await (const entry of d.billing.entries('demo')) if (entry.broadcastId === body.id) debits.push(entry);
+    expect(debits).toEqual([]);
     expect((await api.post(`/v1/broadcasts/${body.id}/cancel`)).body.state).toBe('cancelled');
     const broadcast = (await d.broadcasts.get('demo', String(body.id))) as Broadcast;
     expect(broadcast.cancelledAt).toBeDefined();

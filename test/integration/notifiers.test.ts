@@ -56,9 +56,10 @@ function fixed(now = NOW) {
   return { d: { ...deps(), queue, clock: { now: () => now } }, tasks };
 }
 
-/** Runs every broadcast step queued (plans, then pages) and answers the send tasks. */
+/** Runs every broadcast step queued (plans, then pages; not the pages' later settlement) and answers the send tasks. */
 async function drain(d: ReturnType<typeof fixed>['d'], tasks: ReturnType<typeof fixed>['tasks']) {
-  for (let next = tasks.find((t) => t.queue === 'broadcasts'); next; next = tasks.find((t) => t.queue === 'broadcasts')) {
+  const step = (t: (typeof tasks)[number]) => t.queue === 'broadcasts' && t.task.type !== 'settle';
+  for (let next = tasks.find(step); next; next = tasks.find(step)) {
     tasks.splice(tasks.indexOf(next), 1);
     await runBroadcastTask(d, next.task as BroadcastTask);
   }

@@ -5,6 +5,8 @@
  *   OP#<op>  LEDGER#<ulid>       one entry; never updated or deleted
  *   OP#<op>  HOLD#<messageId>    what a message costs, from acceptance to settle or release;
  *                                 in gsi3 (PENDING#hold#<shard>) while open, for the reconciler
+ *   OP#<op>  HOLD#<groupId>      what a broadcast page's messages cost, held at once and settled at
+ *                                 once (one ledger entry per channel) when every message has left
  *   OP#<op>  CREDIT#<reference>  a credit's reference, written with its entry (a credit happens once)
  *   OP#<op> / PLATFORM  #PRICES   price tables
  *
@@ -19,7 +21,7 @@ import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateComma
 import { config } from '../../config.js';
 import { InsufficientBalance } from '../../domain/errors.js';
 import { idRange, newId } from '../../domain/ids.js';
-import type { BalanceState, BillingStore, LedgerEntry } from '../../ports.js';
+import type { BalanceState, BillingStore, Hold, LedgerEntry } from '../../ports.js';
 import { documentClient } from './client.js';
 import { queryPage, stripKeys } from './query-page.js';
 import { key, PENDING_SHARDS, pendingShard } from './table.js';
@@ -200,6 +202,97 @@ export const dynamoBillingStore: BillingStore = {
         return {
           outcome: 'settled',
           available: balanceAfter + state.creditLimit - reservedAfter,
+          currency: state.currency,
+          ...(state.lowBalanceThreshold !== undefined ? { lowBalanceThreshold: state.lowBalanceThreshold } : {}),
+          lowBalanceAlerted: state.lowBalanceAlerted === true,
+        };
+      } catch (error) {
+        const failed = failedConditions(error);
+        if (failed?.includes(0)) return 'already';
+        if ((failed?.includes(1) || isConflict(error)) && attempt < MAX_TRIES) {
+          await backoff(attempt);
+          continue;
+        }
+        throw error;
+      }
+    }
+  },
+
+  async getHold(operatorId, holdId) {
+    const item = (await documentClient().send(new GetCommand({ TableName: config().TABLE_NAME, Key: holdKey(operatorId, holdId), ConsistentRead: true }))).Item;
+    if (!item) return undefined;
+    const { pk: _pk, sk: _sk, gsi3pk: _g1, gsi3sk: _g2, entity: _e, at: _at, settledAt: _s, releasedAt: _r, ...hold } = item;
+    return hold as Hold & { status: 'open' | 'settled' | 'released' };
+  },
+
+  async settleGroup(operatorId, holdId, charges, reason, at) {
+    const TableName = config().TABLE_NAME;
+    const charged = charges.filter((c) => c.amount > 0 || c.messages > 0);
+    const total = charged.reduce((sum, c) => sum + c.amount, 0);
+    for (let attempt = 0; ; attempt++) {
+      const hold = await this.getHold(operatorId, holdId);
+      if (!hold) return 'none';
+      if (hold.status !== 'open') return 'already';
+      const state = await this.balance(operatorId, hold.currency);
+      // One entry per channel charged, each its own version of the balance (so the ledger stays in order).
+      let running = state.balance;
+      const entries: LedgerEntry[] = charged.map((charge, i) => {
+        running -= charge.amount;
+        return {
+          id: newId(new Date(at)),
+          type: 'debit',
+          amount: -charge.amount,
+          currency: hold.currency,
+          balanceAfter: running,
+          reason: `${reason}: ${charge.messages} ${charge.channel.toUpperCase()} message${charge.messages === 1 ? '' : 's'}${charge.channel === 'sms' ? `, ${charge.segments} segment${charge.segments === 1 ? '' : 's'}` : ''}`,
+          at,
+          seq: state.version + i + 1,
+          channel: charge.channel,
+          messages: charge.messages,
+          ...(charge.channel === 'sms' ? { segments: charge.segments } : {}),
+          ...(hold.broadcastId ? { broadcastId: hold.broadcastId } : {}),
+          ...(hold.resellerId ? { resellerId: hold.resellerId } : {}),
+        };
+      });
+      const versions = entries.length;
+      // Prepaid: the whole hold leaves `reserved`, what was charged leaves the balance (the rest is available again); postpaid: the charge leaves available.
+      const balanceUpdate = hold.prepaid
+        ? 'SET balance = :after, version = :next, reserved = reserved - :held, available = available + :back'
+        : 'SET balance = :after, version = :next, available = available - :total';
+      const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
+        {
+          Update: {
+            TableName,
+            Key: holdKey(operatorId, holdId),
+            UpdateExpression: 'SET #status = :settled, settledAt = :at, charged = :total REMOVE gsi3pk, gsi3sk',
+            ConditionExpression: '#status = :open',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':settled': 'settled', ':open': 'open', ':at': at, ':total': total },
+          },
+        },
+        {
+          Update: {
+            TableName,
+            Key: balanceKey(operatorId),
+            UpdateExpression: balanceUpdate,
+            ConditionExpression: 'version = :version',
+            ExpressionAttributeValues: {
+              ':after': running,
+              ':next': state.version + versions,
+              ':version': state.version,
+              // An update adds one operand at a time: what goes back to available is computed here.
+              ...(hold.prepaid ? { ':held': hold.amount, ':back': hold.amount - total } : { ':total': total }),
+            },
+          },
+        },
+        ...entries.map((entry) => ({ Put: { TableName, Item: { ...ledgerKey(operatorId, entry.id), entity: 'ledger', ...entry }, ConditionExpression: 'attribute_not_exists(pk)' } })),
+      ];
+      try {
+        await documentClient().send(new TransactWriteCommand({ TransactItems: items }));
+        const reservedAfter = state.reserved - (hold.prepaid ? hold.amount : 0);
+        return {
+          outcome: 'settled',
+          available: running + state.creditLimit - reservedAfter,
           currency: state.currency,
           ...(state.lowBalanceThreshold !== undefined ? { lowBalanceThreshold: state.lowBalanceThreshold } : {}),
           lowBalanceAlerted: state.lowBalanceAlerted === true,

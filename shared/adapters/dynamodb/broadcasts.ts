@@ -93,6 +93,10 @@ export const dynamoBroadcastStore: BroadcastStore = {
       adds.push('pages :pages');
       values[':pages'] = add.pages;
     }
+    if (add.pagesSettled) {
+      adds.push('pagesSettled :pagesSettled');
+      values[':pagesSettled'] = add.pagesSettled;
+    }
     if (add.pagesDone) {
       adds.push('pagesDone :pagesDone');
       values[':pagesDone'] = add.pagesDone;

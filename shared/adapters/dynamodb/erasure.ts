@@ -1,8 +1,7 @@
 /**
  * Erasing a customer's personal data (rare: an UpdateItem per message is fine).
  *   erasure record  OP#<op>   ERASED#CUST#<id>   erasedAt   (no personal data: proof the erasure ran)
- * Messages are found through the customer-messages index (gsi1 OP#<op>#CUST#<id>), reading keys
- * only, so the index's projection does not matter.
+ * Messages are found through the customer-messages index (gsi4 OP#<op>#CUST#<id>, keys only).
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -20,8 +19,8 @@ export const dynamoErasureStore: ErasureStore = {
       const reply = await documentClient().send(
         new QueryCommand({
           TableName: config().TABLE_NAME,
-          IndexName: 'gsi1',
-          KeyConditionExpression: 'gsi1pk = :p AND begins_with(gsi1sk, :msg)',
+          IndexName: 'gsi4',
+          KeyConditionExpression: 'gsi4pk = :p AND begins_with(gsi4sk, :msg)',
           ExpressionAttributeValues: { ':p': key.customerMessagesIndex(operatorId, customerId), ':msg': 'MSG#' },
           ProjectionExpression: 'pk, sk',
           ExclusiveStartKey: startKey,

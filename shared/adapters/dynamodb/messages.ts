@@ -4,11 +4,12 @@ import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateComma
 import { config } from '../../config.js';
 import { idRange } from '../../domain/ids.js';
 import { allowedPredecessors, type Message, type MessageStatus } from '../../domain/records.js';
-import type { MessageStore, PendingMessage } from '../../ports.js';
+import type { MessageFilter, MessageStore, PendingMessage } from '../../ports.js';
 import { batchGet } from './batch-get.js';
 import { documentClient } from './client.js';
 import { queryPage, stripKeys } from './query-page.js';
-import { key, PENDING_SHARDS, pendingShard } from './table.js';
+import { keysThenItems } from './index-page.js';
+import { isIndexedMessageStatus, key, PENDING_SHARDS, pendingShard } from './table.js';
 import { dynamoBroadcastStore } from './broadcasts.js';
 import { batchPut } from './batch-write.js';
 import { logger } from '../../logger.js';
@@ -28,12 +29,16 @@ const isFinal = (status: MessageStatus) => status === 'delivered' || status === 
 function toItem(message: Message) {
   return {
     ...key.message(message.operatorId, message.id),
+    // Keys-only indexes whose keys are set once (gsi5 on entering failed/cancelled, which are final):
+    // a later update writes no copy of the item into them.
     ...(message.customerId
-      ? { gsi1pk: key.customerMessagesIndex(message.operatorId, message.customerId), gsi1sk: `MSG#${message.id}` }
+      ? { gsi4pk: key.customerMessagesIndex(message.operatorId, message.customerId), gsi4sk: `MSG#${message.id}` }
       : {}),
-    gsi2pk: key.messageStatusIndex(message.operatorId, message.status),
-    gsi2sk: `MSG#${message.id}`,
-    ...(isPending(message.status)
+    ...(isIndexedMessageStatus(message.status)
+      ? { gsi5pk: key.messageStatusIndex(message.operatorId, message.status), gsi5sk: `MSG#${message.id}` }
+      : {}),
+    // A message held with its broadcast page is watched by the page's settle step, not the pending index.
+    ...(isPending(message.status) && message.holdId === undefined
       ? {
           gsi3pk: key.pendingIndex(message.status, pendingShard(message.id)),
           gsi3sk: key.pendingSort(message.updatedAt, message.operatorId, message.id),
@@ -45,6 +50,15 @@ function toItem(message: Message) {
 }
 
 const fromItem = (item: Record<string, unknown>) => stripKeys<Message>(item);
+
+/** The history's filters applied to an item read by key: the same as the FilterExpression of a key-range read. */
+function matches(item: Record<string, unknown>, filter: Pick<MessageFilter, 'status' | 'channel' | 'direction'>): boolean {
+  if (filter.status !== undefined && item.status !== filter.status) return false;
+  if (filter.channel !== undefined && item.channel !== filter.channel) return false;
+  // Messages stored before directions have none, and are ours.
+  if (filter.direction !== undefined && (item.direction === 'in') !== (filter.direction === 'in')) return false;
+  return true;
+}
 
 /** An UpdateItem whose condition may not hold: the new item, or undefined when the message has moved on. */
 async function updateIfStill(input: Omit<UpdateCommandInput, 'TableName'>): Promise<Record<string, unknown> | undefined> {
@@ -224,25 +238,53 @@ export const dynamoMessageStore: MessageStore = {
     return reply.Item ? fromItem(reply.Item) : undefined;
   },
 
-  async getMany(keys) {
-    const items = await batchGet(keys.map((k) => key.message(k.operatorId, k.messageId)));
+  async getMany(keys, options = {}) {
+    const items = await batchGet(keys.map((k) => key.message(k.operatorId, k.messageId)), options);
     return items.map(fromItem);
   },
 
   async list(operatorId, filter, limit, cursor) {
     const { min, max } = idRange(filter.from ? new Date(filter.from) : undefined, filter.to ? new Date(filter.to) : undefined);
-    // A customer's messages are few: their index, status filtered. Otherwise a status is its own key range.
-    // A broadcast's messages share its id prefix: a key range of the operator's messages, whatever else is asked.
-    const index = filter.broadcast ? undefined : filter.customerId !== undefined ? 'gsi1' : filter.status !== undefined ? 'gsi2' : undefined;
-    const partition =
-      index === 'gsi1'
-        ? { attribute: 'gsi1pk', value: key.customerMessagesIndex(operatorId, filter.customerId!) }
-        : index === 'gsi2'
-          ? { attribute: 'gsi2pk', value: key.messageStatusIndex(operatorId, filter.status!) }
-          : { attribute: 'pk', value: `OP#${operatorId}` };
-    const sortAttribute = index === 'gsi1' ? 'gsi1sk' : index === 'gsi2' ? 'gsi2sk' : 'sk';
+    if (!filter.broadcast) {
+      // A customer's messages are few: their keys-only index, the items read by key, filtered here.
+      // A failed or cancelled status is its own (sparse) index; any other status is most messages,
+      // read below as a filtered key range.
+      const index =
+        filter.customerId !== undefined
+          ? { name: 'gsi4', value: key.customerMessagesIndex(operatorId, filter.customerId), status: filter.status }
+          : filter.status !== undefined && isIndexedMessageStatus(filter.status)
+            ? { name: 'gsi5', value: key.messageStatusIndex(operatorId, filter.status), status: undefined }
+            : undefined;
+      if (index) {
+        const partition = { attribute: `${index.name}pk`, value: index.value };
+        const sortAttribute = `${index.name}sk`;
+        const inCode = { status: index.status, channel: filter.channel, direction: filter.direction };
+        const filtered = Object.values(inCode).some((v) => v !== undefined);
+        return keysThenItems(
+          {
+            TableName: config().TABLE_NAME,
+            IndexName: index.name,
+            KeyConditionExpression: '#p = :p AND #s BETWEEN :min AND :max',
+            ExpressionAttributeNames: { '#p': partition.attribute, '#s': sortAttribute },
+            ExpressionAttributeValues: { ':p': partition.value, ':min': `MSG#${min}`, ':max': `MSG#${max}` },
+            ScanIndexForward: false,
+          },
+          {
+            limit,
+            cursor,
+            partition,
+            keyAttributes: ['pk', 'sk', partition.attribute, sortAttribute],
+            accept: filtered ? (item) => matches(item, inCode) : undefined,
+            filter: inCode,
+            map: fromItem,
+          },
+        );
+      }
+    }
+    // The operator's messages as a key range (a broadcast's share its id prefix), the rest filtered.
+    const partition = { attribute: 'pk', value: `OP#${operatorId}` };
     const clauses: string[] = [];
-    const names: Record<string, string> = { '#p': partition.attribute, '#s': sortAttribute };
+    const names: Record<string, string> = { '#p': partition.attribute, '#s': 'sk' };
     const values: Record<string, unknown> = filter.broadcast
       ? { ':p': partition.value, ':min': `MSG#${filter.broadcast.messagePrefix}`, ':max': `MSG#${filter.broadcast.messagePrefix}~` }
       : { ':p': partition.value, ':min': `MSG#${min}`, ':max': `MSG#${max}` };
@@ -256,7 +298,7 @@ export const dynamoMessageStore: MessageStore = {
         values[':customerId'] = filter.customerId;
       }
     }
-    if (filter.status && (index === 'gsi1' || filter.broadcast)) {
+    if (filter.status) {
       clauses.push('#status = :status');
       names['#status'] = 'status';
       values[':status'] = filter.status;
@@ -274,14 +316,13 @@ export const dynamoMessageStore: MessageStore = {
     return queryPage(
       {
         TableName: config().TABLE_NAME,
-        IndexName: index,
         KeyConditionExpression: '#p = :p AND #s BETWEEN :min AND :max',
         FilterExpression: clauses.length ? clauses.join(' AND ') : undefined,
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
         ScanIndexForward: false,
       },
-      { limit, cursor, partition, keyAttributes: index ? ['pk', 'sk', partition.attribute, sortAttribute] : ['pk', 'sk'], map: fromItem },
+      { limit, cursor, partition, keyAttributes: ['pk', 'sk'], map: fromItem },
     );
   },
 
@@ -368,13 +409,19 @@ export const dynamoMessageStore: MessageStore = {
       ':status': change.status,
       ':entry': [change],
       ':at': change.at,
-      ':gsi2pk': key.messageStatusIndex(operatorId, change.status),
     };
     predecessors.forEach((status, i) => (values[`:from${i}`] = status));
-    const sets = ['#status = :status', 'history = list_append(history, :entry)', 'updatedAt = :at', 'gsi2pk = :gsi2pk'];
+    const sets = ['#status = :status', 'history = list_append(history, :entry)', 'updatedAt = :at'];
+    // Into the status index only for failed/cancelled. Nothing to remove otherwise: no status moves
+    // out of them (allowedPredecessors), so a message that moves has no gsi5 entry.
+    if (isIndexedMessageStatus(change.status)) {
+      sets.push('gsi5pk = :gsi5pk', 'gsi5sk = :gsi5sk');
+      values[':gsi5pk'] = key.messageStatusIndex(operatorId, change.status);
+      values[':gsi5sk'] = `MSG#${id}`;
+    }
     const removes = ['claimedUntil', 'claimedAt'];
     const awaitingFallback = change.status === 'failed' && extra.awaitingFallback === true;
-    if (isPending(change.status) || awaitingFallback) {
+    if ((isPending(change.status) && extra.pending !== false) || awaitingFallback) {
       sets.push('gsi3pk = :gsi3pk', 'gsi3sk = :gsi3sk');
       values[':gsi3pk'] = key.pendingIndex(awaitingFallback ? 'fallback' : change.status, pendingShard(id));
       // A sent message sorts by when its receipt is due, so the reconciler reads only the overdue ones.

@@ -51,6 +51,10 @@ function pick(item: Record<string, unknown>, attributes: string[]): Record<strin
 
 /** Removes the storage attributes (keys, index keys, ttl) from an item. */
 export function stripKeys<T>(item: Record<string, unknown>): T {
-  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, gsi2pk: _g3, gsi2sk: _g4, gsi3pk: _g5, gsi3sk: _g6, ttl: _ttl, entity: _e, ...rest } = item;
+  const {
+    pk: _pk, sk: _sk,
+    gsi1pk: _g1, gsi1sk: _g2, gsi2pk: _g3, gsi2sk: _g4, gsi3pk: _g5, gsi3sk: _g6, gsi4pk: _g7, gsi4sk: _g8, gsi5pk: _g9, gsi5sk: _g10,
+    ttl: _ttl, entity: _e, ...rest
+  } = item;
   return rest as T;
 }

@@ -11,9 +11,10 @@
  *   alert route     OP#<op>            ALERTROUTE#<purpose>
  *   template        OP#<op>            TPL#<id>
  *   gateway         GW#<ulid>          #GATEWAY         gsi1: OP#<op>#GATEWAYS / GW#<ulid>
- *   message         OP#<op>            MSG#<ulid>       gsi1: OP#<op>#CUST#<customer> / MSG#<ulid>
- *                                                       gsi2: OP#<op>#MSGSTATUS#<status> / MSG#<ulid>
+ *   message         OP#<op>            MSG#<ulid>       gsi4: OP#<op>#CUST#<customer> / MSG#<ulid>
+ *                                                       gsi5 (failed, cancelled): OP#<op>#MSGSTATUS#<status> / MSG#<ulid>
  *                                                       gsi3 (queued, sent, failed awaiting fallback): PENDING#<status>#<shard> / <since>#<op>#<ulid>
+ *                   (no gsi1/gsi2: those project ALL, and a message is rewritten on every status change)
  *   provider id     PMID#<gw>#<pid>    #PMID            (strongly consistent webhook lookup)
  *   idempotency     OP#<op>            IDEM#<scope>#<key>  (ttl)
  *   provider record PJ#<gw>            <provider's key>    (ttl; the sandbox's "what did I accept")
@@ -25,13 +26,21 @@ export const tableDefinition = {
   sortKey: 'sk',
   globalIndexes: [
     { indexName: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk', projection: 'ALL' },
-    // The history by status, newest first: a rare status is a key range, not a filtered read of everything.
+    // Customers by number, a customer's bills.
     { indexName: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk', projection: 'ALL' },
     // Sparse: only messages still queued or sent, for the reconciler and the local start-up requeue.
     { indexName: 'gsi3', partitionKey: 'gsi3pk', sortKey: 'gsi3sk', projection: 'KEYS_ONLY' },
+    // Messages only, keys only: an update that leaves the index keys alone writes no index.
+    // A customer's messages, newest first.
+    { indexName: 'gsi4', partitionKey: 'gsi4pk', sortKey: 'gsi4sk', projection: 'KEYS_ONLY' },
+    // Sparse: only failed and cancelled messages (rare, and final: a message never leaves them).
+    { indexName: 'gsi5', partitionKey: 'gsi5pk', sortKey: 'gsi5sk', projection: 'KEYS_ONLY' },
   ],
   timeToLiveAttribute: 'ttl',
 } as const;
+
+/** The message statuses with an entry in the status index (gsi5); others are listed by a filtered read of the messages. */
+export const isIndexedMessageStatus = (status: string): status is 'failed' | 'cancelled' => status === 'failed' || status === 'cancelled';
 
 export type IndexProjection = 'ALL' | 'KEYS_ONLY';
 
@@ -55,7 +64,9 @@ export const key = {
   gateway: (id: string) => ({ pk: `GW#${id}`, sk: '#GATEWAY' }),
   operatorGatewaysIndex: (op: string) => `OP#${op}#GATEWAYS`,
   message: (op: string, id: string) => ({ pk: `OP#${op}`, sk: `MSG#${id}` }),
+  /** gsi4 of a message: its customer's messages. */
   customerMessagesIndex: (op: string, customerId: string) => `OP#${op}#CUST#${customerId}`,
+  /** gsi5 of a failed or cancelled message (see `isIndexedMessageStatus`). */
   messageStatusIndex: (op: string, status: string) => `OP#${op}#MSGSTATUS#${status}`,
   /** Spread over shards so a broadcast's burst of queued messages does not hot-spot one index partition. */
   pendingIndex: (status: string, shard: number) => `PENDING#${status}#${shard}`,
