@@ -78,6 +78,8 @@ try {
   runtime = await startLocalRuntime({
     port,
     dataDir,
+    // Several batches per worker at once, as Lambda runs them (a broadcast's sends go out in parallel).
+    workerConcurrency: 'catalog',
     ...(process.env.PUBLIC_BASE_URL ? { publicBaseUrl: process.env.PUBLIC_BASE_URL } : {}),
   });
   const { apiKey, created } = await seedDemo({ dataDir });

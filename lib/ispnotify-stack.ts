@@ -41,9 +41,11 @@ export class IspNotifyStack extends Stack {
     const adminConsole = new AdminConsole(this, 'Console', { distDir: join(projectRoot, 'console', 'dist') });
     const api = new HttpApi(this, 'Api', { functions: httpFunctions, wiring, corsOrigins: [adminConsole.origin] });
     adminConsole.deploy(api.publicBaseUrl);
-    new Workers(this, 'Workers', { workers: workerFunctions, wiring: { ...wiring, publicBaseUrl: api.publicBaseUrl } });
-    const schedules = new Schedules(this, 'Schedules', { schedules: scheduledFunctions, wiring: { ...wiring, publicBaseUrl: api.publicBaseUrl } });
-    const billingEvents = new BillingEvents(this, 'BillingEvents', { functions: eventFunctions, wiring: { ...wiring, publicBaseUrl: api.publicBaseUrl } });
+    // Callback URLs given to providers (receipts, payment notifications) use the webhooks' function URL.
+    const urls = { publicBaseUrl: api.publicBaseUrl, webhookBaseUrl: api.webhookBaseUrl };
+    new Workers(this, 'Workers', { workers: workerFunctions, wiring: { ...wiring, ...urls } });
+    const schedules = new Schedules(this, 'Schedules', { schedules: scheduledFunctions, wiring: { ...wiring, ...urls } });
+    const billingEvents = new BillingEvents(this, 'BillingEvents', { functions: eventFunctions, wiring: { ...wiring, ...urls } });
     new Monitoring(this, 'Monitoring', { deadLetterQueues: { ...messaging.deadLetterQueues, 'app-schedules': appSchedules.deadLetterQueue, ...schedules.deadLetterQueues, ...billingEvents.deadLetterQueues } });
   }
 }

@@ -65,6 +65,11 @@ export interface HttpFunction {
   needsScheduler?: true;
   /** API Gateway throttling of these routes, apart from the stage default (requests per second). */
   throttle?: { rateLimit: number; burstLimit: number };
+  /**
+   * Also served by a Lambda function URL (no API Gateway request charge), whose base every other
+   * function gets as WEBHOOK_BASE_URL for the callback URLs it gives providers. One function at most.
+   */
+  functionUrl?: true;
 }
 
 export interface WorkerFunction {
@@ -306,6 +311,9 @@ export const httpFunctions: HttpFunction[] = [
     throttle: { rateLimit: 1000, burstLimit: 2000 },
     // A failed WhatsApp message's SMS fallback is created (and queued) where its failure receipt lands.
     needsQueue: [...sendQueues],
+    // Providers call the function URL (a receipt costs one Lambda invocation, no API Gateway request);
+    // the routes above stay for gateways configured with them.
+    functionUrl: true,
   },
   {
     // Customers' personal payment links (no API key): count the click, redirect to the operator's payment page.

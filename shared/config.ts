@@ -6,6 +6,11 @@ const Env = z
   .object({
     TABLE_NAME: z.string().min(1),
     PUBLIC_BASE_URL: z.url(),
+    /**
+     * AWS: the webhooks' Lambda function URL (no API Gateway request charge), the base of the callback URLs
+     * given to providers; default PUBLIC_BASE_URL (local: the one server serves both).
+     */
+    WEBHOOK_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
     /** The base of payment links (`<base>/p/<token>`), e.g. a short custom domain; default PUBLIC_BASE_URL. */
     PAYMENT_LINK_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
     /** AWS: the KMS key that seals gateway credentials. */

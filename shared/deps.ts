@@ -101,6 +101,8 @@ export interface Deps {
   /** A gateway's own provider records (see ProviderContext.journal). */
   journal: (gatewayId: string) => ProviderJournal;
   publicBaseUrl: string;
+  /** The base of webhook URLs given to providers: WEBHOOK_BASE_URL (on AWS the webhooks' function URL) or PUBLIC_BASE_URL. */
+  webhookBaseUrl: string;
 }
 
 let built: Deps | undefined;
@@ -141,6 +143,7 @@ export function deps(): Deps {
     fetch: (...args) => fetch(...args),
     journal: (gatewayId) => dynamoProviderJournal(gatewayId),
     publicBaseUrl: env.PUBLIC_BASE_URL.replace(/\/$/, ''),
+    webhookBaseUrl: (env.WEBHOOK_BASE_URL ?? env.PUBLIC_BASE_URL).replace(/\/$/, ''),
   };
   return built;
 }

@@ -913,7 +913,7 @@ export interface BroadcastStore {
     add?: { planned?: number; pages?: number; pagesDone?: number; pagesSettled?: number; skipped?: Record<string, number> },
   ): Promise<import('./domain/records.js').Broadcast | undefined>;
   /** Adds to the counters (a message moved from one status to another; a page queued n); `at`: a message left us then (the recent rate). */
-  count(operatorId: string, broadcastId: string, shardKey: string, deltas: Partial<Record<keyof BroadcastCounts, number>>, at?: string): Promise<void>;
+  count(operatorId: string, broadcastId: string, shardKey: string, deltas: Partial<Record<keyof BroadcastCounts, number>>, at?: string, leftCount?: number): Promise<void>;
   counts(operatorId: string, broadcastId: string, now: Date): Promise<BroadcastCounts>;
   /** Takes `amount` of the broadcast's maxCost budget: false when it would pass `maxCost`. */
   takeBudget(operatorId: string, broadcastId: string, amount: number, maxCost: number): Promise<boolean>;

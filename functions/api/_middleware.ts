@@ -7,6 +7,7 @@ import type { Operator } from '../../shared/domain/records.js';
 import type { Principal } from '../../shared/services/auth.js';
 import { logger } from '../../shared/logger.js';
 import { zodFields } from '../../shared/domain/zod-fields.js';
+import { compareSpecificity, compileRoutes, matchRoute } from '../../shared/local/route-matching.js';
 import { authenticate } from './middleware/authenticate.js';
 import { jsonBody } from './middleware/json-body.js';
 import { problem, problemDetails } from './middleware/problem-details.js';
@@ -22,6 +23,8 @@ export interface RouteRequest {
   params: Record<string, string>;
   query: Record<string, string>;
   header(name: string): string | undefined;
+  /** Came through the function's Lambda function URL (routed by rawPath), not through API Gateway. */
+  viaFunctionUrl: boolean;
 }
 
 export type Route = (request: RouteRequest) => Promise<ApiResult>;
@@ -31,7 +34,8 @@ export type Route = (request: RouteRequest) => Promise<ApiResult>;
  * concerns (logging context, problem+json errors, JSON body, bearer auth, the operator's request
  * rate) are composed here once.
  */
-export function api(routes: Record<string, Route>, options: { public?: boolean; rawBody?: boolean } = {}) {
+export function api(routes: Record<string, Route>, options: { public?: boolean; rawBody?: boolean; functionUrl?: boolean } = {}) {
+  const byPath = options.functionUrl ? pathRouter(Object.keys(routes)) : undefined;
   const handler = middy<ApiEvent, ApiResult, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(problemDetails());
@@ -40,18 +44,32 @@ export function api(routes: Record<string, Route>, options: { public?: boolean; 
   // The rate is per authenticated operator, so it comes after authentication.
   if (!options.public) handler.use(authenticate()).use(rateLimit());
   return handler.handler(async (event) => {
-    const route = routes[event.routeKey];
-    if (!route) return problem(404, `No route for ${event.routeKey}.`);
+    // A function URL's event is payload format 2.0 with routeKey "$default" (or none) and no pathParameters.
+    const viaFunctionUrl = byPath !== undefined && (event.routeKey === undefined || event.routeKey === '$default');
+    const matched = viaFunctionUrl ? byPath(event.requestContext.http.method, event.rawPath) : undefined;
+    const routeKey = viaFunctionUrl ? matched?.routeKey : event.routeKey;
+    const route = routeKey === undefined ? undefined : routes[routeKey];
+    if (!route) return problem(404, `No route for ${viaFunctionUrl ? `${event.requestContext.http.method} ${event.rawPath}` : event.routeKey}.`);
     return route({
       event,
       operator: event.operator!,
       principal: event.principal!,
       body: event.jsonBody,
-      params: (event.pathParameters ?? {}) as Record<string, string>,
+      params: (matched?.params ?? event.pathParameters ?? {}) as Record<string, string>,
       query: (event.queryStringParameters ?? {}) as Record<string, string>,
       header: (name) => event.headers[name.toLowerCase()],
+      viaFunctionUrl,
     });
   });
+}
+
+/** Picks the route key for a method and raw path as API Gateway would, with the local runtime's matcher. */
+function pathRouter(routeKeys: string[]) {
+  const compiled = compileRoutes([{ id: 'function-url', entry: '', routes: routeKeys, timeoutSeconds: 0 }]).sort(compareSpecificity);
+  return (method: string, rawPath: string): { routeKey: string; params: Record<string, string> } | undefined => {
+    const found = matchRoute(compiled, method.toUpperCase(), rawPath);
+    return found && { routeKey: found.route.routeKey, params: found.params ?? {} };
+  };
 }
 
 export interface ParseOptions {

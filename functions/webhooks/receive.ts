@@ -7,12 +7,17 @@ import { receivePayment } from '../../shared/services/bills.js';
 import type { WebhookRequest } from '../../shared/ports.js';
 import { api, json, type RouteRequest } from '../api/_middleware.js';
 
-/** The request as the provider sent it: raw body (signatures cover the bytes) and the public URL it called. */
-function webhookRequest({ event }: RouteRequest, publicBaseUrl: string): WebhookRequest {
+/**
+ * The request as the provider sent it: raw body (signatures cover the bytes) and the URL it called, which
+ * some signatures cover too: the function URL's host when it came that way (the callback URLs senders give
+ * out, WEBHOOK_BASE_URL), else the API's public base (the routes gateways were first configured with).
+ */
+function webhookRequest({ event, viaFunctionUrl }: RouteRequest, publicBaseUrl: string): WebhookRequest {
   const body = event.body ?? '';
+  const base = viaFunctionUrl ? `https://${event.requestContext.domainName}` : publicBaseUrl;
   return {
     method: event.requestContext.http.method,
-    url: `${publicBaseUrl}${event.rawPath}${event.rawQueryString ? `?${event.rawQueryString}` : ''}`,
+    url: `${base}${event.rawPath}${event.rawQueryString ? `?${event.rawQueryString}` : ''}`,
     headers: event.headers as Record<string, string>,
     rawBody: event.isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body,
   };
@@ -53,5 +58,6 @@ export const handler = api(
       return { statusCode: reply.status, headers: { 'content-type': reply.contentType }, body: reply.body };
     },
   },
-  { public: true, rawBody: true },
+  // functionUrl: providers call this function's Lambda function URL too (shared/catalog.ts), routed by rawPath.
+  { public: true, rawBody: true, functionUrl: true },
 );

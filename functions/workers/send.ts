@@ -7,6 +7,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { metrics } from '../../shared/metrics.js';
 import { deliverMessage, RetryLater, type DeliveryOutcome } from '../../shared/services/deliver-message.js';
 
+import { withBatchedCounts } from '../../shared/adapters/dynamodb/broadcast-count-buffer.js';
 /**
  * The handler of every send queue (send-sms, send-whatsapp, send-priority): a message is sent the
  * same way whichever queue it waited on; the queues only keep bulk traffic from delaying single sends.
@@ -57,7 +58,8 @@ export function sendWorkerHandler(entry: string) {
   const processor = new BatchProcessor(EventType.SQS);
   return async (event: SQSEvent, context: Context) => {
     try {
-      return await processPartialResponse(event, (record: SQSRecord) => sendOne(worker, record), processor, { context, throwOnFullBatchFailure: false });
+      // A batch of one broadcast's messages moves its counters with one write, not ten.
+      return await withBatchedCounts(() => processPartialResponse(event, (record: SQSRecord) => sendOne(worker, record), processor, { context, throwOnFullBatchFailure: false }));
     } finally {
       metrics.publishStoredMetrics();
     }

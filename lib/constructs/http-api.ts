@@ -2,6 +2,7 @@ import { CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { FunctionUrlAuthType, InvokeMode } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { HttpFunction } from '../../shared/catalog.js';
@@ -9,8 +10,8 @@ import { AppFunction, type FunctionWiring } from './lambda-function.js';
 
 export interface HttpApiProps {
   functions: readonly HttpFunction[];
-  /** Everything but the base URL, which this construct creates. */
-  wiring: Omit<FunctionWiring, 'publicBaseUrl'>;
+  /** Everything but the base URLs, which this construct creates. */
+  wiring: Omit<FunctionWiring, 'publicBaseUrl' | 'webhookBaseUrl'>;
   /** Browser origins allowed by CORS (the admin console's); none: no CORS. */
   corsOrigins?: string[];
 }
@@ -20,6 +21,11 @@ export class HttpApi extends Construct {
   readonly api: apigw.HttpApi;
   /** https://<id>.execute-api.<region>.amazonaws.com, without a trailing slash. */
   readonly publicBaseUrl: string;
+  /**
+   * The Lambda function URL of the catalog's `functionUrl` entry (the webhooks), https://<id>.lambda-url.<region>.on.aws/
+   * (with a trailing slash: shared/deps.ts drops it); undefined when no entry has one.
+   */
+  readonly webhookBaseUrl: string | undefined;
 
   constructor(scope: Construct, id: string, props: HttpApiProps) {
     super(scope, id);
@@ -63,9 +69,23 @@ export class HttpApi extends Construct {
     );
     if (Object.keys(routeSettings).length > 0) (stage.node.defaultChild as apigw.CfnStage).addPropertyOverride('RouteSettings', routeSettings);
 
+    const withUrl = props.functions.filter((spec) => spec.functionUrl);
+    if (withUrl.length > 1) throw new Error(`Only one function may have a function URL (WEBHOOK_BASE_URL), not ${withUrl.map((spec) => spec.id).join(', ')}.`);
     const wiring: FunctionWiring = { ...props.wiring, publicBaseUrl: this.publicBaseUrl };
-    for (const spec of props.functions) {
-      const { fn } = new AppFunction(this, spec.id, { ...spec, wiring });
+    // The function with the URL first, so the others can be given it.
+    for (const spec of [...withUrl, ...props.functions.filter((spec) => !spec.functionUrl)]) {
+      const { fn } = new AppFunction(this, spec.id, { ...spec, wiring: spec.functionUrl ? wiring : { ...wiring, webhookBaseUrl: this.webhookBaseUrl } });
+      if (spec.functionUrl) {
+        // No per-request charge, unlike API Gateway. Unauthenticated because providers cannot sign with AWS
+        // credentials; every POST is verified with the gateway's own secret (shared/services/record-receipt.ts).
+        // No API Gateway throttle either: Lambda's concurrency is the limit.
+        const url = fn.addFunctionUrl({ authType: FunctionUrlAuthType.NONE, invokeMode: InvokeMode.BUFFERED });
+        this.webhookBaseUrl = url.url;
+        new CfnOutput(Stack.of(this), 'WebhookBaseUrl', {
+          value: url.url,
+          description: `Base URL of provider webhooks (${spec.id}'s Lambda function URL): <base>webhooks/<channel>/<provider>/<gatewayId>`,
+        });
+      }
       const integration = new HttpLambdaIntegration(`${spec.id}Integration`, fn);
       for (const routeKey of spec.routes) {
         const { method, path } = parseRouteKey(routeKey);

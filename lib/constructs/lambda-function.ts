@@ -26,8 +26,14 @@ export interface FunctionWiring {
   /** The KMS HMAC key whose MAC of a fixed message signs list cursors (shared/adapters/crypto/cursor-key.ts). */
   cursorKey: IKey;
   queues: Record<QueueName, IQueue>;
-  /** The HTTP API's endpoint, used to build links (payment links, webhook callback URLs). */
+  /** The HTTP API's endpoint, used to build links (payment links, the console). */
   publicBaseUrl: string;
+  /**
+   * The webhooks function's Lambda function URL (lib/constructs/http-api.ts): the base of the callback URLs
+   * given to providers. Absent for that function itself (its own URL in its env would be a cycle; it reads
+   * the host each request came to) and where there is none: then callbacks use publicBaseUrl.
+   */
+  webhookBaseUrl?: string;
   /** https://<paymentLinkDomain> when that context is set (lib/payment-link-domain.ts): the base of payment links. */
   paymentLinkBaseUrl?: string;
   /** Present when the stack has a fixed egress address (lib/constructs/egress.ts): where provider-calling functions run. */
@@ -93,6 +99,7 @@ export class AppFunction extends Construct {
         TABLE_NAME: wiring.table.tableName,
         CREDENTIALS_KMS_KEY_ID: wiring.credentialsKey.keyArn,
         PUBLIC_BASE_URL: wiring.publicBaseUrl,
+        ...(wiring.webhookBaseUrl ? { WEBHOOK_BASE_URL: wiring.webhookBaseUrl } : {}),
         ...(wiring.paymentLinkBaseUrl ? { PAYMENT_LINK_BASE_URL: wiring.paymentLinkBaseUrl } : {}),
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: 'ispnotify',

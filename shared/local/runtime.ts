@@ -48,7 +48,15 @@ export interface LocalRuntimeOptions {
   quiet?: boolean;
   /** false: no SQS pollers (tests that drive the workers themselves). Default true. */
   workers?: boolean;
+  /**
+   * Batches each worker handles at once: 'catalog' runs as many as its event source's maxConcurrency
+   * allows, up to 4 on a laptop (npm start, benchmarks); default 1 (tests: one batch at a time).
+   */
+  workerConcurrency?: 'catalog' | 1;
 }
+
+/** Concurrent batches of one worker on the local stack at most (a laptop's cores, not Lambda's scale). */
+const LOCAL_MAX_CONCURRENCY = 4;
 
 export interface LocalRuntime {
   /** e.g. http://127.0.0.1:3000 (no trailing slash) */
@@ -220,7 +228,8 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<Loca
       for (const worker of workerFunctions) {
         // Lambda runs up to maxConcurrency batches of a queue at once; a laptop runs a few.
         for (let i = 0; i < Math.min(worker.maxConcurrency, LOCAL_BATCHES_PER_WORKER); i++) {
-          stopped.pollers.push(startWorker(worker, sqs, ensured[worker.queue], retryDelaySeconds));
+          const concurrency = opts.workerConcurrency === 'catalog' ? Math.min(worker.maxConcurrency, LOCAL_MAX_CONCURRENCY) : 1;
+          stopped.pollers.push(startWorker(worker, sqs, ensured[worker.queue], retryDelaySeconds, concurrency));
         }
       }
       // EventBridge Scheduler's part: the same schedules, run in process (stopped with the pollers).
@@ -244,7 +253,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<Loca
  */
 const LOCAL_BATCHES_PER_WORKER = 1;
 
-function startWorker(worker: WorkerFunction, client: SQSClient, queue: { url: string; arn: string }, retryDelaySeconds: number): SqsPoller {
+function startWorker(worker: WorkerFunction, client: SQSClient, queue: { url: string; arn: string }, retryDelaySeconds: number, concurrency: number): SqsPoller {
   let loading: Promise<SqsWorkerHandler> | undefined;
   // Loaded on the first batch (a cold start); a module that fails to load is tried again next batch.
   const handler: SqsWorkerHandler = async (event, context) => {
@@ -266,5 +275,6 @@ function startWorker(worker: WorkerFunction, client: SQSClient, queue: { url: st
     functionTimeoutSeconds: worker.timeoutSeconds,
     retryDelaySeconds,
     functionName: `ispnotify-${worker.id}`,
+    concurrency,
   });
 }

@@ -9,7 +9,7 @@
  *  - A failed record's visibility is set to `retryDelaySeconds` (ChangeMessageVisibility), so local
  *    retries come within seconds. On AWS nothing is changed: a failed record comes back after the
  *    queue's visibility timeout (180 s for send-sms).
- *  - One batch at a time per worker (Lambda scales out to several concurrent batches).
+ *  - `concurrency` batches at a time per worker (default 1; Lambda scales out to the event source's maxConcurrency).
  *  - A handler that times out fails its whole batch, but its promise keeps running.
  */
 import { createHash } from 'node:crypto';
@@ -48,6 +48,8 @@ export interface SqsPollerOptions {
   retryDelaySeconds: number;
   /** Context.functionName; default `ispnotify-local-worker`. */
   functionName?: string;
+  /** Batches handled at once (each its own receive loop), as Lambda runs several; default 1. */
+  concurrency?: number;
 }
 
 export interface SqsPoller {
@@ -194,7 +196,7 @@ export function startSqsPoller(opts: SqsPollerOptions): SqsPoller {
     }
   }
 
-  const done = loop();
+  const done = Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 1) }, () => loop()));
   return {
     async stop() {
       running = false;

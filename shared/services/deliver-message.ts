@@ -15,7 +15,7 @@ import { receiptDueAt, recordSent, withStorageRetries } from './record-outcome.j
 
 type D = Pick<
   Deps,
-  'messages' | 'gateways' | 'operators' | 'circuits' | 'gatewayRate' | 'cipher' | 'clock' | 'fetch' | 'publicBaseUrl' | 'queue' | 'journal' | 'customers' | 'templates' | 'counters' | 'suppressions' | 'billing' | 'alertRoutes' | 'customerBills'
+  'messages' | 'gateways' | 'operators' | 'circuits' | 'gatewayRate' | 'cipher' | 'clock' | 'fetch' | 'webhookBaseUrl' | 'queue' | 'journal' | 'customers' | 'templates' | 'counters' | 'suppressions' | 'billing' | 'alertRoutes' | 'customerBills'
 >;
 
 /** Thrown to have SQS deliver the task again later (reported as a batch item failure). */
@@ -195,7 +195,7 @@ async function sendClaimed(d: D, claimed: Message, attempt: Attempt): Promise<De
           to: message.to,
           ...content,
           ...(message.channel === 'telegram' ? { telegram: { threadId: message.threadId, replyToProviderMessageId: message.replyToProviderMessageId } } : {}),
-          statusCallbackUrl: webhookUrl(d.publicBaseUrl, opened.gateway),
+          statusCallbackUrl: webhookUrl(d.webhookBaseUrl, opened.gateway),
         },
         providerContext(d, opened.gateway.id),
       );

@@ -17,13 +17,14 @@ import { checkSmtpGateway, type SmtpSettings } from '../adapters/providers/email
 import { applyPreset, checkHttpGateway } from './presets.js';
 import { sendThrough } from './provider-send.js';
 
-type D = Pick<Deps, 'gateways' | 'operators' | 'circuits' | 'cipher' | 'clock' | 'publicBaseUrl'>;
+type D = Pick<Deps, 'gateways' | 'operators' | 'circuits' | 'cipher' | 'clock' | 'webhookBaseUrl'>;
 
 /** The encryption context binds sealed credentials to their gateway and operator. */
 export const credentialsContext = (gateway: Pick<Gateway, 'id' | 'operatorId'>) => ({ gatewayId: gateway.id, operatorId: gateway.operatorId });
 
-export function webhookUrl(publicBaseUrl: string, gateway: Pick<Gateway, 'id' | 'channel' | 'provider'>): string {
-  return `${publicBaseUrl}/webhooks/${gateway.channel}/${gateway.provider}/${gateway.id}`;
+/** Where a gateway's provider posts receipts; `webhookBaseUrl` is deps().webhookBaseUrl (on AWS the webhooks' function URL). */
+export function webhookUrl(webhookBaseUrl: string, gateway: Pick<Gateway, 'id' | 'channel' | 'provider'>): string {
+  return `${webhookBaseUrl}/webhooks/${gateway.channel}/${gateway.provider}/${gateway.id}`;
 }
 
 function knownProvider(channel: Channel, id: string): ChannelProvider {
@@ -127,7 +128,7 @@ export async function saveGateway(d: D, operator: Operator, given: SaveGatewayIn
     const updated = await d.operators.update(operator.id, { [field]: gateway.id, updatedAt: now });
     if (!updated) throw notFound(`Operator "${operator.id}"`);
   }
-  const view = gatewayView(d.publicBaseUrl, gateway, defaultGatewayId);
+  const view = gatewayView(d.webhookBaseUrl, gateway, defaultGatewayId);
   // Shown once: give it to the provider with the webhook URL; it is never returned again.
   return { view: Object.keys(generated).length > 0 ? { ...view, generatedCredentials: generated } : view, created: !existing };
 }
@@ -135,13 +136,13 @@ export async function saveGateway(d: D, operator: Operator, given: SaveGatewayIn
 export async function getGateway(d: D, operator: Operator, id: string) {
   const gateway = await ownGateway(d, operator, id);
   const { open, slowed } = await d.circuits.state([gateway.id], d.clock.now().toISOString());
-  return gatewayView(d.publicBaseUrl, gateway, operator[defaultGatewayField(gateway.channel)], open.get(gateway.id), slowed.get(gateway.id));
+  return gatewayView(d.webhookBaseUrl, gateway, operator[defaultGatewayField(gateway.channel)], open.get(gateway.id), slowed.get(gateway.id));
 }
 
 export async function listGateways(d: D, operator: Operator) {
   const gateways = await d.gateways.list(operator.id);
   const { open, slowed } = await d.circuits.state(gateways.map((g) => g.id), d.clock.now().toISOString());
-  return gateways.map((g) => gatewayView(d.publicBaseUrl, g, operator[defaultGatewayField(g.channel)], open.get(g.id), slowed.get(g.id)));
+  return gateways.map((g) => gatewayView(d.webhookBaseUrl, g, operator[defaultGatewayField(g.channel)], open.get(g.id), slowed.get(g.id)));
 }
 
 async function ownGateway(d: Pick<Deps, 'gateways'>, operator: Operator, id: string): Promise<Gateway> {
@@ -240,7 +241,7 @@ export function gatewayMaxPerSecond(gateway: Gateway): number {
 
 /** The API's view: credentials appear only as masked field names. */
 export function gatewayView(
-  publicBaseUrl: string,
+  webhookBaseUrl: string,
   gateway: Gateway,
   defaultGatewayId: string | undefined,
   circuitOpenUntil?: string,
@@ -253,7 +254,7 @@ export function gatewayView(
     provider: gateway.provider,
     settings: gateway.settings,
     credentials: Object.fromEntries(gateway.credentialFields.map((field) => [field, '********'])),
-    webhookUrl: webhookUrl(publicBaseUrl, gateway),
+    webhookUrl: webhookUrl(webhookBaseUrl, gateway),
     default: gateway.id === defaultGatewayId,
     enabled: gateway.enabled !== false,
     priority: gateway.priority ?? 1,

@@ -2,7 +2,8 @@
  * What a run would cost on AWS: SDK middleware counts every DynamoDB and SQS request by operation and
  * by what it touches (the item kind from its key, the queue), with the capacity DynamoDB reports
  * (ReturnConsumedCapacity TOTAL); the Lambda invocations the run implies (one per SQS batch a worker
- * took, one per API or webhook request) with their measured durations; then prices from aws-prices.ts.
+ * took, one per API or webhook request) with their measured durations, and the API Gateway requests
+ * (not for webhooks through a Lambda function URL, which has no charge of its own); then prices from aws-prices.ts.
  *
  * What exists only on the local stack is counted apart and left out of the price: the sandbox
  * provider's own journal and its receipt queue (a real provider keeps its own), the local scheduler's
@@ -32,6 +33,8 @@ export class Meter {
   sqs = new Map<string, SqsLine>();
   lambda = new Map<string, LambdaLine>();
   http = new Map<string, number>();
+  /** Requests through a Lambda function URL, by function: no charge beyond the invocation. */
+  functionUrl = new Map<string, number>();
   batches = new Map<string, { fn: string; at: number }>();
 
   dynamoLine(key: string): DynamoLine {
@@ -75,6 +78,12 @@ export const metering = {
   http(route: string, fn: string, ms: number): void {
     if (!current) return;
     current.http.set(route, (current.http.get(route) ?? 0) + 1);
+    current.invoked(fn, ms);
+  },
+  /** An HTTP request through a function's Lambda function URL: the Lambda invocation only, no API Gateway request. */
+  functionUrl(fn: string, ms: number): void {
+    if (!current) return;
+    current.functionUrl.set(fn, (current.functionUrl.get(fn) ?? 0) + 1);
     current.invoked(fn, ms);
   },
 };
@@ -288,6 +297,9 @@ export function price(meter: Meter): { lines: CostLine[]; excluded: string[]; to
   for (const [route, count] of meter.http) {
     lines.push({ service: 'API Gateway', item: `HTTP API ${route}`, quantity: `${count} req`, dollars: count * awsPrices.apiGateway.httpApiRequest });
   }
+  for (const [fn, count] of meter.functionUrl) {
+    lines.push({ service: 'Lambda', item: `function URL of ${fn}`, quantity: `${count} req (no charge beyond the invocations above)`, dollars: 0 });
+  }
   lines.sort((a, b) => b.dollars - a.dollars);
   const byService: Record<string, number> = {};
   for (const line of lines) byService[line.service] = (byService[line.service] ?? 0) + line.dollars;
@@ -304,7 +316,8 @@ export function printCost(label: string, meter: Meter, delivered: number, compar
   console.log(
     `cost      ${label}: per message ${(units.write / delivered).toFixed(2)} DynamoDB write units, ${(units.read / delivered).toFixed(2)} read units ` +
       `(${units.reported} requests reported their capacity, ${units.estimated} estimated at 1 unit per item), ` +
-      `${(sumSqs(meter) / delivered).toFixed(2)} SQS requests, ${(sumLambda(meter) / delivered).toFixed(3)} Lambda invocations, ${(sumHttp(meter) / delivered).toFixed(2)} HTTP API requests`,
+      `${(sumSqs(meter) / delivered).toFixed(2)} SQS requests, ${(sumLambda(meter) / delivered).toFixed(3)} Lambda invocations, ${(sumHttp(meter) / delivered).toFixed(2)} HTTP API requests, ` +
+      `${(sumFunctionUrl(meter) / delivered).toFixed(2)} function URL requests`,
   );
   for (const [service, dollars] of Object.entries(byService).sort((a, b) => b[1] - a[1])) {
     console.log(`cost      ${label}: ${service.padEnd(11)} $${perMillion(dollars).toFixed(2)} per million`);
@@ -319,3 +332,4 @@ export function printCost(label: string, meter: Meter, delivered: number, compar
 const sumSqs = (meter: Meter) => [...meter.sqs].filter(([k]) => !k.startsWith('local ') && !k.startsWith('idle ')).reduce((sum, [, l]) => sum + l.requests, 0);
 const sumLambda = (meter: Meter) => [...meter.lambda].filter(([k]) => !k.startsWith('local ')).reduce((sum, [, l]) => sum + l.invocations, 0);
 const sumHttp = (meter: Meter) => [...meter.http.values()].reduce((sum, n) => sum + n, 0);
+const sumFunctionUrl = (meter: Meter) => [...meter.functionUrl.values()].reduce((sum, n) => sum + n, 0);

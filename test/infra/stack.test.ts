@@ -205,6 +205,53 @@ describe('http api', () => {
   });
 });
 
+describe('webhooks function URL', () => {
+  const webhooks = httpFunctions.find((spec) => spec.functionUrl)!;
+  const functionUrl = () => ({ 'Fn::GetAtt': [logicalId(['Api', webhooks.id, 'Function', 'FunctionUrl']), 'FunctionUrl'] });
+  const envOf = (path: string[]) => synth.template.toJSON().Resources[logicalId([...path, 'Function'])].Properties.Environment.Variables;
+
+  it('is the Webhooks function\'s, and the only one', () => {
+    expect(httpFunctions.filter((spec) => spec.functionUrl).map((spec) => spec.id)).toEqual(['Webhooks']);
+    synth.template.resourceCountIs('AWS::Lambda::Url', 1);
+  });
+
+  it('lets providers call it without AWS credentials (their signatures are checked in the handler), buffered', () => {
+    synth.template.hasResourceProperties('AWS::Lambda::Url', {
+      AuthType: 'NONE',
+      InvokeMode: 'BUFFERED',
+      TargetFunctionArn: { 'Fn::GetAtt': [logicalId(['Api', webhooks.id, 'Function']), 'Arn'] },
+    });
+    synth.template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunctionUrl',
+      FunctionName: { 'Fn::GetAtt': [logicalId(['Api', webhooks.id, 'Function']), 'Arn'] },
+      FunctionUrlAuthType: 'NONE',
+      Principal: '*',
+    });
+  });
+
+  it('keeps the API Gateway webhook routes for gateways configured with them', () => {
+    for (const routeKey of webhooks.routes) synth.template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: routeKey });
+  });
+
+  it.each(workerFunctions)('is $id\'s WEBHOOK_BASE_URL (the status callback URL given to providers)', (spec) => {
+    expect(envOf(['Workers', spec.id]).WEBHOOK_BASE_URL).toEqual(functionUrl());
+  });
+
+  it('is WEBHOOK_BASE_URL of every other function too (gateways\' webhookUrl, payment notifyUrl), not of its own (a cycle)', () => {
+    const others = [
+      ...httpFunctions.filter((spec) => spec !== webhooks).map((spec) => ['Api', spec.id]),
+      ...scheduledFunctions.map((spec) => ['Schedules', spec.id]),
+      ...eventFunctions.map((spec) => ['BillingEvents', spec.id]),
+    ];
+    for (const path of others) expect(envOf(path).WEBHOOK_BASE_URL, path.join('/')).toEqual(functionUrl());
+    expect(envOf(['Api', webhooks.id])).not.toHaveProperty('WEBHOOK_BASE_URL');
+  });
+
+  it('is a stack output', () => {
+    synth.template.hasOutput('WebhookBaseUrl', { Value: functionUrl() });
+  });
+});
+
 describe('monitoring', () => {
   it('alarms on the application metrics that need a person: unknown send outcomes and forged receipts', () => {
     for (const metricName of Object.keys(applicationAlarms)) {

@@ -17,7 +17,7 @@ beforeAll(async () => {
   stack = await startTestStack('deliver-message', { workers: false });
   await seedDemo({});
   // Receipts from the sandbox go nowhere in this file: only the sender's own writes are under test.
-  d = { ...deps(), publicBaseUrl: 'http://127.0.0.1:9' };
+  d = { ...deps(), publicBaseUrl: 'http://127.0.0.1:9', webhookBaseUrl: 'http://127.0.0.1:9' };
   operator = (await d.operators.get('demo'))!;
 });
 

@@ -141,7 +141,7 @@ export const dynamoBroadcastStore: BroadcastStore = {
     }
   },
 
-  async count(operatorId, broadcastId, shardKey, deltas, at) {
+  async count(operatorId, broadcastId, shardKey, deltas, at, leftCount = 1) {
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = {};
     const adds: string[] = [];
@@ -156,7 +156,7 @@ export const dynamoBroadcastStore: BroadcastStore = {
       // A message left us at `at`: the recent rate counts it in its window; older windows are dropped as new ones start.
       const window = windowOf(new Date(at));
       names['#w'] = `w${window}`;
-      values[':w'] = 1;
+      values[':w'] = leftCount;
       adds.push('#w :w');
       removes = Array.from({ length: RATE_WINDOWS_KEPT }, (_, i) => `w${window - RATE_WINDOWS_KEPT - i}`);
     }

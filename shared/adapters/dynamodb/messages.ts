@@ -10,7 +10,7 @@ import { documentClient } from './client.js';
 import { queryPage, stripKeys } from './query-page.js';
 import { keysThenItems } from './index-page.js';
 import { isIndexedMessageStatus, key, PENDING_SHARDS, pendingShard } from './table.js';
-import { dynamoBroadcastStore } from './broadcasts.js';
+import { countMove } from './broadcast-count-buffer.js';
 import { batchPut } from './batch-write.js';
 import { logger } from '../../logger.js';
 
@@ -80,7 +80,7 @@ async function countBroadcastMove(operatorId: string, id: string, previous: Reco
   const cost = previous.cost as { amount?: number } | undefined;
   const leftUs = from === 'queued' && (change.status === 'sent' || change.status === 'delivered' || change.status === 'read');
   try {
-    await dynamoBroadcastStore.count(
+    await countMove(
       operatorId,
       String(previous.broadcastId),
       id,
