@@ -219,6 +219,8 @@ export interface MessageStore {
       awaitingFallback?: boolean;
       /** Only if no worker holds the message (a cancel must not race a provider call). */
       unclaimedOnly?: boolean;
+      /** false: no provider-id pointer (the provider's receipts carry our message id: callbackPerMessage). */
+      pointer?: boolean;
       /**
        * false: not in the pending index while sent (a broadcast message: its page's settle step
        * watches it until it leaves, and its receipt is not chased one by one).
@@ -239,6 +241,12 @@ export interface MessageStore {
   stopReceiptChecks(operatorId: string, id: string): Promise<void>;
   /** Finds the message a provider's id refers to, for a given gateway. */
   findByProviderId(gatewayId: string, providerMessageId: string): Promise<{ operatorId: string; messageId: string } | undefined>;
+  /**
+   * A receipt that names our message id (callbackPerMessage): the change is recorded only if the
+   * message went out through `gatewayId` with `providerMessageId` (a receipt is never applied to
+   * another message); 'unknown' when it did not (or is not recorded as sent yet).
+   */
+  receiptByMessageId(operatorId: string, id: string, gatewayId: string, providerMessageId: string, change: StatusChange): Promise<'changed' | 'unchanged' | 'unknown'>;
   /**
    * Messages of every operator still `queued` (since before `before`, ISO) or `sent` (with a receipt due before it),
    * a page at a time, read from a sparse index: the cost follows the pending messages, not the history.
@@ -531,6 +539,12 @@ export interface SmsProvider<Credentials = Record<string, unknown>, Settings = R
   receipts?: false;
   /** For providers where it depends on the gateway's settings (the generic HTTP gateway's receipt mapping). */
   sendsReceipts?(settings: Settings): boolean;
+  /**
+   * true: the provider calls each message's own status callback URL as given, so ours carries the
+   * message id (`?m=<id>`) and a receipt finds its message without a provider-id pointer (one write
+   * less per message). The receipt is still matched against the provider id recorded at `sent`.
+   */
+  callbackPerMessage?: true;
 }
 
 // ---- WhatsApp (issue 6: adapters first; routing, fallback and the message record follow) ----

@@ -11,7 +11,7 @@ import { MAX_TASK_DELAY_SECONDS, sendableContent } from './messages.js';
 import { sendThrough } from './provider-send.js';
 import { sendAlert } from './alerts.js';
 import { logger } from '../logger.js';
-import { receiptDueAt, recordSent, withStorageRetries } from './record-outcome.js';
+import { callsBackPerMessage, receiptDueAt, recordSent, statusCallbackUrl, withStorageRetries } from './record-outcome.js';
 
 type D = Pick<
   Deps,
@@ -149,7 +149,7 @@ async function sendClaimed(d: D, claimed: Message, attempt: Attempt): Promise<De
   const unneeded = await checkBeforeSending(d, claimed);
   if (unneeded) return unneeded;
   let message = claimed;
-  let accepted: { providerMessageId: string; gatewayId: string; receiptDueAt: string; provider: string; finalNote?: string };
+  let accepted: { providerMessageId: string; gatewayId: string; receiptDueAt: string; provider: string; finalNote?: string; pointer?: false };
   // Recorded on the message with the outcome: which gateway was tried and what it said.
   const tried = (outcome: GatewayTry['outcome'], error: unknown): GatewayTry => ({
     gatewayId: message.gatewayId,
@@ -195,11 +195,13 @@ async function sendClaimed(d: D, claimed: Message, attempt: Attempt): Promise<De
           to: message.to,
           ...content,
           ...(message.channel === 'telegram' ? { telegram: { threadId: message.threadId, replyToProviderMessageId: message.replyToProviderMessageId } } : {}),
-          statusCallbackUrl: webhookUrl(d.webhookBaseUrl, opened.gateway),
+          statusCallbackUrl: statusCallbackUrl(webhookUrl(d.webhookBaseUrl, opened.gateway), opened.provider, message.id),
         },
         providerContext(d, opened.gateway.id),
       );
       accepted = {
+        // Its receipts name the message itself: no provider-id pointer to write.
+        ...(callsBackPerMessage(opened.provider) ? { pointer: false as const } : {}),
         providerMessageId: reply.providerMessageId,
         gatewayId: opened.gateway.id,
         provider: opened.gateway.provider,

@@ -8,7 +8,7 @@
  * lost: a failed WhatsApp message waits in the pending index (part "fallback") until its fallback is
  * made or declined, so a crash between the failure and the fallback is finished by the reconciler.
  */
-import { DomainError } from '../domain/errors.js';
+import { DomainError, notFound } from '../domain/errors.js';
 import type { GatewayTry, Message, MessageStatus, StatusChange } from '../domain/records.js';
 import type { Deps } from '../deps.js';
 import { logger } from '../logger.js';
@@ -29,10 +29,21 @@ export async function recordStatus(
   message: Pick<Message, 'operatorId' | 'id' | 'channel'> & Partial<Pick<Message, 'holdId'>>,
   change: StatusChange,
   extra: { providerMessageId?: string; gatewayId?: string; receiptDueAt?: string; tried?: GatewayTry } = {},
-  options: { fallback?: boolean } = {},
+  options: {
+    fallback?: boolean;
+    /** A receipt that named the message: recorded only if it went out through this gateway with this provider id (else NotFound). */
+    receiptFor?: { gatewayId: string; providerMessageId: string };
+  } = {},
 ): Promise<boolean> {
   const awaitingFallback = change.status === 'failed' && message.channel === 'whatsapp' && options.fallback !== false;
-  const changed = await withStorageRetries(() => d.messages.transition(message.operatorId, message.id, change, { ...extra, awaitingFallback }));
+  const receiptFor = options.receiptFor;
+  const changed = receiptFor
+    ? await withStorageRetries(async () => {
+        const outcome = await d.messages.receiptByMessageId(message.operatorId, message.id, receiptFor.gatewayId, receiptFor.providerMessageId, change);
+        if (outcome === 'unknown') throw notFound(`Message ${message.id} sent with provider id "${receiptFor.providerMessageId}"`);
+        return outcome === 'changed';
+      }, 1)
+    : await withStorageRetries(() => d.messages.transition(message.operatorId, message.id, change, { ...extra, awaitingFallback }));
   // Failed before a provider accepted it (a send that failed after acceptance was settled then): its hold goes back
   // (a page's hold goes back with the page's settlement).
   if (changed && (change.status === 'failed' || change.status === 'cancelled') && message.holdId === undefined) await releaseCost(d, message.operatorId, message.id);

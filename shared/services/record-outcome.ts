@@ -31,7 +31,7 @@ export async function recordSent(
   d: Pick<Deps, 'messages' | 'billing' | 'clock' | 'operators' | 'alertRoutes' | 'customers' | 'templates' | 'gateways' | 'counters' | 'queue' | 'cipher' | 'suppressions'>,
   operatorId: string,
   messageId: string,
-  accepted: { providerMessageId: string; gatewayId: string; at: string; receiptDueAt?: string; provider?: string; finalNote?: string },
+  accepted: { providerMessageId: string; gatewayId: string; at: string; receiptDueAt?: string; provider?: string; finalNote?: string; pointer?: false },
   message?: { holdId?: string },
 ): Promise<void> {
   const tried: GatewayTry | undefined = accepted.provider
@@ -47,6 +47,7 @@ export async function recordSent(
         gatewayId: accepted.gatewayId,
         receiptDueAt: accepted.receiptDueAt,
         tried,
+        ...(accepted.pointer === false ? { pointer: false } : {}),
         // A broadcast message's receipt is not chased one by one (the pending index would cost two writes a message).
         ...(message?.holdId !== undefined ? { pending: false } : {}),
       },
@@ -64,3 +65,14 @@ export const DEFAULT_RECEIPT_WINDOW_SECONDS = 60 * 60;
 export function receiptDueAt(provider: { receiptWindowSeconds?: number } | undefined, at: Date): string {
   return new Date(at.getTime() + (provider?.receiptWindowSeconds ?? DEFAULT_RECEIPT_WINDOW_SECONDS) * 1000).toISOString();
 }
+
+/** The query parameter of a status callback URL that names our message (providers with callbackPerMessage). */
+export const CALLBACK_MESSAGE_PARAM = 'm';
+
+/** The URL a provider is given for a message's receipts: the gateway's webhook, with the message id when the provider calls it per message. */
+export function statusCallbackUrl(gatewayWebhookUrl: string, provider: object, messageId: string): string {
+  return callsBackPerMessage(provider) ? `${gatewayWebhookUrl}?${CALLBACK_MESSAGE_PARAM}=${encodeURIComponent(messageId)}` : gatewayWebhookUrl;
+}
+
+/** Whether a provider calls each message's own status callback URL as given (SmsProvider.callbackPerMessage). */
+export const callsBackPerMessage = (provider: object): boolean => 'callbackPerMessage' in provider && provider.callbackPerMessage === true;

@@ -5,6 +5,8 @@ import type { HandshakeReply, WebhookRequest } from '../ports.js';
 import { recordStatus } from './fallback.js';
 import { handleTeamMessage, recordInbound } from './inbound.js';
 import { openGateway } from './gateways.js';
+import { CALLBACK_MESSAGE_PARAM, callsBackPerMessage } from './record-outcome.js';
+import type { Gateway, StatusChange } from '../domain/records.js';
 
 type D = Pick<Deps, 'messages' | 'gateways' | 'cipher' | 'clock' | 'fetch' | 'operators' | 'customers' | 'templates' | 'counters' | 'queue' | 'suppressions' | 'billing' | 'alertRoutes'>;
 
@@ -72,11 +74,21 @@ export async function recordReceipt(d: D, channel: string, providerId: string, g
       else unchanged++;
       continue;
     }
-    const target = await d.messages.findByProviderId(gatewayId, update.providerMessageId);
-    // Not (yet) known: answer 404 so providers that retry receipts try again shortly.
-    if (!target) throw notFound(`Message with provider id "${update.providerMessageId}"`);
     const change = { status: update.status, at: d.clock.now().toISOString(), reason: update.reason, providerStatus: update.providerStatus };
-    const changed = await recordStatus(d, { operatorId: target.operatorId, id: target.messageId, channel: opened.gateway.channel }, change);
+    // The callback URL named our message (callbackPerMessage): no pointer to read, the provider id is checked on the message itself.
+    const named = callsBackPerMessage(opened.provider) ? namedMessage(request.url) : undefined;
+    const outcome = named ? await recordNamedReceipt(d, opened.gateway, named, update.providerMessageId, change) : undefined;
+    let target: { operatorId: string; messageId: string } | undefined;
+    let changed: boolean;
+    if (outcome) {
+      target = { operatorId: opened.gateway.operatorId, messageId: named! };
+      changed = outcome === 'changed';
+    } else {
+      target = await d.messages.findByProviderId(gatewayId, update.providerMessageId);
+      // Not (yet) known: answer 404 so providers that retry receipts try again shortly.
+      if (!target) throw notFound(`Message with provider id "${update.providerMessageId}"`);
+      changed = await recordStatus(d, { operatorId: target.operatorId, id: target.messageId, channel: opened.gateway.channel }, change);
+    }
     // A hard bounce or a complaint: later email to the address is refused, with the reason.
     const suppress = 'suppress' in update ? (update.suppress as { address: string; reason: string } | undefined) : undefined;
     if (suppress) {
@@ -97,4 +109,30 @@ export async function recordReceipt(d: D, channel: string, providerId: string, g
     }
   }
   return { recorded, unchanged, inbound };
+}
+
+/** Our message id from a status callback URL (`?m=<ULID>`), or undefined when it names none (a receipt sent to the gateway's plain URL). */
+function namedMessage(url: string): string | undefined {
+  let value: string | null;
+  try {
+    value = new URL(url).searchParams.get(CALLBACK_MESSAGE_PARAM);
+  } catch {
+    return undefined;
+  }
+  return value !== null && /^[0-9A-HJKMNP-TV-Z]{26}$/.test(value) ? value : undefined;
+}
+
+/**
+ * A receipt whose URL named the message: recorded on it if it went out through this gateway with
+ * this provider id. undefined when it did not (a message sent before its receipts named it, or not
+ * recorded as sent yet): the provider-id pointer is asked then, as for any receipt.
+ */
+async function recordNamedReceipt(d: D, gateway: Gateway, messageId: string, providerMessageId: string, change: StatusChange): Promise<'changed' | 'unchanged' | undefined> {
+  try {
+    const changed = await recordStatus(d, { operatorId: gateway.operatorId, id: messageId, channel: gateway.channel }, change, {}, { receiptFor: { gatewayId: gateway.id, providerMessageId } });
+    return changed ? 'changed' : 'unchanged';
+  } catch (error) {
+    if (error instanceof DomainError && error.kind === 'NotFound') return undefined;
+    throw error;
+  }
 }

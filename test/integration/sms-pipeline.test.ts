@@ -181,7 +181,8 @@ describe('one SMS end to end through Twilio', () => {
 
       const request = twilio.requests.find((r) => r.path.endsWith('/Messages.json'));
       expect(request?.form?.To).toBe('+14155552671');
-      expect(request?.form?.StatusCallback).toBe(gateway.body.webhookUrl);
+      // Its own callback URL: the gateway's webhook naming the message, so the receipt needs no provider-id lookup.
+      expect(request?.form?.StatusCallback).toBe(`${gateway.body.webhookUrl}?m=${sent.body.id}`);
 
       const rejected = await api.post('/v1/messages', { mobile: '+14155550100', text: 'Bad number' });
       const failed = await messageReaches(rejected.body.id, 'failed');

@@ -91,21 +91,33 @@ function twilioReceipt(sid: string, status: string, signedUrl: string) {
 }
 
 describe('receipts through the Webhooks function URL', () => {
-  const functionUrl = () => new URL(`https://${FUNCTION_URL_HOST}/webhooks/sms/twilio/${gateway.id}`);
+  // Twilio calls each message's own StatusCallback: the gateway's webhook URL naming the message (?m=).
+  const functionUrl = (messageId?: string) => new URL(`https://${FUNCTION_URL_HOST}/webhooks/sms/twilio/${gateway.id}${messageId ? `?m=${messageId}` : ''}`);
 
   it('records a receipt Twilio signed over the function URL it called (routeKey "$default", no pathParameters)', async () => {
     const { id, sid } = await sentThroughTwilio('01711550101');
-    const receipt = twilioReceipt(sid, 'delivered', functionUrl().href);
-    const reply = await invoke(functionUrlEvent(functionUrl(), receipt.body, receipt.headers));
+    const receipt = twilioReceipt(sid, 'delivered', functionUrl(id).href);
+    const reply = await invoke(functionUrlEvent(functionUrl(id), receipt.body, receipt.headers));
     expect(reply.statusCode).toBe(200);
     expect(JSON.parse(reply.body!)).toMatchObject({ recorded: 1, unchanged: 0 });
     const message = (await api.get(`/v1/messages/${id}`)).body;
     expect(message.status).toBe('delivered');
 
     // Without any routeKey the same receipt is routed by rawPath too (and changes nothing the second time).
-    const again = await invoke(functionUrlEvent(functionUrl(), receipt.body, receipt.headers, undefined));
+    const again = await invoke(functionUrlEvent(functionUrl(id), receipt.body, receipt.headers, undefined));
     expect(again.statusCode).toBe(200);
     expect(JSON.parse(again.body!)).toMatchObject({ recorded: 0, unchanged: 1 });
+  });
+
+  it('never applies a receipt to another message than the one its provider id went out as (a URL naming a different message)', async () => {
+    const first = await sentThroughTwilio('01711550104');
+    const other = await sentThroughTwilio('01711550105');
+    // A genuine, signed receipt for the first message, posted to a URL that names the other one.
+    const receipt = twilioReceipt(first.sid, 'failed', functionUrl(other.id).href);
+    const reply = await invoke(functionUrlEvent(functionUrl(other.id), receipt.body, receipt.headers));
+    expect(reply.statusCode).toBe(404);
+    expect((await api.get(`/v1/messages/${other.id}`)).body.status).toBe('sent');
+    expect((await api.get(`/v1/messages/${first.id}`)).body.status).toBe('sent');
   });
 
   it('refuses a signature over another URL than the one called (the API\'s own webhook route)', async () => {
@@ -118,8 +130,8 @@ describe('receipts through the Webhooks function URL', () => {
 
   it('still takes receipts on the API Gateway webhook route, signed over that URL', async () => {
     const { id, sid } = await sentThroughTwilio('01711550103');
-    const receipt = twilioReceipt(sid, 'delivered', gateway.webhookUrl);
-    const reply = await fetch(gateway.webhookUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...receipt.headers }, body: receipt.body });
+    const receipt = twilioReceipt(sid, 'delivered', `${gateway.webhookUrl}?m=${id}`);
+    const reply = await fetch(`${gateway.webhookUrl}?m=${id}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...receipt.headers }, body: receipt.body });
     expect(reply.status).toBe(200);
     expect((await api.get(`/v1/messages/${id}`)).body.status).toBe('delivered');
   });

@@ -3,7 +3,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { config } from '../../config.js';
 import { idRange } from '../../domain/ids.js';
-import { allowedPredecessors, type Message, type MessageStatus } from '../../domain/records.js';
+import { allowedPredecessors, type Message, type MessageStatus, type StatusChange } from '../../domain/records.js';
 import type { MessageFilter, MessageStore, PendingMessage } from '../../ports.js';
 import { batchGet } from './batch-get.js';
 import { documentClient } from './client.js';
@@ -96,6 +96,92 @@ const isConditionFailure = (error: unknown) =>
   error instanceof ConditionalCheckFailedException ||
   (error instanceof TransactionCanceledException &&
     (error.CancellationReasons ?? []).some((reason) => reason.Code === 'ConditionalCheckFailed'));
+
+/**
+ * A status change, forward only (from the statuses allowed before it). `expect`: a receipt that
+ * named the message itself, applied only to the message that went out with that provider id.
+ */
+async function applyTransition(
+  operatorId: string,
+  id: string,
+  change: StatusChange,
+  extra: Parameters<MessageStore['transition']>[3] = {},
+  expect?: { gatewayId: string; providerMessageId: string },
+): Promise<'changed' | 'unchanged' | 'unknown'> {
+  const TableName = config().TABLE_NAME;
+  const predecessors = allowedPredecessors(change.status);
+  const values: Record<string, unknown> = {
+    ':status': change.status,
+    ':entry': [change],
+    ':at': change.at,
+  };
+  predecessors.forEach((status, i) => (values[`:from${i}`] = status));
+  const sets = ['#status = :status', 'history = list_append(history, :entry)', 'updatedAt = :at'];
+  // Into the status index only for failed/cancelled. Nothing to remove otherwise: no status moves
+  // out of them (allowedPredecessors), so a message that moves has no gsi5 entry.
+  if (isIndexedMessageStatus(change.status)) {
+    sets.push('gsi5pk = :gsi5pk', 'gsi5sk = :gsi5sk');
+    values[':gsi5pk'] = key.messageStatusIndex(operatorId, change.status);
+    values[':gsi5sk'] = `MSG#${id}`;
+  }
+  const removes = ['claimedUntil', 'claimedAt'];
+  const awaitingFallback = change.status === 'failed' && extra.awaitingFallback === true;
+  if ((isPending(change.status) && extra.pending !== false) || awaitingFallback) {
+    sets.push('gsi3pk = :gsi3pk', 'gsi3sk = :gsi3sk');
+    values[':gsi3pk'] = key.pendingIndex(awaitingFallback ? 'fallback' : change.status, pendingShard(id));
+    // A sent message sorts by when its receipt is due, so the reconciler reads only the overdue ones.
+    values[':gsi3sk'] = key.pendingSort(extra.receiptDueAt ?? change.at, operatorId, id);
+  } else {
+    removes.push('gsi3pk', 'gsi3sk');
+  }
+  if (isFinal(change.status) && !awaitingFallback) removes.push('sealedContent');
+  if (extra.providerMessageId) {
+    sets.push('providerMessageId = :pid');
+    values[':pid'] = extra.providerMessageId;
+  }
+  if (extra.tried) {
+    sets.push('tries = list_append(if_not_exists(tries, :none), :tried)');
+    values[':tried'] = [extra.tried];
+    values[':none'] = [];
+  }
+  const update: UpdateCommandInput = {
+    TableName,
+    Key: key.message(operatorId, id),
+    UpdateExpression: `SET ${sets.join(', ')} REMOVE ${removes.join(', ')}`,
+    ConditionExpression: `attribute_exists(pk) AND #status IN (${predecessors.map((_, i) => `:from${i}`).join(', ')})`,
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: values,
+  };
+  if (extra.unclaimedOnly) update.ConditionExpression += ' AND attribute_not_exists(claimedUntil)';
+  if (expect) {
+    update.ConditionExpression += ' AND gatewayId = :gw AND providerMessageId = :expectedPid';
+    values[':gw'] = expect.gatewayId;
+    values[':expectedPid'] = expect.providerMessageId;
+  }
+  try {
+    if (extra.providerMessageId && extra.gatewayId && extra.pointer !== false) {
+      // The pointer first: a receipt that finds it before the status is written moves the message
+      // on from queued (allowed), and a pointer to a message that did not move is never followed wrongly.
+      await documentClient().send(
+        new PutCommand({
+          TableName,
+          Item: { ...key.providerMessage(extra.gatewayId, extra.providerMessageId), entity: 'providerMessage', operatorId, messageId: id },
+        }),
+      );
+    }
+    const reply = await documentClient().send(
+      new UpdateCommand({ ...update, ReturnValues: 'ALL_OLD', ...(expect ? { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const } : {}) }),
+    );
+    if (typeof reply.Attributes?.broadcastId === 'string') await countBroadcastMove(operatorId, id, reply.Attributes, change);
+    return 'changed';
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+    if (!expect) return 'unchanged';
+    // Ours, sent through that gateway with that provider id: an out-of-order or repeated receipt. Otherwise not (yet) for this message.
+    const current = error instanceof ConditionalCheckFailedException && error.Item ? unmarshall(error.Item) : undefined;
+    return current?.gatewayId === expect.gatewayId && current?.providerMessageId === expect.providerMessageId ? 'unchanged' : 'unknown';
+  }
+}
 
 export const dynamoMessageStore: MessageStore = {
   async create(message, idempotency) {
@@ -403,69 +489,11 @@ export const dynamoMessageStore: MessageStore = {
   },
 
   async transition(operatorId, id, change, extra = {}) {
-    const TableName = config().TABLE_NAME;
-    const predecessors = allowedPredecessors(change.status);
-    const values: Record<string, unknown> = {
-      ':status': change.status,
-      ':entry': [change],
-      ':at': change.at,
-    };
-    predecessors.forEach((status, i) => (values[`:from${i}`] = status));
-    const sets = ['#status = :status', 'history = list_append(history, :entry)', 'updatedAt = :at'];
-    // Into the status index only for failed/cancelled. Nothing to remove otherwise: no status moves
-    // out of them (allowedPredecessors), so a message that moves has no gsi5 entry.
-    if (isIndexedMessageStatus(change.status)) {
-      sets.push('gsi5pk = :gsi5pk', 'gsi5sk = :gsi5sk');
-      values[':gsi5pk'] = key.messageStatusIndex(operatorId, change.status);
-      values[':gsi5sk'] = `MSG#${id}`;
-    }
-    const removes = ['claimedUntil', 'claimedAt'];
-    const awaitingFallback = change.status === 'failed' && extra.awaitingFallback === true;
-    if ((isPending(change.status) && extra.pending !== false) || awaitingFallback) {
-      sets.push('gsi3pk = :gsi3pk', 'gsi3sk = :gsi3sk');
-      values[':gsi3pk'] = key.pendingIndex(awaitingFallback ? 'fallback' : change.status, pendingShard(id));
-      // A sent message sorts by when its receipt is due, so the reconciler reads only the overdue ones.
-      values[':gsi3sk'] = key.pendingSort(extra.receiptDueAt ?? change.at, operatorId, id);
-    } else {
-      removes.push('gsi3pk', 'gsi3sk');
-    }
-    if (isFinal(change.status) && !awaitingFallback) removes.push('sealedContent');
-    if (extra.providerMessageId) {
-      sets.push('providerMessageId = :pid');
-      values[':pid'] = extra.providerMessageId;
-    }
-    if (extra.tried) {
-      sets.push('tries = list_append(if_not_exists(tries, :none), :tried)');
-      values[':tried'] = [extra.tried];
-      values[':none'] = [];
-    }
-    const update: UpdateCommandInput = {
-      TableName,
-      Key: key.message(operatorId, id),
-      UpdateExpression: `SET ${sets.join(', ')} REMOVE ${removes.join(', ')}`,
-      ConditionExpression: `attribute_exists(pk) AND #status IN (${predecessors.map((_, i) => `:from${i}`).join(', ')})`,
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: values,
-    };
-    if (extra.unclaimedOnly) update.ConditionExpression += ' AND attribute_not_exists(claimedUntil)';
-    try {
-      if (extra.providerMessageId && extra.gatewayId) {
-        // The pointer first: a receipt that finds it before the status is written moves the message
-        // on from queued (allowed), and a pointer to a message that did not move is never followed wrongly.
-        await documentClient().send(
-          new PutCommand({
-            TableName,
-            Item: { ...key.providerMessage(extra.gatewayId, extra.providerMessageId), entity: 'providerMessage', operatorId, messageId: id },
-          }),
-        );
-      }
-      const reply = await documentClient().send(new UpdateCommand({ ...update, ReturnValues: 'ALL_OLD' }));
-      if (typeof reply.Attributes?.broadcastId === 'string') await countBroadcastMove(operatorId, id, reply.Attributes, change);
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+    return (await applyTransition(operatorId, id, change, extra)) === 'changed';
+  },
+
+  async receiptByMessageId(operatorId, id, gatewayId, providerMessageId, change) {
+    return applyTransition(operatorId, id, change, {}, { gatewayId, providerMessageId });
   },
 
   async postponeReceiptCheck(operatorId, id, dueAt) {

@@ -88,6 +88,8 @@ export const sandboxSms: SmsProvider<SandboxCredentials, SandboxSettings> = {
   settings: SandboxSettings,
 
   receiptWindowSeconds: 60,
+  // Posts each receipt to the message's own callback URL, as given.
+  callbackPerMessage: true,
 
   async send(message, { credentials, settings }, ctx) {
     const journal = ctx.journal;

@@ -416,6 +416,8 @@ export const twilioSms: SmsProvider<TwilioCredentials, TwilioSettings> = {
   credentials: TwilioCredentials,
   settings: TwilioSettings,
   receiptWindowSeconds: TWILIO_RECEIPT_WINDOW_SECONDS,
+  // StatusCallback is per message, and X-Twilio-Signature covers the whole URL (our ?m= included).
+  callbackPerMessage: true,
 
   async send(message, { credentials, settings }, ctx) {
     const params = new URLSearchParams({ To: message.to, Body: message.text });
