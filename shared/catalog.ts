@@ -70,7 +70,12 @@ export interface HttpFunction {
    * function gets as WEBHOOK_BASE_URL for the callback URLs it gives providers. One function at most.
    */
   functionUrl?: true;
+  /** Lambda memory, MB (default DEFAULT_MEMORY_MB). */
+  memoryMb?: number;
 }
+
+/** Lambda memory of a function whose catalog entry names none. */
+export const DEFAULT_MEMORY_MB = 512;
 
 export interface WorkerFunction {
   id: string;
@@ -307,6 +312,8 @@ export const httpFunctions: HttpFunction[] = [
     entry: 'functions/webhooks/receive.ts',
     routes: ['POST /webhooks/{channel}/{provider}/{gatewayId}', 'GET /webhooks/{channel}/{provider}/{gatewayId}', 'POST /webhooks/payments/{provider}'],
     timeoutSeconds: 10,
+    // A receipt is a signature check and two small writes: I/O, not CPU; half the memory halves its GB-seconds.
+    memoryMb: 256,
     // Receipts come in bursts after a broadcast; they have their own limit, apart from tenants' API calls.
     throttle: { rateLimit: 1000, burstLimit: 2000 },
     // A failed WhatsApp message's SMS fallback is created (and queued) where its failure receipt lands.

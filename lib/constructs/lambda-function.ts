@@ -8,7 +8,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { queues as queueCatalog, type QueueName } from '../../shared/catalog.js';
+import { DEFAULT_MEMORY_MB, queues as queueCatalog, type QueueName } from '../../shared/catalog.js';
 import type { AppSchedules } from './app-schedules.js';
 import type { EgressPlacement } from './egress.js';
 
@@ -51,6 +51,8 @@ export interface AppFunctionProps {
   callsProviders?: boolean;
   /** Manages schedules (catalog `needsScheduler`): grants on the app's schedule group and the scheduler env. */
   needsScheduler?: boolean;
+  /** Catalog `memoryMb`, default DEFAULT_MEMORY_MB. */
+  memoryMb?: number;
   wiring: FunctionWiring;
 }
 
@@ -75,7 +77,7 @@ export class AppFunction extends Construct {
       depsLockFilePath: path.join(projectRoot, 'package-lock.json'),
       runtime,
       architecture: Architecture.ARM_64,
-      memorySize: 512,
+      memorySize: props.memoryMb ?? DEFAULT_MEMORY_MB,
       timeout: Duration.seconds(props.timeoutSeconds),
       tracing: Tracing.ACTIVE,
       logGroup,

@@ -11,13 +11,16 @@
  * mapping long-polls 20 s, a cost per hour, not per message).
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { workerFunctions } from '../../shared/catalog.js';
+import { DEFAULT_MEMORY_MB, eventFunctions, httpFunctions, scheduledFunctions, workerFunctions } from '../../shared/catalog.js';
 import { onDocumentClient } from '../../shared/adapters/dynamodb/client.js';
 import { onSqsClient } from '../../shared/adapters/sqs/task-queue.js';
 import { awsPrices } from './aws-prices.js';
 
-/** Lambda memory of every function (lib/constructs/lambda-function.ts). */
-const LAMBDA_MEMORY_GB = 512 / 1024;
+/** Lambda memory of a function, as the catalog gives it to CDK (lib/constructs/lambda-function.ts). */
+function memoryMbOf(fn: string): number {
+  const spec = [...httpFunctions, ...workerFunctions, ...scheduledFunctions, ...eventFunctions].find((f) => f.id === fn) as { memoryMb?: number } | undefined;
+  return spec?.memoryMb ?? DEFAULT_MEMORY_MB;
+}
 
 const READ_OPS = new Set(['GetItem', 'BatchGetItem', 'Query', 'Scan', 'TransactGetItems']);
 const WRITE_OPS = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);
@@ -286,10 +289,11 @@ export function price(meter: Meter): { lines: CostLine[]; excluded: string[]; to
     // Batches whose end was not seen are priced at the function's mean duration.
     const mean = line.timed > 0 ? line.ms / line.timed : 0;
     const ms = line.ms + mean * (line.invocations - line.timed);
-    const gbSeconds = (ms / 1000) * LAMBDA_MEMORY_GB;
+    const memoryMb = memoryMbOf(fn);
+    const gbSeconds = (ms / 1000) * (memoryMb / 1024);
     lines.push({
       service: 'Lambda',
-      item: `${fn} (arm64, 512 MB)`,
+      item: `${fn} (arm64, ${memoryMb} MB)`,
       quantity: `${line.invocations} invocations, mean ${mean.toFixed(0)} ms, ${round(gbSeconds)} GB-s`,
       dollars: line.invocations * awsPrices.lambda.request + gbSeconds * awsPrices.lambda.gbSecondArm64,
     });

@@ -5,7 +5,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tableDefinition } from '../../shared/adapters/dynamodb/table.js';
-import { dlqName, eventFunctions, httpFunctions, queues, scheduledFunctions, workerFunctions } from '../../shared/catalog.js';
+import { DEFAULT_MEMORY_MB, dlqName, eventFunctions, httpFunctions, queues, scheduledFunctions, workerFunctions } from '../../shared/catalog.js';
 import { DEFAULT_ROUTE_THROTTLE, parseRouteKey } from '../../lib/constructs/http-api.js';
 import { runtime } from '../../lib/constructs/lambda-function.js';
 import { applicationAlarms } from '../../lib/constructs/monitoring.js';
@@ -134,7 +134,7 @@ describe('functions', () => {
     expect(fn.Properties).toMatchObject({
       Architectures: ['arm64'],
       Runtime: runtime.name,
-      MemorySize: 512,
+      MemorySize: (spec as { memoryMb?: number }).memoryMb ?? DEFAULT_MEMORY_MB,
       Timeout: spec.timeoutSeconds,
       TracingConfig: { Mode: 'Active' },
       LoggingConfig: { LogGroup: { Ref: logicalId([...path, 'Logs']) } },
