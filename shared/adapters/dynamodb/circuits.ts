@@ -23,7 +23,31 @@ const SLOW_DOWN_FACTOR = 0.8;
 /** Throttles within this long of the last halving are the same burst: they halve once. */
 const THROTTLE_BURST_MS = 1000;
 
-async function readCircuits(gatewayIds: string[]) {
+type CircuitItem = { gatewayId: string; openUntil: unknown; slowMaxPerSecond: unknown; slowUntil: unknown };
+
+/**
+ * Circuits read in the last second, per process: every send asks about its gateway's circuit, and a
+ * send batch asks ten times within a few milliseconds. A fault or throttle recorded here is seen at
+ * once; one recorded by another worker within CIRCUIT_CACHE_MS.
+ */
+const CIRCUIT_CACHE_MS = 1_000;
+const recent = new Map<string, { item: CircuitItem | undefined; until: number }>();
+
+async function readCircuits(gatewayIds: string[]): Promise<CircuitItem[]> {
+  const now = Date.now();
+  const fresh = gatewayIds.filter((id) => !((recent.get(id)?.until ?? 0) > now));
+  if (fresh.length > 0) {
+    const read = await readCircuitItems(fresh);
+    if (recent.size > 500) recent.clear();
+    for (const id of fresh) recent.set(id, { item: read.find((item) => item.gatewayId === id), until: now + CIRCUIT_CACHE_MS });
+  }
+  return gatewayIds.flatMap((id) => {
+    const item = recent.get(id)?.item;
+    return item ? [item] : [];
+  });
+}
+
+async function readCircuitItems(gatewayIds: string[]): Promise<CircuitItem[]> {
   if (gatewayIds.length === 0) return [];
   const table = config().TABLE_NAME;
   const reply = await documentClient().send(
@@ -63,6 +87,7 @@ export const dynamoGatewayCircuits: GatewayCircuits = {
   },
 
   async recordThrottle(gatewayId, currentMaxPerSecond, now) {
+    recent.delete(gatewayId);
     const table = config().TABLE_NAME;
     const lowered = Math.max(1, Math.floor(currentMaxPerSecond * SLOW_DOWN_FACTOR));
     const until = new Date(Date.parse(now) + SLOW_DOWN_MS).toISOString();
@@ -78,14 +103,17 @@ export const dynamoGatewayCircuits: GatewayCircuits = {
           ExpressionAttributeValues: { ':lowered': lowered, ':until': until, ':now': now, ':burstStart': burstStart, ':entity': 'gatewayCircuit' },
         }),
       );
+      recent.delete(gatewayId);
       return lowered;
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      recent.delete(gatewayId);
       return (await this.slowedDown([gatewayId], now)).get(gatewayId)?.maxPerSecond ?? lowered;
     }
   },
 
   async recordFault(gatewayId, now) {
+    recent.delete(gatewayId);
     const table = config().TABLE_NAME;
     const windowStart = new Date(Date.parse(now) - FAULT_WINDOW_MS).toISOString();
     let faults: number;
@@ -124,6 +152,8 @@ export const dynamoGatewayCircuits: GatewayCircuits = {
         ExpressionAttributeValues: { ':until': until, ':zero': 0 },
       }),
     );
+    // Forgotten again after the write: a read in between cached the circuit closed.
+    recent.delete(gatewayId);
     return until;
   },
 };

@@ -6,13 +6,33 @@ import { documentClient } from './client.js';
 import { stripKeys } from './query-page.js';
 import { key } from './table.js';
 
+/**
+ * Gateways read by id, kept a few seconds per process: every send and every receipt opens its
+ * gateway, and a broadcast sends thousands through one. A change made here is seen at once; one made
+ * by another process within GATEWAY_CACHE_MS. Only gateways that exist are kept (an unknown id from a
+ * webhook URL is read each time, and cannot fill the cache), at most MAX_CACHED of them.
+ */
+const GATEWAY_CACHE_MS = 5_000;
+const MAX_CACHED = 200;
+const cached = new Map<string, { gateway: Gateway; until: number }>();
+
 export const dynamoGatewayStore: GatewayStore = {
   async get(gatewayId) {
+    const hit = cached.get(gatewayId);
+    if (hit && hit.until > Date.now()) return structuredClone(hit.gateway);
     const reply = await documentClient().send(new GetCommand({ TableName: config().TABLE_NAME, Key: key.gateway(gatewayId) }));
-    return reply.Item ? stripKeys<Gateway>(reply.Item) : undefined;
+    if (!reply.Item) {
+      cached.delete(gatewayId);
+      return undefined;
+    }
+    const gateway = stripKeys<Gateway>(reply.Item);
+    if (cached.size >= MAX_CACHED && !cached.has(gatewayId)) cached.delete(cached.keys().next().value!);
+    cached.set(gatewayId, { gateway: structuredClone(gateway), until: Date.now() + GATEWAY_CACHE_MS });
+    return gateway;
   },
 
   async put(gateway) {
+    cached.delete(gateway.id);
     await documentClient().send(
       new PutCommand({
         TableName: config().TABLE_NAME,
@@ -41,6 +61,7 @@ export const dynamoGatewayStore: GatewayStore = {
   },
 
   async delete(gatewayId) {
+    cached.delete(gatewayId);
     await documentClient().send(new DeleteCommand({ TableName: config().TABLE_NAME, Key: key.gateway(gatewayId) }));
   },
 };
