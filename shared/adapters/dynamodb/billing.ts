@@ -21,7 +21,7 @@ import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateComma
 import { config } from '../../config.js';
 import { InsufficientBalance } from '../../domain/errors.js';
 import { idRange, newId } from '../../domain/ids.js';
-import type { BalanceState, BillingStore, Hold, LedgerEntry } from '../../ports.js';
+import type { BalanceState, BillingStore, Hold, LedgerEntry, Settled } from '../../ports.js';
 import { documentClient } from './client.js';
 import { queryPage, stripKeys } from './query-page.js';
 import { key, PENDING_SHARDS, pendingShard } from './table.js';
@@ -62,6 +62,36 @@ async function readBalance(operatorId: string): Promise<BalanceState | undefined
 }
 
 const toEntry = (item: Record<string, unknown>) => stripKeys<LedgerEntry>(item);
+
+/**
+ * What is available after a debit, from the read it was made against (holds taken since are not in
+ * it: a warning may come one debit late), with what the low-balance warning needs.
+ */
+function settledFrom(state: BalanceState, balanceAfter: number, releasedFromReserved: number): Settled {
+  return {
+    outcome: 'settled',
+    available: balanceAfter + state.creditLimit - (state.reserved - releasedFromReserved),
+    currency: state.currency,
+    ...(state.lowBalanceThreshold !== undefined ? { lowBalanceThreshold: state.lowBalanceThreshold } : {}),
+    lowBalanceAlerted: state.lowBalanceAlerted === true,
+  };
+}
+
+/**
+ * A debit transaction (hold first, balance second) that did not go through: 'already' when its hold
+ * was settled meanwhile; 'retry' (after a backoff) when it lost the race for the balance's version;
+ * any other error is thrown.
+ */
+async function afterFailedDebit(error: unknown, attempt: number): Promise<'already' | 'retry'> {
+  const failed = failedConditions(error);
+  if (failed?.includes(0)) return 'already';
+  if ((failed?.includes(1) || isConflict(error)) && attempt < MAX_TRIES) {
+    await backoff(attempt);
+    return 'retry';
+  }
+  throw error;
+}
+
 
 export const dynamoBillingStore: BillingStore = {
   async prices(ownerId) {
@@ -197,23 +227,9 @@ export const dynamoBillingStore: BillingStore = {
             ],
           }),
         );
-        // What is available now, from the read this debit was made against (holds taken since are not in it: a warning may come one debit late).
-        const reservedAfter = state.reserved - (hold.prepaid ? amount : 0);
-        return {
-          outcome: 'settled',
-          available: balanceAfter + state.creditLimit - reservedAfter,
-          currency: state.currency,
-          ...(state.lowBalanceThreshold !== undefined ? { lowBalanceThreshold: state.lowBalanceThreshold } : {}),
-          lowBalanceAlerted: state.lowBalanceAlerted === true,
-        };
+        return settledFrom(state, balanceAfter, hold.prepaid ? amount : 0);
       } catch (error) {
-        const failed = failedConditions(error);
-        if (failed?.includes(0)) return 'already';
-        if ((failed?.includes(1) || isConflict(error)) && attempt < MAX_TRIES) {
-          await backoff(attempt);
-          continue;
-        }
-        throw error;
+        if ((await afterFailedDebit(error, attempt)) === 'already') return 'already';
       }
     }
   },
@@ -289,22 +305,9 @@ export const dynamoBillingStore: BillingStore = {
       ];
       try {
         await documentClient().send(new TransactWriteCommand({ TransactItems: items }));
-        const reservedAfter = state.reserved - (hold.prepaid ? hold.amount : 0);
-        return {
-          outcome: 'settled',
-          available: running + state.creditLimit - reservedAfter,
-          currency: state.currency,
-          ...(state.lowBalanceThreshold !== undefined ? { lowBalanceThreshold: state.lowBalanceThreshold } : {}),
-          lowBalanceAlerted: state.lowBalanceAlerted === true,
-        };
+        return settledFrom(state, running, hold.prepaid ? hold.amount : 0);
       } catch (error) {
-        const failed = failedConditions(error);
-        if (failed?.includes(0)) return 'already';
-        if ((failed?.includes(1) || isConflict(error)) && attempt < MAX_TRIES) {
-          await backoff(attempt);
-          continue;
-        }
-        throw error;
+        if ((await afterFailedDebit(error, attempt)) === 'already') return 'already';
       }
     }
   },
