@@ -989,7 +989,11 @@ export interface AudienceRow {
 
 export interface AudienceReader {
   /** How many match (Select COUNT over the same key ranges and filters). */
-  count(operatorId: string, query: AudienceQuery): Promise<number>;
+  /**
+   * How many rows match, with a Select COUNT Query. `deadline` (epoch ms): stop counting then and
+   * answer what was counted (`complete: false`, a lower bound), so no request walks a huge audience.
+   */
+  count(operatorId: string, query: AudienceQuery, options?: { deadline?: number }): Promise<{ count: number; complete: boolean }>;
   /** One page (up to `limit` items read; fewer may match), and where the next one starts (absent at the end). */
   page(operatorId: string, query: AudienceQuery, cursor: AudienceCursor, limit: number): Promise<{ rows: AudienceRow[]; next?: AudienceCursor }>;
 }

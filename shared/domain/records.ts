@@ -302,7 +302,9 @@ export interface Money {
 
 /** The estimate made when the broadcast was asked for. */
 export interface BroadcastEstimate {
+  /** With `countComplete: false`, a lower bound: the count stopped at its time budget (a huge audience); the planner finds them all. */
   recipients: number;
+  countComplete?: false;
   segments: number;
   cost: Money;
   byChannel: Partial<Record<Channel, { recipients: number; segments: number; cost: Money }>>;

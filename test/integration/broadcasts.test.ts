@@ -9,6 +9,7 @@ import type { Broadcast } from '../../shared/domain/records.js';
 import type { TaskQueue } from '../../shared/ports.js';
 import { runBroadcastTask, type BroadcastTask, type FanoutDeps } from '../../shared/services/broadcast-fanout.js';
 import { createBroadcast } from '../../shared/services/broadcasts.js';
+import { audienceQuery } from '../../shared/services/broadcast-audience.js';
 import { DEFAULT_PRICES } from '../../shared/services/billing.js';
 import { apiClient, waitFor } from '../support/api-client.js';
 import { startDemoStack } from '../support/demo-stack.js';
@@ -85,6 +86,15 @@ describe('a broadcast', () => {
     expect(reply.body.samples).toHaveLength(5);
     expect(reply.body.samples[0].text).toMatch(/^Dear Broadcast Customer \d+, your Home \d0 Mbps line is up\.$/);
     expect((await api.get(`/v1/broadcasts/${reply.body.id}`)).status).toBe(404);
+  });
+
+  it('counts a huge audience for a bounded time: past it the count so far is a lower bound, said so', async () => {
+    const d = deps();
+    const operator = (await d.operators.get('demo'))!;
+    const broadcast = { filter: { zone: [ZONE] }, kind: 'broadcast', channel: 'sms', category: 'transactional' } as unknown as Broadcast;
+    const query = audienceQuery(broadcast, operator, new Date());
+    expect(await d.audience.count(operator.id, query)).toEqual({ count: CUSTOMERS, complete: true });
+    expect(await d.audience.count(operator.id, query, { deadline: Date.now() - 1 })).toEqual({ count: 0, complete: false });
   });
 
   it('refuses bad input with the field, and a filter that reaches no one', async () => {

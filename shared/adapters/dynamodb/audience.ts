@@ -57,17 +57,18 @@ function toRow(query: AudienceQuery, item: Record<string, unknown>) {
 }
 
 export const dynamoAudienceReader: AudienceReader = {
-  async count(operatorId, query) {
+  async count(operatorId, query, options = {}) {
     let total = 0;
     for (const part of parts(operatorId, query)) {
       let startKey: Record<string, unknown> | undefined;
       do {
+        if (options.deadline !== undefined && Date.now() >= options.deadline) return { count: total, complete: false };
         const reply = await documentClient().send(new QueryCommand({ TableName: config().TABLE_NAME, ...part, Select: 'COUNT', ExclusiveStartKey: startKey }));
         total += reply.Count ?? 0;
         startKey = reply.LastEvaluatedKey;
       } while (startKey);
     }
-    return total;
+    return { count: total, complete: true };
   },
 
   async page(operatorId, query, cursor, limit) {
