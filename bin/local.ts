@@ -12,6 +12,7 @@ import { deps } from '../shared/deps.js';
 import { buildConsole, consoleBuilt } from '../shared/local/console-build.js';
 import { localDataDir, removeLocalStackInfo, writeLocalStackInfo } from '../shared/local/data-dir.js';
 import { requeueStrandedMessages } from '../shared/local/requeue-stranded.js';
+import { recoverAllBroadcastTasks } from '../shared/services/broadcast-fanout.js';
 import { startLocalRuntime, type LocalRuntime } from '../shared/local/runtime.js';
 import { seedDemo } from '../shared/local/seed.js';
 
@@ -84,6 +85,8 @@ try {
   });
   const { apiKey, created } = await seedDemo({ dataDir });
   const requeued = await requeueStrandedMessages(deps());
+  // Broadcast messages are not in the pending index: their sends and pages' debits are found from each running broadcast.
+  const recovered = await recoverAllBroadcastTasks(deps());
   const { env } = runtime;
   await writeLocalStackInfo(dataDir, {
     pid: process.pid,
@@ -100,6 +103,7 @@ try {
   console.log(`Console: ${runtime.baseUrl}/console/ (sign in with the API key)${consoleBuilt() ? '' : ' — not built: run `npm run build:console`'}`);
   console.log(`Try: curl -H "Authorization: Bearer ${apiKey}" ${runtime.baseUrl}/v1/customers`);
   if (requeued > 0) console.log(`Put ${requeued} message(s) still queued from the last run back on the send queue.`);
+  if (recovered.sends + recovered.settles > 0) console.log(`Put ${recovered.sends} broadcast message(s) still queued and ${recovered.settles} page debit(s) from the last run back on their queues.`);
   console.log(
     `${created ? 'Seeded a prepaid demo operator with sandbox SMS and WhatsApp gateways and an email gateway to the local mailbox (GET /local/mailbox).' : `Using the data in ${shownDataDir()} (delete it to start over).`} ` +
       `API docs: ${runtime.baseUrl}/openapi.json. Ctrl-C stops.`,

@@ -320,7 +320,8 @@ async function expandPage(d: FanoutDeps, task: Extract<BroadcastTask, { type: 'e
     await d.queue.enqueue('broadcasts', [settle], { delaySeconds: Math.min(MAX_TASK_DELAY_SECONDS, waitSeconds) });
   }
   await d.broadcasts.finishPage(operator.id, broadcast.id, task.page, d.clock.now().toISOString());
-  await d.broadcasts.update(operator.id, broadcast.id, { updatedAt: d.clock.now().toISOString() }, {}, { pagesDone: 1, skipped });
+  // A page that wrote no message has nothing to debit: it counts as settled now.
+  await d.broadcasts.update(operator.id, broadcast.id, { updatedAt: d.clock.now().toISOString() }, {}, { pagesDone: 1, skipped, ...(toSend.length === 0 ? { pagesSettled: 1 } : {}) });
   return 'expanded';
 }
 
@@ -378,4 +379,63 @@ async function cancelStep(d: FanoutDeps, task: Extract<BroadcastTask, { type: 'c
   if (page.cursor) await d.queue.enqueue('broadcasts', [{ type: 'cancel', operatorId: task.operatorId, broadcastId: broadcast.id, cursor: page.cursor }]);
   logger.info('Cancelled a page of a broadcast', { broadcastId: broadcast.id, cancelled });
   return 'cancelled';
+}
+
+/**
+ * Puts a running broadcast's lost tasks back (the local SQS server keeps its queues in memory, so a
+ * restart of `npm start` loses them): the sends of its messages still queued, and the settle step of
+ * each page whose hold is still open. Reads the broadcast's messages by their id prefix (a Query,
+ * no index). A duplicate task is harmless: the sender's claim and the hold's condition make each
+ * happen once. A plan step lost mid-walk is not recovered here (its cursor was only in the task).
+ */
+export async function recoverBroadcastTasks(d: FanoutDeps, broadcast: Broadcast): Promise<{ sends: number; settles: number }> {
+  // Finished and every written page debited: nothing can be in flight (so start-up does not grow with the history).
+  const settled = (broadcast.state === 'completed' || broadcast.state === 'cancelled') && (broadcast.pagesSettled ?? 0) >= broadcast.pagesDone;
+  if (!broadcast.messagePrefix || broadcast.state === 'scheduled' || settled) return { sends: 0, settles: 0 };
+  const byPage = new Map<string, string[]>();
+  const queued: Message[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await d.messages.list(broadcast.operatorId, { broadcast: { id: broadcast.id, messagePrefix: broadcast.messagePrefix } }, 100, cursor);
+    for (const message of page.items) {
+      if (message.status === 'queued' && broadcast.state !== 'cancelled') queued.push(message);
+      if (message.holdId) byPage.set(message.holdId, [...(byPage.get(message.holdId) ?? []), message.id]);
+    }
+    cursor = page.cursor;
+  } while (cursor);
+  for (const queue of new Set(queued.map((m) => sendQueue(m)))) {
+    await d.queue.enqueue(queue, queued.filter((m) => sendQueue(m) === queue).map((m) => ({ operatorId: m.operatorId, messageId: m.id })));
+  }
+  let settles = 0;
+  for (const [holdId, messageIds] of byPage) {
+    const hold = await d.billing.getHold(broadcast.operatorId, holdId);
+    const page = Number(holdId.slice(holdId.lastIndexOf('.') + 1));
+    if (hold?.status !== 'open' || !Number.isInteger(page)) continue;
+    await d.queue.enqueue('broadcasts', [{ type: 'settle', operatorId: broadcast.operatorId, broadcastId: broadcast.id, page, messageIds }]);
+    settles++;
+  }
+  return { sends: queued.length, settles };
+}
+
+/** Every operator's broadcasts that may have tasks in flight: their lost tasks put back (local start-up). */
+export async function recoverAllBroadcastTasks(d: FanoutDeps): Promise<{ sends: number; settles: number }> {
+  const total = { sends: 0, settles: 0 };
+  let operators: string | undefined;
+  do {
+    const page = await d.operators.list(100, operators);
+    for (const operator of page.items) {
+      let cursor: string | undefined;
+      do {
+        const broadcasts = await d.broadcasts.list(operator.id, 50, cursor);
+        for (const broadcast of broadcasts.items) {
+          const recovered = await recoverBroadcastTasks(d, broadcast);
+          total.sends += recovered.sends;
+          total.settles += recovered.settles;
+        }
+        cursor = broadcasts.cursor;
+      } while (cursor);
+    }
+    operators = page.cursor;
+  } while (operators);
+  return total;
 }

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deps } from '../../shared/deps.js';
 import type { Broadcast } from '../../shared/domain/records.js';
 import type { TaskQueue } from '../../shared/ports.js';
-import { runBroadcastTask, type BroadcastTask, type FanoutDeps } from '../../shared/services/broadcast-fanout.js';
+import { recoverBroadcastTasks, runBroadcastTask, type BroadcastTask, type FanoutDeps } from '../../shared/services/broadcast-fanout.js';
 import { createBroadcast } from '../../shared/services/broadcasts.js';
 import { audienceQuery } from '../../shared/services/broadcast-audience.js';
 import { DEFAULT_PRICES } from '../../shared/services/billing.js';
@@ -231,6 +231,33 @@ describe('a broadcast', () => {
     for (const settle of tasks.filter((t) => t.task.type === 'settle')) expect(await runBroadcastTask(d, settle.task)).toBe('settled');
     await d.suppressions.delete('demo', 'phone', '+8801713000101');
   });
+
+  it('puts a running broadcast\'s lost tasks back after a restart (its queued sends, its open pages\' debits), and nothing for a finished one', async () => {
+    const { d, tasks } = capturing();
+    const operator = (await d.operators.get('demo'))!;
+    const { body } = await createBroadcast(d, operator, { kind: 'broadcast', filter: { zone: [ZONE], status: ['active'] }, channel: 'sms', text: 'After a restart', category: 'transactional', dryRun: false });
+    for (let next = tasks.find((t) => t.task.type === 'plan'); next; next = tasks.find((t) => t.task.type === 'plan')) {
+      tasks.splice(tasks.indexOf(next), 1);
+      await runBroadcastTask(d, next.task);
+    }
+    for (const page of tasks.filter((t) => t.task.type === 'expand')) await runBroadcastTask(d, page.task);
+    const written = await allMessages(String(body.id));
+    expect(written).toHaveLength(20);
+    // The local SQS server restarted: every task is gone.
+    tasks.length = 0;
+    const broadcast = (await d.broadcasts.get('demo', String(body.id)))!;
+    expect(await recoverBroadcastTasks(d, broadcast)).toEqual({ sends: 20, settles: 1 });
+    expect(new Set(tasks.filter((t) => t.queue === 'send-sms').map((t) => t.task.messageId))).toEqual(new Set(written.map((m) => m.id)));
+    const settle = tasks.find((t) => t.task.type === 'settle')!.task as Extract<BroadcastTask, { type: 'settle' }>;
+    expect(new Set(settle.messageIds)).toEqual(new Set(written.map((m) => m.id)));
+    // Cancelled and debited (nothing left us): a finished broadcast has nothing to put back.
+    await api.post(`/v1/broadcasts/${body.id}/cancel`);
+    await waitFor(() => api.get(`/v1/broadcasts/${body.id}`), (r) => r.body.counts.cancelled === 20, 30_000);
+    expect(await runBroadcastTask(d, settle)).toBe('settled');
+    tasks.length = 0;
+    expect(await recoverBroadcastTasks(d, (await d.broadcasts.get('demo', String(body.id)))!)).toEqual({ sends: 0, settles: 0 });
+    expect(tasks).toHaveLength(0);
+  }, 60_000);
 
   it('cancels what has not left: those messages become cancelled and their holds are given back', async () => {
     const { d, tasks } = capturing();
