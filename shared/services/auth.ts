@@ -1,5 +1,6 @@
 import { hashApiKey, looksLikeApiKey } from '../domain/api-keys.js';
 import { forbidden, unauthorized } from '../domain/errors.js';
+import { rolesForRoute } from '../domain/route-roles.js';
 import type { Operator } from '../domain/records.js';
 import type { Deps } from '../deps.js';
 import { PLATFORM_OWNER, type Role } from '../ports.js';
@@ -31,29 +32,9 @@ export async function authenticate(d: Pick<Deps, 'operators'>, authorization: st
   return principal.operator;
 }
 
-/**
- * What each role may do, by route. admin: every operator route; billing: its billing routes and
- * reading settings; read-only: every GET; reseller: its own customers and messages (the services
- * scope them to its resellerId). Platform keys only reach /v1/platform routes.
- */
+/** What each role may do, by route (shared/domain/route-roles.ts, which the console reads too). */
 export function requiredRoles(routeKey: string): Array<Exclude<Role, 'platform'>> {
-  const [method, path = ''] = routeKey.split(' ');
-  const roles: Array<Exclude<Role, 'platform'>> = ['admin'];
-  if (method === 'GET') roles.push('read-only');
-  if (path.startsWith('/v1/billing/') || (method === 'GET' && path === '/v1/settings')) roles.push('billing');
-  const resellerRoutes = [
-    '/v1/customers',
-    '/v1/customers/{id}',
-    '/v1/messages',
-    '/v1/messages/{id}',
-    '/v1/messages/preview',
-    '/v1/broadcasts',
-    '/v1/broadcasts/{id}',
-    '/v1/broadcasts/{id}/cancel',
-    '/v1/broadcasts/{id}/report',
-  ];
-  if (resellerRoutes.includes(path) && method !== 'DELETE') roles.push('reseller');
-  return roles;
+  return rolesForRoute(routeKey);
 }
 
 /** Throws 403 naming the roles a route needs when the principal's role is not one of them. */
