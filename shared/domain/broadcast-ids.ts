@@ -35,3 +35,9 @@ export function broadcastMessageId(messagePrefix: string, broadcastId: string, r
 /** The hold of a broadcast page's messages (one hold, one settlement per page); never a message id (they have no dot). */
 export const pageHoldId = (broadcastId: string, page: number): string => `page.${broadcastId}.${page}`;
 export const isPageHold = (holdId: string): boolean => holdId.startsWith('page.');
+/** The page number of a page hold's id, or undefined for any other hold. */
+export function pageOfHold(holdId: string): number | undefined {
+  if (!isPageHold(holdId)) return undefined;
+  const page = Number(holdId.slice(holdId.lastIndexOf('.') + 1));
+  return Number.isInteger(page) && page >= 0 ? page : undefined;
+}

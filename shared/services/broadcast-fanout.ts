@@ -27,7 +27,7 @@ import { audienceQuery, customersOfRows } from './broadcast-audience.js';
 import { costOf, pricesFor } from './billing.js';
 import { addCharges, holdPage, pageCharges, settlePage } from './page-billing.js';
 import type { GroupCharge } from '../ports.js';
-import { pageHoldId } from '../domain/broadcast-ids.js';
+import { pageHoldId, pageOfHold } from '../domain/broadcast-ids.js';
 import { STRANDED_AFTER_MS } from './reconcile.js';
 import { buildMessage, builtInVariables, MAX_TASK_DELAY_SECONDS, renderTemplateContent, textEmail, type RenderedContent } from './messages.js';
 import { quietUntil } from '../domain/quiet-hours.js';
@@ -307,11 +307,9 @@ async function expandPage(d: FanoutDeps, task: Extract<BroadcastTask, { type: 'e
   if (current?.state === 'cancelled') {
     await cancelMessages(d, operator.id, toSend.map((m) => m.id));
   } else {
-    for (const queue of new Set(toSend.map((m) => sendQueue(m)))) {
-      // SQS holds a task back 15 minutes at most: a longer wait goes round again in the sender (checkBeforeSending).
-      const delaySeconds = quietEnd ? Math.min(MAX_TASK_DELAY_SECONDS, Math.ceil((quietEnd.getTime() - now.getTime()) / 1000)) : 0;
-      await d.queue.enqueue(queue, toSend.filter((m) => sendQueue(m) === queue).map((m) => ({ operatorId: operator.id, messageId: m.id })), delaySeconds > 0 ? { delaySeconds } : undefined);
-    }
+    // SQS holds a task back 15 minutes at most: a longer wait goes round again in the sender (checkBeforeSending).
+    const delaySeconds = quietEnd ? Math.min(MAX_TASK_DELAY_SECONDS, Math.ceil((quietEnd.getTime() - now.getTime()) / 1000)) : 0;
+    await enqueueSends(d, toSend, delaySeconds);
   }
   // The page is debited once its messages have left (or failed, or were cancelled).
   if (toSend.length > 0) {
@@ -323,6 +321,14 @@ async function expandPage(d: FanoutDeps, task: Extract<BroadcastTask, { type: 'e
   // A page that wrote no message has nothing to debit: it counts as settled now.
   await d.broadcasts.update(operator.id, broadcast.id, { updatedAt: d.clock.now().toISOString() }, {}, { pagesDone: 1, skipped, ...(toSend.length === 0 ? { pagesSettled: 1 } : {}) });
   return 'expanded';
+}
+
+/** Queues the sends of `messages`, each on its own send queue (channel and lane), in batch calls. */
+async function enqueueSends(d: Pick<FanoutDeps, 'queue'>, messages: Message[], delaySeconds = 0): Promise<void> {
+  for (const queue of new Set(messages.map((m) => sendQueue(m)))) {
+    const tasks = messages.filter((m) => sendQueue(m) === queue).map((m) => ({ operatorId: m.operatorId, messageId: m.id }));
+    await d.queue.enqueue(queue, tasks, delaySeconds > 0 ? { delaySeconds } : undefined);
+  }
 }
 
 /** Cancels messages that have not left (no worker holds them); their page's settlement gives their cost back. */
@@ -359,9 +365,7 @@ async function settleStep(d: FanoutDeps, task: Extract<BroadcastTask, { type: 's
       const m = seen.get(id);
       return m && m.updatedAt < strandedBefore && (!m.claimedUntil || m.claimedUntil < now.toISOString()) && !(m.notBefore && m.notBefore > now.toISOString()) ? [m] : [];
     });
-    for (const queue of new Set(stranded.map((m) => sendQueue(m)))) {
-      await d.queue.enqueue(queue, stranded.filter((m) => sendQueue(m) === queue).map((m) => ({ operatorId: m.operatorId, messageId: m.id })));
-    }
+    await enqueueSends(d, stranded);
     await d.queue.enqueue('broadcasts', [{ ...task, messageIds: waitingIds, charges }], { delaySeconds: SETTLE_AGAIN_SECONDS });
     return stranded.length > 0 ? 'requeued' : 'waiting';
   }
@@ -403,14 +407,12 @@ export async function recoverBroadcastTasks(d: FanoutDeps, broadcast: Broadcast)
     }
     cursor = page.cursor;
   } while (cursor);
-  for (const queue of new Set(queued.map((m) => sendQueue(m)))) {
-    await d.queue.enqueue(queue, queued.filter((m) => sendQueue(m) === queue).map((m) => ({ operatorId: m.operatorId, messageId: m.id })));
-  }
+  await enqueueSends(d, queued);
   let settles = 0;
   for (const [holdId, messageIds] of byPage) {
     const hold = await d.billing.getHold(broadcast.operatorId, holdId);
-    const page = Number(holdId.slice(holdId.lastIndexOf('.') + 1));
-    if (hold?.status !== 'open' || !Number.isInteger(page)) continue;
+    const page = pageOfHold(holdId);
+    if (hold?.status !== 'open' || page === undefined) continue;
     await d.queue.enqueue('broadcasts', [{ type: 'settle', operatorId: broadcast.operatorId, broadcastId: broadcast.id, page, messageIds }]);
     settles++;
   }

@@ -37,13 +37,14 @@ export async function recordStatus(
 ): Promise<boolean> {
   const awaitingFallback = change.status === 'failed' && message.channel === 'whatsapp' && options.fallback !== false;
   const receiptFor = options.receiptFor;
-  const changed = receiptFor
-    ? await withStorageRetries(async () => {
-        const outcome = await d.messages.receiptByMessageId(message.operatorId, message.id, receiptFor.gatewayId, receiptFor.providerMessageId, change);
-        if (outcome === 'unknown') throw notFound(`Message ${message.id} sent with provider id "${receiptFor.providerMessageId}"`);
-        return outcome === 'changed';
-      }, 1)
-    : await withStorageRetries(() => d.messages.transition(message.operatorId, message.id, change, { ...extra, awaitingFallback }));
+  let changed: boolean;
+  if (receiptFor) {
+    const outcome = await withStorageRetries(() => d.messages.receiptByMessageId(message.operatorId, message.id, receiptFor.gatewayId, receiptFor.providerMessageId, change));
+    if (outcome === 'unknown') throw notFound(`Message ${message.id} sent with provider id "${receiptFor.providerMessageId}"`);
+    changed = outcome === 'changed';
+  } else {
+    changed = await withStorageRetries(() => d.messages.transition(message.operatorId, message.id, change, { ...extra, awaitingFallback }));
+  }
   // Failed before a provider accepted it (a send that failed after acceptance was settled then): its hold goes back
   // (a page's hold goes back with the page's settlement).
   if (changed && (change.status === 'failed' || change.status === 'cancelled') && message.holdId === undefined) await releaseCost(d, message.operatorId, message.id);

@@ -3,6 +3,7 @@ import type { Page } from '../../ports.js';
 import { batchGet } from './batch-get.js';
 import { documentClient } from './client.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import { pick } from './query-page.js';
 import { tableDefinition } from './table.js';
 
 /** Index Queries one page may take when `accept` discards most items, once it holds at least one item. */
@@ -71,7 +72,3 @@ export async function keysThenItems<T>(
 
 const tableKey = (entry: Record<string, unknown>) => ({ [partitionKey]: entry[partitionKey], [sortKey]: entry[sortKey] });
 const keyOf = (item: Record<string, unknown>) => JSON.stringify([item[partitionKey], item[sortKey]]);
-
-function pick(item: Record<string, unknown>, attributes: string[]): Record<string, unknown> {
-  return Object.fromEntries(attributes.map((a) => [a, item[a]]));
-}

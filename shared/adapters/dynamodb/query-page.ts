@@ -45,7 +45,7 @@ export async function queryPage<T>(
   return { items: items.map(options.map), cursor: await encodeCursor(pick(items.at(-1)!, options.keyAttributes), binding) };
 }
 
-function pick(item: Record<string, unknown>, attributes: string[]): Record<string, unknown> {
+export function pick(item: Record<string, unknown>, attributes: string[]): Record<string, unknown> {
   return Object.fromEntries(attributes.map((a) => [a, item[a]]));
 }
 
