@@ -1,7 +1,7 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import { join } from 'node:path';
 import type { Construct } from 'constructs';
-import { eventFunctions, httpFunctions, queues, scheduledFunctions, workerFunctions } from '../shared/catalog.js';
+import { eventFunctions, httpFunctions, queues, scheduledFunctions, streamFunctions, workerFunctions } from '../shared/catalog.js';
 import { AppSchedules } from './constructs/app-schedules.js';
 import { AdminConsole } from './constructs/admin-console.js';
 import { BillingEvents } from './constructs/billing-events.js';
@@ -13,6 +13,7 @@ import { Monitoring } from './constructs/monitoring.js';
 import { PAYMENT_LINK_DOMAIN_CONTEXT, paymentLinkBaseUrl } from './payment-link-domain.js';
 import { Queues } from './constructs/queues.js';
 import { Schedules } from './constructs/schedules.js';
+import { StreamConsumers } from './constructs/stream-consumers.js';
 import { Workers } from './constructs/workers.js';
 
 /** ispnotify on AWS: HTTP API -> DynamoDB + SQS -> workers, with DLQ alarms. Everything comes from shared/catalog.ts. */
@@ -44,8 +45,10 @@ export class IspNotifyStack extends Stack {
     // Callback URLs given to providers (receipts, payment notifications) use the webhooks' function URL.
     const urls = { publicBaseUrl: api.publicBaseUrl, webhookBaseUrl: api.webhookBaseUrl };
     new Workers(this, 'Workers', { workers: workerFunctions, wiring: { ...wiring, ...urls } });
+    // The table's stream: broadcast counters.
+    const streams = new StreamConsumers(this, 'Streams', { functions: streamFunctions, wiring: { ...wiring, ...urls } });
     const schedules = new Schedules(this, 'Schedules', { schedules: scheduledFunctions, wiring: { ...wiring, ...urls } });
     const billingEvents = new BillingEvents(this, 'BillingEvents', { functions: eventFunctions, wiring: { ...wiring, ...urls } });
-    new Monitoring(this, 'Monitoring', { deadLetterQueues: { ...messaging.deadLetterQueues, 'app-schedules': appSchedules.deadLetterQueue, ...schedules.deadLetterQueues, ...billingEvents.deadLetterQueues } });
+    new Monitoring(this, 'Monitoring', { deadLetterQueues: { ...messaging.deadLetterQueues, 'app-schedules': appSchedules.deadLetterQueue, ...schedules.deadLetterQueues, ...billingEvents.deadLetterQueues, ...streams.deadLetterQueues } });
   }
 }

@@ -127,6 +127,47 @@ export const eventFunctions: EventFunction[] = [
   { id: 'BillingEvents', entry: 'functions/events/billing-bus.ts', source: BILLING_EVENT_SOURCE, timeoutSeconds: 29, needsQueue: [...sendQueues] },
 ];
 
+/**
+ * A function the table's stream (NEW_AND_OLD_IMAGES) invokes through a Lambda event source mapping
+ * (free reads); the local runtime polls DynamoDB Local's stream and calls the same handler.
+ */
+export interface StreamFunction {
+  id: string;
+  entry: string;
+  timeoutSeconds: number;
+  /** Records a batch holds at most. */
+  batchSize: number;
+  /** How long Lambda may wait to fill a batch (MaximumBatchingWindowInSeconds). */
+  batchingWindowSeconds: number;
+  /** Retries of a failed batch (bisected) before it goes to the function's DLQ. */
+  retryAttempts: number;
+  /**
+   * Only records whose new image has `entity` equal to this and the attribute `withAttribute` reach
+   * the function (Lambda event filtering: filtered-out records cost nothing).
+   */
+  newImage: { entity: string; withAttribute: string };
+  /** Queues it sends to (none so far). */
+  needsQueue?: QueueName[];
+}
+
+export const streamFunctions: StreamFunction[] = [
+  {
+    // A broadcast's counters (per status, spent, the recent rate) from its messages' INSERTs and status changes.
+    id: 'BroadcastCounters',
+    entry: 'functions/streams/broadcast-counters.ts',
+    timeoutSeconds: 60,
+    batchSize: 1000,
+    batchingWindowSeconds: 2,
+    retryAttempts: 10,
+    newImage: { entity: 'message', withAttribute: 'broadcastId' },
+  },
+];
+
+/** Whether a stream record's new image (DynamoDB JSON) passes a stream function's filter. */
+export function passesStreamFilter(fn: StreamFunction, newImage: Record<string, { S?: string } | undefined> | undefined): boolean {
+  return newImage?.entity?.S === fn.newImage.entity && newImage[fn.newImage.withAttribute]?.S !== undefined;
+}
+
 export const scheduledFunctions: ScheduledFunction[] = [
   {
     // Finds queued messages whose send task was lost and sent messages whose receipt is overdue, and asks the provider.

@@ -18,6 +18,7 @@ import { dynamoBillingStore } from './adapters/dynamodb/billing.js';
 import { dynamoBillStore } from './adapters/dynamodb/bills.js';
 import { dynamoCustomerBillStore } from './adapters/dynamodb/customer-bills.js';
 import { dynamoBroadcastStore } from './adapters/dynamodb/broadcasts.js';
+import { dynamoSendGroupStore } from './adapters/dynamodb/send-groups.js';
 import { dynamoAudienceReader } from './adapters/dynamodb/audience.js';
 import { dynamoNotifierStore } from './adapters/dynamodb/notifiers.js';
 import { dynamoEventRuleStore, dynamoEventStore } from './adapters/dynamodb/events.js';
@@ -53,6 +54,7 @@ import type {
   Scheduler,
   TaskQueue,
   TemplateStore,
+  SendGroupStore,
 } from './ports.js';
 
 export interface Deps {
@@ -63,6 +65,8 @@ export interface Deps {
   circuits: GatewayCircuits;
   gatewayRate: GatewayRate;
   messages: MessageStore;
+  /** Send groups' claims: a broadcast's messages sent ten under one claim (shared/services/deliver-group.ts). */
+  sendGroups: SendGroupStore;
   /** Daily message limits (shared/services/send-limits.ts). */
   counters: CounterStore;
   /** Customer erasure (shared/services/erase-customer.ts). */
@@ -119,6 +123,7 @@ export function deps(): Deps {
     circuits: dynamoGatewayCircuits,
     gatewayRate: dynamoGatewayRate,
     messages: dynamoMessageStore,
+    sendGroups: dynamoSendGroupStore,
     counters: dynamoCounterStore,
     erasure: dynamoErasureStore,
     otps: dynamoOtpStore,

@@ -201,7 +201,17 @@ export interface MessageStore {
   failOver(operatorId: string, id: string, claimedUntil: string, tried: GatewayTry, next: { gatewayId: string; provider: string }): Promise<boolean>;
   /** Gives the claim back after a retryable failure, noting the attempt and the error. */
   /** `spent: false`: the attempt does not count (the provider throttled us), so `attempts` goes back down. */
-  release(operatorId: string, id: string, error: string, now: string, tried?: GatewayTry, options?: { spent?: boolean }): Promise<void>;
+  /**
+   * `fromGroup`: the message was sent under its send group's claim (no claim of its own, so no
+   * attempt was counted yet): it leaves the group for good, and a spent attempt is counted now.
+   */
+  release(operatorId: string, id: string, error: string, now: string, tried?: GatewayTry, options?: { spent?: boolean; fromGroup?: boolean }): Promise<void>;
+  /**
+   * A worker died holding the message's send group, perhaps during its provider call: the message
+   * leaves the group with an expired claim of its own (`claimedAt`: when the group's call may have
+   * started), so a single send task reconciles it as any lost send. False if it moved on meanwhile.
+   */
+  takeFromLostGroup(operatorId: string, id: string, group: string, claimedAt: string, expiredUntil: string): Promise<boolean>;
   /**
    * Records a status change only if the current status is one of allowedPredecessors(change.status).
    * Returns false (and writes nothing) when the message has already moved past it.
@@ -409,7 +419,7 @@ export interface PendingMessage {
 
 export type ClaimResult =
   | { ok: true; message: Message }
-  | { ok: false; reason: 'not-found' | 'not-queued' | 'claimed' | 'claim-expired'; message?: Message };
+  | { ok: false; reason: 'not-found' | 'not-queued' | 'claimed' | 'claim-expired' | 'grouped'; message?: Message };
 
 export interface SendTask {
   operatorId: string;
@@ -424,6 +434,35 @@ export interface SendTask {
    * records that outcome (with its own retries) and never calls the provider again.
    */
   accepted?: { providerMessageId: string; gatewayId: string; at: string; receiptDueAt?: string };
+}
+
+/**
+ * The sends of up to ten messages of one broadcast page, under one claim (SendGroupStore) instead of
+ * one claim write per message. Only messages whose `sendGroup` is `group` are sent by it.
+ */
+export interface GroupSendTask {
+  operatorId: string;
+  group: string;
+  messageIds: string[];
+}
+
+/** A send group's claim: `claimed`, `taken-over` (its worker died: the previous claim), `busy` (held until), `done`. */
+export type SendGroupClaim =
+  | { state: 'claimed' }
+  | { state: 'taken-over'; claimedAt: string; claimedUntil: string }
+  | { state: 'busy'; until: string }
+  | { state: 'done' };
+
+export interface SendGroupStore {
+  /** Conditional put: taken if new, or if its claim expired (taken over); never once done. */
+  claim(operatorId: string, group: string, until: string, now: string): Promise<SendGroupClaim>;
+  /**
+   * Which of these groups a worker has claimed and not finished (sending now, or died doing so): a
+   * cancel leaves their messages to them, as it leaves a message under its own claim.
+   */
+  unfinished(operatorId: string, groups: string[]): Promise<Set<string>>;
+  /** Every message of the group is final, handed to a single send, or its outcome queued: a later delivery does nothing. */
+  finish(operatorId: string, group: string, at: string): Promise<void>;
 }
 
 export interface TaskQueue {
@@ -896,7 +935,10 @@ export interface CustomerBillStore {
 
 // ---- broadcasts (issue 10) ----
 
-/** Counts kept as a broadcast's messages move (sharded items, summed on read). */
+/**
+ * Counts kept as a broadcast's messages move (sharded items, summed on read), from the table's
+ * stream: they lag the messages by a batch. Messages written but not counted yet read as queued.
+ */
 export interface BroadcastCounts {
   queued: number;
   sent: number;
@@ -924,10 +966,15 @@ export interface BroadcastStore {
     id: string,
     changes: Partial<import('./domain/records.js').Broadcast>,
     condition: { states?: import('./domain/records.js').BroadcastState[]; planStep?: number },
-    add?: { planned?: number; pages?: number; pagesDone?: number; pagesSettled?: number; skipped?: Record<string, number> },
+    /** messagesWritten: an expanded page's messages (counts() reads those its stream records have not counted yet as queued). */
+    add?: { planned?: number; pages?: number; pagesDone?: number; pagesSettled?: number; messagesWritten?: number; skipped?: Record<string, number> },
   ): Promise<import('./domain/records.js').Broadcast | undefined>;
-  /** Adds to the counters (a message moved from one status to another; a page queued n); `at`: a message left us then (the recent rate). */
-  count(operatorId: string, broadcastId: string, shardKey: string, deltas: Partial<Record<keyof BroadcastCounts, number>>, at?: string, leftCount?: number): Promise<void>;
+  /**
+   * Adds a stream batch's changes to one broadcast's counters, once: `streamShard` names the ordered
+   * stream the records came from; records at or before what its counters have seen from it are
+   * skipped, so a replayed or bisected batch counts nothing twice. 'already-counted': all were.
+   */
+  applyStreamCounts(change: import('./domain/broadcast-count-deltas.js').BroadcastCountChange, streamShard: string): Promise<'applied' | 'already-counted'>;
   counts(operatorId: string, broadcastId: string, now: Date): Promise<BroadcastCounts>;
   /** Takes `amount` of the broadcast's maxCost budget: false when it would pass `maxCost`. */
   takeBudget(operatorId: string, broadcastId: string, amount: number, maxCost: number): Promise<boolean>;

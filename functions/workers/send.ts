@@ -6,8 +6,8 @@ import { deps } from '../../shared/deps.js';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { metrics } from '../../shared/metrics.js';
 import { deliverMessage, RetryLater, type DeliveryOutcome } from '../../shared/services/deliver-message.js';
+import { deliverGroup } from '../../shared/services/deliver-group.js';
 
-import { withBatchedCounts } from '../../shared/adapters/dynamodb/broadcast-count-buffer.js';
 /**
  * The handler of every send queue (send-sms, send-whatsapp, send-priority): a message is sent the
  * same way whichever queue it waited on; the queues only keep bulk traffic from delaying single sends.
@@ -19,17 +19,34 @@ const SendTask = z.object({
   fallbackCheck: z.object({ dueAt: z.string().min(1) }).optional(),
 });
 
-/** One record per message; only failed records return to the queue (ReportBatchItemFailures). */
+/** A broadcast's messages, up to ten under one claim (shared/services/deliver-group.ts). */
+const GroupSendTask = z.object({
+  operatorId: z.string().min(1),
+  group: z.string().min(1),
+  messageIds: z.array(z.string().min(1)).min(1).max(10),
+});
+
+/** One record per message, or per send group; only failed records return to the queue (ReportBatchItemFailures). */
 async function sendOne(worker: WorkerFunction, record: SQSRecord): Promise<void> {
+  const body: unknown = JSON.parse(record.body);
+  const attempt = {
+    receiveCount: Number(record.attributes.ApproximateReceiveCount),
+    maxReceiveCount: queues[worker.queue].maxReceiveCount,
+    maxAttempts: queues[worker.queue].maxReceiveCount,
+    claimMs: worker.timeoutSeconds * 1000,
+  };
+  if (typeof body === 'object' && body !== null && 'group' in body) {
+    const outcomes = await deliverGroup(deps(), GroupSendTask.parse(body), attempt, worker.queue);
+    for (const { outcome, gatewayFault } of outcomes) {
+      metrics.addMetric(outcomeMetric[outcome], MetricUnit.Count, 1);
+      if (gatewayFault) metrics.addMetric('SmsGatewayFault', MetricUnit.Count, 1);
+    }
+    return;
+  }
   // A malformed task throws here and ends in the DLQ, where it can be inspected: never silently dropped.
-  const task = SendTask.parse(JSON.parse(record.body));
+  const task = SendTask.parse(body);
   try {
-    const outcome = await deliverMessage(deps(), task, {
-      receiveCount: Number(record.attributes.ApproximateReceiveCount),
-      maxReceiveCount: queues[worker.queue].maxReceiveCount,
-      maxAttempts: queues[worker.queue].maxReceiveCount,
-      claimMs: worker.timeoutSeconds * 1000,
-    });
+    const outcome = await deliverMessage(deps(), task, attempt);
     metrics.addMetric(outcomeMetric[outcome], MetricUnit.Count, 1);
   } catch (error) {
     metrics.addMetric(error instanceof RetryLater && error.gaveUp ? 'SmsGaveUp' : 'SmsSendRetried', MetricUnit.Count, 1);
@@ -49,6 +66,9 @@ const outcomeMetric: Record<DeliveryOutcome, string> = {
   'outcome-queued': 'SmsOutcomeQueued',
   'fallback-checked': 'WhatsAppFallbackChecked',
   'not-needed': 'ReminderNotNeeded',
+  retried: 'SmsSendRetried',
+  'gave-up': 'SmsGaveUp',
+  'lost-in-group': 'SmsSendGroupLost',
 };
 
 /** The Lambda handler of the catalog worker whose entry is `entry`. */
@@ -58,8 +78,7 @@ export function sendWorkerHandler(entry: string) {
   const processor = new BatchProcessor(EventType.SQS);
   return async (event: SQSEvent, context: Context) => {
     try {
-      // A batch of one broadcast's messages moves its counters with one write, not ten.
-      return await withBatchedCounts(() => processPartialResponse(event, (record: SQSRecord) => sendOne(worker, record), processor, { context, throwOnFullBatchFailure: false }));
+      return await processPartialResponse(event, (record: SQSRecord) => sendOne(worker, record), processor, { context, throwOnFullBatchFailure: false });
     } finally {
       metrics.publishStoredMetrics();
     }

@@ -1,5 +1,5 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, ProjectionType, StreamViewType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { tableDefinition } from '../../shared/adapters/dynamodb/table.js';
@@ -46,6 +46,8 @@ export class DataStore extends Construct {
       timeToLiveAttribute: tableDefinition.timeToLiveAttribute,
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
+      // Broadcast counters follow the messages' changes (lib/constructs/stream-consumers.ts): old and new images say how each moved.
+      stream: StreamViewType.NEW_AND_OLD_IMAGES,
     });
     for (const index of tableDefinition.globalIndexes) {
       this.table.addGlobalSecondaryIndex({

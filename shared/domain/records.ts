@@ -203,6 +203,12 @@ export interface Message {
   cost?: { amount: number; currency: string };
   /** Its cost is held with others' (a broadcast page's hold), and settled with them: sending or failing it touches no balance. */
   holdId?: string;
+  /**
+   * A broadcast message is sent with up to nine others under one claim, its send group's (not a
+   * claim write of its own): the group named here. Removed when it leaves the group for a single
+   * send task (a retry, a wait, a lost send), which only then may claim it.
+   */
+  sendGroup?: string;
   /** Sent with a reseller's key: its debit names the reseller. */
   resellerId?: string;
   /** Marketing messages skip suppressed numbers; transactional ones (the default: OTPs, receipts, reminders) still go. */

@@ -258,8 +258,8 @@ export async function startDynamoDbLocal(opts: DynamoDbLocalOptions): Promise<Dy
 }
 
 /**
- * Creates the table (PAY_PER_REQUEST, the indexes of tableDefinition) unless it exists, then waits until it is
- * ACTIVE. Time to live is not enabled: DynamoDB Local does not expire items anyway.
+ * Creates the table (PAY_PER_REQUEST, the indexes of tableDefinition, its stream) unless it exists, then waits
+ * until it is ACTIVE. Time to live is not enabled: DynamoDB Local does not expire items anyway.
  */
 export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
   const { partitionKey, sortKey, globalIndexes } = tableDefinition;
@@ -284,6 +284,8 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
           { AttributeName: sortKey, KeyType: 'RANGE' },
         ],
         GlobalSecondaryIndexes: globalIndexes.map(indexSpec),
+        // As on AWS (lib/constructs/data-store.ts): broadcast counters follow it (shared/local/stream-poller.ts).
+        StreamSpecification: TABLE_STREAM,
       }),
     );
   } catch (error) {
@@ -304,6 +306,23 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
     );
     await waitUntilActive(client, tableName);
   }
+  await ensureStream(client, tableName);
+}
+
+/** The table's stream, as the CDK stack deploys it. */
+const TABLE_STREAM = { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' } as const;
+
+/** A table from a version without the stream (npm start on an older data directory) gains it; a stream of another view is replaced. */
+async function ensureStream(client: DynamoDBClient, tableName: string): Promise<void> {
+  const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+  const current = Table?.StreamSpecification;
+  if (current?.StreamEnabled && current.StreamViewType === TABLE_STREAM.StreamViewType) return;
+  if (current?.StreamEnabled) {
+    await client.send(new UpdateTableCommand({ TableName: tableName, StreamSpecification: { StreamEnabled: false } }));
+    await waitUntilActive(client, tableName);
+  }
+  await client.send(new UpdateTableCommand({ TableName: tableName, StreamSpecification: TABLE_STREAM }));
+  await waitUntilActive(client, tableName);
 }
 
 async function waitUntilActive(client: DynamoDBClient, tableName: string): Promise<void> {

@@ -53,6 +53,17 @@ export function createLambdaContext(opts: LambdaContextOptions): Context {
  * "Task timed out" error once the function's timeout has passed.
  */
 export function invokeHandler<R>(handler: LambdaHandler<never, R>, event: unknown, context: Context, timeoutSeconds: number): Promise<R> {
+  const around = localInvocations.around;
+  return around ? around(context.functionName, () => invokeNow(handler, event, context, timeoutSeconds)) : invokeNow(handler, event, context, timeoutSeconds);
+}
+
+/**
+ * Wraps every local invocation when set: the benchmark runs them one at a time to time each as
+ * Lambda would (each invocation in its own environment), not sharing one event loop with the rest.
+ */
+export const localInvocations: { around?: <R>(functionName: string, invoke: () => Promise<R>) => Promise<R> } = {};
+
+function invokeNow<R>(handler: LambdaHandler<never, R>, event: unknown, context: Context, timeoutSeconds: number): Promise<R> {
   return new Promise<R>((resolveResult, reject) => {
     let settled = false;
     const finish = (error: unknown, result?: R) => {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { httpFunctions, queues, scheduledFunctions, workerFunctions, type HttpFunction, type WorkerFunction } from '../catalog.js';
+import { httpFunctions, queues, scheduledFunctions, streamFunctions, workerFunctions, type HttpFunction, type WorkerFunction } from '../catalog.js';
 import { resetConfig } from '../config.js';
 import { createApiServer } from './api-gateway.js';
 import { startLocalMailbox } from './mailbox.js';
@@ -23,6 +23,8 @@ import { startScheduleRunner } from './schedule-runner.js';
 import { startLocalScheduleLoop } from '../adapters/scheduler/local-schedule-loop.js';
 import { deps } from '../deps.js';
 import { startSqsPoller, type SqsPoller, type SqsWorkerHandler } from './sqs-poller.js';
+import type { StreamHandler } from './stream-poller.js';
+import { startTableStreams } from './table-streams.js';
 
 export interface LocalRuntimeOptions {
   /** Port of the API (on 127.0.0.1 only, as every server of the local stack); 0 picks a free one. */
@@ -46,7 +48,7 @@ export interface LocalRuntimeOptions {
   retryDelaySeconds?: number;
   /** No request log, and handler logs at ERROR unless POWERTOOLS_LOG_LEVEL is set. */
   quiet?: boolean;
-  /** false: no SQS pollers (tests that drive the workers themselves). Default true. */
+  /** false: no SQS pollers and no stream poller (tests that drive the workers themselves). Default true. */
   workers?: boolean;
   /**
    * Batches each worker handles at once: 'catalog' runs as many as its event source's maxConcurrency
@@ -134,13 +136,15 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<Loca
   const host = '127.0.0.1';
 
   // What has been started so far, stopped in this order by stop() or when a later step fails.
-  const stopped = { pollers: [] as SqsPoller[], server: undefined as Server | undefined, clients: [] as Array<{ destroy(): void }> };
+  const stopped = { pollers: [] as SqsPoller[], streams: [] as SqsPoller[], server: undefined as Server | undefined, clients: [] as Array<{ destroy(): void }> };
   let stopSqs: (() => Promise<void>) | undefined;
   let stopMailbox: (() => Promise<void>) | undefined;
   let stopDynamoDb: (() => Promise<void>) | undefined;
   const stopAll = async () => {
     const steps: Array<() => Promise<void> | void> = [
       () => Promise.all(stopped.pollers.map((poller) => poller.stop())).then(() => {}),
+      // After the workers: the stream's last records (their last moves) are counted before DynamoDB goes.
+      () => Promise.all(stopped.streams.map((poller) => poller.stop())).then(() => {}),
       () => (stopped.server ? closeServer(stopped.server) : undefined),
       () => stopped.clients.forEach((client) => client.destroy()),
       () => stopSqs?.(),
@@ -236,6 +240,19 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<Loca
       stopped.pollers.push(startScheduleRunner(scheduledFunctions, (fn) => loadEntryHandler<LambdaHandler>(fn.entry)));
       // And the schedules the app makes (deps().scheduler): fired from the table onto their queues.
       stopped.pollers.push(startLocalScheduleLoop(deps()));
+      // Lambda's stream triggers: the table's stream read as the event source mapping would.
+      stopped.streams.push(
+        await startTableStreams({
+          dynamodb,
+          endpoint: dynamodbEndpoint,
+          region,
+          credentials,
+          tableName,
+          functions: streamFunctions,
+          loadHandler: (fn) => loadEntryHandler<StreamHandler>(fn.entry),
+          ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
+        }),
+      );
     }
 
     let stopping: Promise<void> | undefined;

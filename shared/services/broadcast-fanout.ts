@@ -15,6 +15,7 @@
  * before it is written and marked done after; a worker that died halfway leaves an expired claim,
  * and whoever takes it over writes only the ids that do not exist yet.
  */
+import { randomBytes } from 'node:crypto';
 import { sendQueue } from '../catalog.js';
 import { broadcastMessageId, messagePrefixAt } from '../domain/broadcast-ids.js';
 import { billVariables } from '../domain/broadcast-variables.js';
@@ -52,6 +53,7 @@ export type FanoutDeps = Pick<
   | 'templates'
   | 'gateways'
   | 'messages'
+  | 'sendGroups'
   | 'counters'
   | 'queue'
   | 'clock'
@@ -82,6 +84,8 @@ export const carriesPaymentLinks = (broadcast: Pick<Broadcast, 'kind' | 'filter'
 
 /** A plan step that came before its predecessor was recorded waits this long. */
 const STEP_RETRY_SECONDS = 2;
+/** Messages sent under one claim (a send task's, deliver-group.ts): an SQS batch's worth. */
+const SEND_GROUP_SIZE = 10;
 
 export async function runBroadcastTask(d: FanoutDeps, task: BroadcastTask): Promise<string> {
   switch (task.type) {
@@ -265,8 +269,10 @@ async function expandPage(d: FanoutDeps, task: Extract<BroadcastTask, { type: 'e
     }
   }
 
-  // After a worker died on this page: what it wrote stays (its sends are queued again below), the rest is written now.
-  const existing = claim === 'taken-over' ? await d.messages.existing(operator.id, built.map((b) => b.message.id)) : new Set<string>();
+  // After a worker died on this page: what it wrote stays (its sends are queued again below, in the
+  // send groups they were written with), the rest is written now.
+  const written = claim === 'taken-over' ? await d.messages.getMany(built.map((b) => ({ operatorId: operator.id, messageId: b.message.id }))) : [];
+  const existing = new Set(written.map((m) => m.id));
   let fresh = built.filter((b) => !existing.has(b.message.id));
 
   // The operator's messages per day: the page takes its count at once (once: the page is the claim).
@@ -296,14 +302,16 @@ async function expandPage(d: FanoutDeps, task: Extract<BroadcastTask, { type: 'e
   fresh.slice(held).forEach(() => skip('balance'));
   fresh = fresh.slice(0, held);
   for (const b of fresh) b.message.holdId = holdId;
+  // Random, not derived from the page: a page written again after its worker died must not reuse a group name.
+  assignSendGroups(fresh.map((b) => b.message), randomBytes(9).toString('base64url'));
 
   await d.paymentLinks.putMany(fresh.flatMap((b) => (b.link ? [b.link] : [])));
+  // The broadcast's counters follow from the table's stream: each INSERT counts one queued.
   await d.messages.createMany(fresh.map((b) => b.message));
-  if (fresh.length > 0) await d.broadcasts.count(operator.id, broadcast.id, `page:${task.page}`, { queued: fresh.length });
 
   // Cancelled while this page was being written: its messages are cancelled here (the cancel walk may have passed them).
   const current = await d.broadcasts.get(operator.id, broadcast.id);
-  const toSend = [...fresh.map((b) => b.message), ...built.filter((b) => existing.has(b.message.id)).map((b) => b.message)];
+  const toSend = [...fresh.map((b) => b.message), ...written];
   if (current?.state === 'cancelled') {
     await cancelMessages(d, operator.id, toSend.map((m) => m.id));
   } else {
@@ -318,15 +326,47 @@ async function expandPage(d: FanoutDeps, task: Extract<BroadcastTask, { type: 'e
     await d.queue.enqueue('broadcasts', [settle], { delaySeconds: Math.min(MAX_TASK_DELAY_SECONDS, waitSeconds) });
   }
   await d.broadcasts.finishPage(operator.id, broadcast.id, task.page, d.clock.now().toISOString());
-  // A page that wrote no message has nothing to debit: it counts as settled now.
-  await d.broadcasts.update(operator.id, broadcast.id, { updatedAt: d.clock.now().toISOString() }, {}, { pagesDone: 1, skipped, ...(toSend.length === 0 ? { pagesSettled: 1 } : {}) });
+  // A page that wrote no message has nothing to debit: it counts as settled now. Its messages (those
+  // a dead worker wrote too) are added with it: they read as queued until the stream has counted them.
+  await d.broadcasts.update(
+    operator.id,
+    broadcast.id,
+    { updatedAt: d.clock.now().toISOString() },
+    {},
+    { pagesDone: 1, messagesWritten: toSend.length, skipped, ...(toSend.length === 0 ? { pagesSettled: 1 } : {}) },
+  );
   return 'expanded';
 }
 
-/** Queues the sends of `messages`, each on its own send queue (channel and lane), in batch calls. */
+/**
+ * Puts the page's messages in send groups of up to ten of one send queue, each sent under one claim
+ * (deliver-group.ts). `prefix` is new for each writing of the page, so a message written by a worker
+ * that died keeps its group, and the page's new messages never share one with it.
+ */
+function assignSendGroups(messages: Message[], prefix: string): void {
+  const byQueue = new Map<string, Message[]>();
+  for (const m of messages) byQueue.set(sendQueue(m), [...(byQueue.get(sendQueue(m)) ?? []), m]);
+  let n = 0;
+  for (const members of byQueue.values()) {
+    for (let i = 0; i < members.length; i += SEND_GROUP_SIZE, n++) {
+      for (const m of members.slice(i, i + SEND_GROUP_SIZE)) m.sendGroup = `${prefix}.${n}`;
+    }
+  }
+}
+
+/**
+ * Queues the sends of `messages`, each on its own send queue (channel and lane), in batch calls: one
+ * task per send group (its members among `messages`), one per message outside a group.
+ */
 async function enqueueSends(d: Pick<FanoutDeps, 'queue'>, messages: Message[], delaySeconds = 0): Promise<void> {
   for (const queue of new Set(messages.map((m) => sendQueue(m)))) {
-    const tasks = messages.filter((m) => sendQueue(m) === queue).map((m) => ({ operatorId: m.operatorId, messageId: m.id }));
+    const onQueue = messages.filter((m) => sendQueue(m) === queue);
+    const groups = new Map<string, string[]>();
+    for (const m of onQueue) if (m.sendGroup) groups.set(m.sendGroup, [...(groups.get(m.sendGroup) ?? []), m.id]);
+    const tasks: object[] = [
+      ...[...groups].map(([group, messageIds]) => ({ operatorId: onQueue[0]!.operatorId, group, messageIds })),
+      ...onQueue.filter((m) => !m.sendGroup).map((m) => ({ operatorId: m.operatorId, messageId: m.id })),
+    ];
     await d.queue.enqueue(queue, tasks, delaySeconds > 0 ? { delaySeconds } : undefined);
   }
 }
@@ -379,7 +419,10 @@ async function cancelStep(d: FanoutDeps, task: Extract<BroadcastTask, { type: 'c
   const broadcast = await d.broadcasts.get(task.operatorId, task.broadcastId);
   if (!broadcast || broadcast.state !== 'cancelled' || !broadcast.messagePrefix) return 'nothing';
   const page = await d.messages.list(task.operatorId, { broadcast: { id: broadcast.id, messagePrefix: broadcast.messagePrefix }, status: 'queued' }, CANCEL_PAGE, task.cursor);
-  const cancelled = await cancelMessages(d, task.operatorId, page.items.map((m) => m.id));
+  // A message whose send group a worker holds is leaving now (or is reconciled if that worker died): not cancelled.
+  const groups = [...new Set(page.items.flatMap((m) => (m.sendGroup ? [m.sendGroup] : [])))];
+  const sending = groups.length > 0 ? await d.sendGroups.unfinished(task.operatorId, groups) : new Set<string>();
+  const cancelled = await cancelMessages(d, task.operatorId, page.items.filter((m) => !(m.sendGroup && sending.has(m.sendGroup))).map((m) => m.id));
   if (page.cursor) await d.queue.enqueue('broadcasts', [{ type: 'cancel', operatorId: task.operatorId, broadcastId: broadcast.id, cursor: page.cursor }]);
   logger.info('Cancelled a page of a broadcast', { broadcastId: broadcast.id, cancelled });
   return 'cancelled';

@@ -10,7 +10,7 @@ import { newId } from '../domain/ids.js';
 import { messagePrefixAt } from '../domain/broadcast-ids.js';
 import type { Broadcast, BroadcastEstimate, BroadcastFilter, BroadcastKind, Channel, Operator } from '../domain/records.js';
 import type { Deps } from '../deps.js';
-import type { BroadcastCounts, Page, PriceTable } from '../ports.js';
+import type { AudienceCursor, AudienceRow, BroadcastCounts, Page, PriceTable } from '../ports.js';
 import { audienceQuery, customersOfRows } from './broadcast-audience.js';
 import { carriesPaymentLinks, firstPlanTask, renderForRecipient, type BroadcastTask, type FanoutDeps } from './broadcast-fanout.js';
 import { costOf, pricesFor } from './billing.js';
@@ -61,6 +61,8 @@ export type BroadcastDeps = FanoutDeps & Pick<Deps, 'scheduler'>;
 
 /** Rows read to estimate segments and cost, and samples shown by a dry run. */
 const SAMPLE_ROWS = 50;
+/** How long the sample may read past pages whose filter matched too few. */
+const SAMPLE_BUDGET_MS = 2_000;
 const SAMPLES_SHOWN = 5;
 /** sendAt: at least this far ahead (EventBridge Scheduler's one-time schedules are minute-grained). */
 const MIN_SCHEDULE_AHEAD_MS = 60_000;
@@ -76,7 +78,17 @@ interface Sample {
 
 /** Renders and routes the first rows of the audience, as the expand step would (nothing written). */
 async function sampleAudience(d: BroadcastDeps, operator: Operator, broadcast: Broadcast): Promise<{ samples: Sample[]; rowsRead: number; more: boolean; prices: PriceTable }> {
-  const { rows, next } = await d.audience.page(operator.id, audienceQuery(broadcast, operator, d.clock.now()), { part: 0 }, SAMPLE_ROWS);
+  // A Query's Limit counts the rows it read, not those its filter kept: a zone whose customers come
+  // late in the index matches nothing in the first pages. Read on (for a bounded time) until the sample is full.
+  const query = audienceQuery(broadcast, operator, d.clock.now());
+  const deadline = Date.now() + SAMPLE_BUDGET_MS;
+  const rows: AudienceRow[] = [];
+  let next: AudienceCursor | undefined = { part: 0 };
+  do {
+    const page: { rows: AudienceRow[]; next?: AudienceCursor } = await d.audience.page(operator.id, query, next, SAMPLE_ROWS);
+    rows.push(...page.rows);
+    next = page.next;
+  } while (next && rows.length < SAMPLE_ROWS && Date.now() < deadline);
   const [gateways, template, prices] = await Promise.all([
     d.gateways.list(operator.id),
     broadcast.templateId ? getTemplate(d, operator, broadcast.templateId, 'templateId') : Promise.resolve(undefined),

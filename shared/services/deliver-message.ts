@@ -25,13 +25,46 @@ export class RetryLater extends Error {
    * `gaveUp`: the last attempt; the message is failed and the task goes on to the DLQ.
    * `gatewayFault`: the gateway itself cannot send (credentials, balance, blocked sender): alarmed.
    */
-  constructor(message: string, readonly gaveUp = false, readonly gatewayFault = false) {
+  constructor(message: string, readonly gaveUp = false, readonly gatewayFault = false, readonly handedOff = false) {
     super(message);
   }
 }
 
+/**
+ * The provider accepted the message, but neither storage nor the queue could take the outcome: the
+ * claim (the message's, or its send group's) must stay, so the next delivery asks the provider.
+ */
+export class OutcomeNotRecorded extends Error {
+  override name = 'OutcomeNotRecorded';
+  constructor(readonly storageError: unknown) {
+    super(`The provider accepted the message, but its outcome could not be recorded: ${safeReason(storageError)}`);
+  }
+}
+
+/** Seconds a message of a send group waits in the worker for its gateway's rate before it leaves the group to wait in the queue. */
+const GROUP_RATE_WAITS = 5;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A message of a send group that leaves it for a retry waits this long before its single send task runs. */
+export const GROUP_RETRY_DELAY_SECONDS = 60;
+
 /** What one delivery did, for metrics; retries are thrown as RetryLater. */
-export type DeliveryOutcome = 'sent' | 'rejected' | 'duplicate' | 'deferred' | 'throttled' | 'outcome-unknown' | 'reconciled' | 'outcome-queued' | 'fallback-checked' | 'not-needed';
+export type DeliveryOutcome =
+  | 'sent'
+  | 'rejected'
+  | 'duplicate'
+  | 'deferred'
+  | 'throttled'
+  | 'outcome-unknown'
+  | 'reconciled'
+  | 'outcome-queued'
+  | 'fallback-checked'
+  | 'not-needed'
+  // Only for messages of a send group (deliver-group.ts): left the group for a single send task's retry,
+  // failed at the last attempt, or handed on as a lost send after the group's worker died.
+  | 'retried'
+  | 'gave-up'
+  | 'lost-in-group';
 
 export interface Attempt {
   /** SQS ApproximateReceiveCount of this delivery: only tells whether this is the task's last delivery. */
@@ -42,6 +75,11 @@ export interface Attempt {
   maxAttempts: number;
   /** How long the claim on the message lasts: the worker's timeout. */
   claimMs: number;
+  /**
+   * Set when the message is sent under its send group's claim (deliver-group.ts), not its own: a
+   * retry or a wait hands it to a single send task (which claims it) instead of failing the delivery.
+   */
+  group?: string;
 }
 
 const OUTCOME_UNKNOWN =
@@ -69,6 +107,7 @@ export async function deliverMessage(d: D, task: SendTask, attempt: Attempt): Pr
   switch (claim.reason) {
     case 'not-found':
     case 'not-queued':
+    case 'grouped': // its send group's task sends it
       return 'duplicate'; // already sent, failed or gone
     case 'claimed': {
       // Someone holds it (a duplicate delivery, or a worker that died moments ago). Come back when the
@@ -126,10 +165,10 @@ async function reconcileLostSend(d: D, message: Message, attempt: Attempt): Prom
  * Checked when it is about to leave, not only when it was made: a reminder of a bill paid since, or
  * of an expiry the customer renewed, is cancelled; a message held by quiet hours waits for their end.
  */
-async function checkBeforeSending(d: D, message: Message): Promise<DeliveryOutcome | undefined> {
+async function checkBeforeSending(d: D, message: Message, attempt: Attempt): Promise<DeliveryOutcome | undefined> {
   const now = d.clock.now();
   if (message.notBefore && Date.parse(message.notBefore) > now.getTime()) {
-    return waitAndGoAgain(d, message, `Quiet hours: waits until ${message.notBefore}`, (Date.parse(message.notBefore) - now.getTime()) / 1000);
+    return waitAndGoAgain(d, message, `Quiet hours: waits until ${message.notBefore}`, (Date.parse(message.notBefore) - now.getTime()) / 1000, undefined, attempt);
   }
   let reason: string | undefined;
   if (message.billId && message.broadcastId) {
@@ -145,8 +184,9 @@ async function checkBeforeSending(d: D, message: Message): Promise<DeliveryOutco
   return 'not-needed';
 }
 
-async function sendClaimed(d: D, claimed: Message, attempt: Attempt): Promise<DeliveryOutcome> {
-  const unneeded = await checkBeforeSending(d, claimed);
+/** Sends a message this worker holds: under its own claim, or (attempt.group) under its send group's. */
+export async function sendClaimed(d: D, claimed: Message, attempt: Attempt): Promise<DeliveryOutcome> {
+  const unneeded = await checkBeforeSending(d, claimed, attempt);
   if (unneeded) return unneeded;
   let message = claimed;
   let accepted: { providerMessageId: string; gatewayId: string; receiptDueAt: string; provider: string; finalNote?: string; pointer?: false };
@@ -166,6 +206,10 @@ async function sendClaimed(d: D, claimed: Message, attempt: Attempt): Promise<De
     d.circuits.state([gatewayId], d.clock.now().toISOString()).catch(() => ({ open: new Map<string, string>(), slowed: new Map<string, { maxPerSecond: number }>() }));
   let circuit = { gatewayId: message.gatewayId, ...(await circuitState(message.gatewayId)) };
   const skipTo = circuit.open.has(message.gatewayId) ? (await failover()).skipIfOpen(message.gatewayId) : undefined;
+  if (skipTo && attempt.group) {
+    // Moving to another gateway takes the message's own claim: a single send task does it.
+    return waitAndGoAgain(d, message, `Gateway ${message.gatewayId}'s circuit is open until ${skipTo.openUntil}`, 1, undefined, attempt);
+  }
   if (skipTo && message.claimedUntil) {
     // Its gateway is cooling down after repeated faults, and another one is open: go there without calling it.
     const skipped = tried('gateway-fault', new Error(`Skipped: the gateway's circuit is open until ${skipTo.openUntil}`));
@@ -175,6 +219,7 @@ async function sendClaimed(d: D, claimed: Message, attempt: Attempt): Promise<De
   }
   // The rate the current gateway is held to; halved when its provider throttles.
   let currentLimit: number | undefined;
+  let rateWaits = 0;
   for (;;) {
     try {
       const opened = await openGateway(d, message.gatewayId);
@@ -184,8 +229,13 @@ async function sendClaimed(d: D, claimed: Message, attempt: Attempt): Promise<De
       const slowed = circuit.slowed.get(opened.gateway.id)?.maxPerSecond;
       currentLimit = Math.min(gatewayMaxPerSecond(opened.gateway), slowed ?? Infinity);
       if (!(await d.gatewayRate.take(opened.gateway.id, currentLimit, d.clock.now()))) {
+        if (attempt.group !== undefined && rateWaits++ < GROUP_RATE_WAITS) {
+          // Under a group's claim the next second is waited for here: leaving the group would cost a write and a claim.
+          await sleep(1000 - (Date.now() % 1000) + Math.floor(Math.random() * 50));
+          continue;
+        }
         const why = slowed !== undefined ? ', lowered after the provider throttled it' : '';
-        return waitAndGoAgain(d, message, `Gateway ${opened.gateway.id} is at its limit of ${currentLimit} messages a second${why}`, 1);
+        return waitAndGoAgain(d, message, `Gateway ${opened.gateway.id} is at its limit of ${currentLimit} messages a second${why}`, 1, undefined, attempt);
       }
       const content = await sendableContent(d, message);
       const reply = await sendThrough(
@@ -220,7 +270,7 @@ async function sendClaimed(d: D, claimed: Message, attempt: Attempt): Promise<De
       if (error instanceof ProviderThrottled) {
         // Slow the gateway down for every worker, then wait: the send never fails for it nor spends an attempt.
         if (currentLimit !== undefined) await d.circuits.recordThrottle(message.gatewayId, currentLimit, d.clock.now().toISOString()).catch(() => undefined);
-        return waitAndGoAgain(d, message, safeReason(error), error.retryAfterSeconds ?? THROTTLE_WAIT_SECONDS, tried('unavailable', error));
+        return waitAndGoAgain(d, message, safeReason(error), error.retryAfterSeconds ?? THROTTLE_WAIT_SECONDS, tried('unavailable', error), attempt);
       }
       if (error instanceof GatewayFault) {
         // The gateway, not the message: count it against the gateway, and move on to the next one at once.
@@ -252,7 +302,7 @@ async function sendClaimed(d: D, claimed: Message, attempt: Attempt): Promise<De
       return 'outcome-queued';
     } catch {
       // Neither could take it. The claim stays (never released): the next delivery finds it expired and asks the provider.
-      throw storageError;
+      throw new OutcomeNotRecorded(storageError);
     }
   }
 }
@@ -311,9 +361,10 @@ const THROTTLE_WAIT_SECONDS = 5;
  * its attempt given back, with a fresh task that waits. It never fails for that, nor spends the
  * queue's receives.
  */
-async function waitAndGoAgain(d: D, message: Message, reason: string, waitSeconds: number, tried?: GatewayTry): Promise<DeliveryOutcome> {
+async function waitAndGoAgain(d: D, message: Message, reason: string, waitSeconds: number, tried?: GatewayTry, attempt?: Attempt): Promise<DeliveryOutcome> {
   const delaySeconds = Math.min(Math.max(Math.ceil(waitSeconds), 1), 900);
-  await withStorageRetries(() => d.messages.release(message.operatorId, message.id, reason, d.clock.now().toISOString(), tried, { spent: false }));
+  const fromGroup = attempt?.group !== undefined;
+  await withStorageRetries(() => d.messages.release(message.operatorId, message.id, reason, d.clock.now().toISOString(), tried, { spent: false, fromGroup }));
   await d.queue.enqueue(sendQueue(message), [{ operatorId: message.operatorId, messageId: message.id }], { delaySeconds });
   return 'throttled';
 }
@@ -328,11 +379,21 @@ async function retryOrGiveUp(
   options: { keepClaim?: boolean; tried?: GatewayTry } = {},
 ): Promise<never> {
   const reason = safeReason(error);
-  if (message.attempts >= attempt.maxAttempts || attempt.receiveCount >= attempt.maxReceiveCount) {
+  // Under a group's claim, this attempt is not on the message yet.
+  const attempts = message.attempts + (attempt.group !== undefined ? 1 : 0);
+  if (attempts >= attempt.maxAttempts || attempt.receiveCount >= attempt.maxReceiveCount) {
     const unknown = options.keepClaim ? '. The send outcome is unknown: resend it if it did not arrive.' : '';
     const context = doing === 'sending' ? '' : ` (${doing})`;
-    await fail(d, message, `Gave up after ${message.attempts} attempts${context}: ${reason}${unknown}`, undefined, options.tried, { fallback: !options.keepClaim });
+    await fail(d, message, `Gave up after ${attempts} attempts${context}: ${reason}${unknown}`, undefined, options.tried, { fallback: !options.keepClaim });
     throw new RetryLater(reason, true, error instanceof GatewayFault); // also lands in the DLQ, for the operator's alarm
+  }
+  if (attempt.group !== undefined) {
+    // Out of the group into a single send task, which retries it (and fails it over at once after a gateway fault).
+    await withStorageRetries(() => d.messages.release(message.operatorId, message.id, reason, d.clock.now().toISOString(), options.tried, { fromGroup: true }));
+    await d.queue.enqueue(sendQueue(message), [{ operatorId: message.operatorId, messageId: message.id }], {
+      delaySeconds: error instanceof GatewayFault ? 1 : GROUP_RETRY_DELAY_SECONDS,
+    });
+    throw new RetryLater(reason, false, error instanceof GatewayFault, true);
   }
   if (!options.keepClaim) await withStorageRetries(() => d.messages.release(message.operatorId, message.id, reason, d.clock.now().toISOString(), options.tried));
   // A gateway fault is retried like a temporary error (failover to the next gateway comes with priorities), and alarmed.

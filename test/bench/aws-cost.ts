@@ -3,22 +3,25 @@
  * by what it touches (the item kind from its key, the queue), with the capacity DynamoDB reports
  * (ReturnConsumedCapacity TOTAL); the Lambda invocations the run implies (one per SQS batch a worker
  * took, one per API or webhook request) with their measured durations, and the API Gateway requests
- * (not for webhooks through a Lambda function URL, which has no charge of its own); then prices from aws-prices.ts.
+ * (not for webhooks through a Lambda function URL, which has no charge of its own), the stream functions'
+ * invocations as the local stream poller reports them; then prices from aws-prices.ts.
  *
  * What exists only on the local stack is counted apart and left out of the price: the sandbox
  * provider's own journal and its receipt queue (a real provider keeps its own), the local scheduler's
  * table items (EventBridge Scheduler on AWS), and empty receives (idle polling; on AWS the event source
  * mapping long-polls 20 s, a cost per hour, not per message).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { DEFAULT_MEMORY_MB, eventFunctions, httpFunctions, scheduledFunctions, workerFunctions } from '../../shared/catalog.js';
+import { DEFAULT_MEMORY_MB, eventFunctions, httpFunctions, scheduledFunctions, streamFunctions, workerFunctions } from '../../shared/catalog.js';
 import { onDocumentClient } from '../../shared/adapters/dynamodb/client.js';
 import { onSqsClient } from '../../shared/adapters/sqs/task-queue.js';
+import { onStreamInvocation } from '../../shared/local/stream-event.js';
 import { awsPrices } from './aws-prices.js';
 
 /** Lambda memory of a function, as the catalog gives it to CDK (lib/constructs/lambda-function.ts). */
 function memoryMbOf(fn: string): number {
-  const spec = [...httpFunctions, ...workerFunctions, ...scheduledFunctions, ...eventFunctions].find((f) => f.id === fn) as { memoryMb?: number } | undefined;
+  const spec = [...httpFunctions, ...workerFunctions, ...scheduledFunctions, ...eventFunctions, ...streamFunctions].find((f) => f.id === fn) as { memoryMb?: number } | undefined;
   return spec?.memoryMb ?? DEFAULT_MEMORY_MB;
 }
 
@@ -246,6 +249,8 @@ export function installAwsMeter(): void {
     addDynamoMiddleware(client.middlewareStack as Stack);
   });
   onSqsClient(instrumentSqs);
+  // The local stream poller's handler calls (reading the stream is free for a Lambda trigger: its own requests are not counted).
+  onStreamInvocation((fn, ms) => current?.invoked(fn, ms));
   const send = SQSClient.prototype.send;
   SQSClient.prototype.send = function (this: SQSClient, ...args: any[]) {
     instrumentSqs(this);
@@ -256,7 +261,14 @@ export function installAwsMeter(): void {
 export interface CostLine { service: string; item: string; quantity: string; dollars: number }
 
 /** Each counted item priced; `excluded` lists what the local stack did that AWS would not do per message. */
-export function price(meter: Meter): { lines: CostLine[]; excluded: string[]; total: number; byService: Record<string, number>; units: { read: number; write: number; reported: number; estimated: number } } {
+/**
+ * Mean durations (ms) by function, measured one invocation at a time (see oneAtATime): each Lambda
+ * invocation runs in its own environment, while the local stack runs all of them on one event loop,
+ * where a handler's wall time also counts the others' work.
+ */
+export type Durations = Map<string, number>;
+
+export function price(meter: Meter, durations?: Durations): { lines: CostLine[]; excluded: string[]; total: number; byService: Record<string, number>; units: { read: number; write: number; reported: number; estimated: number } } {
   const lines: CostLine[] = [];
   const excluded: string[] = [];
   const units = { read: 0, write: 0, reported: 0, estimated: 0 };
@@ -287,14 +299,15 @@ export function price(meter: Meter): { lines: CostLine[]; excluded: string[]; to
       continue;
     }
     // Batches whose end was not seen are priced at the function's mean duration.
-    const mean = line.timed > 0 ? line.ms / line.timed : 0;
-    const ms = line.ms + mean * (line.invocations - line.timed);
+    const isolated = durations?.get(fn);
+    const mean = isolated ?? (line.timed > 0 ? line.ms / line.timed : 0);
+    const ms = isolated !== undefined ? isolated * line.invocations : line.ms + mean * (line.invocations - line.timed);
     const memoryMb = memoryMbOf(fn);
     const gbSeconds = (ms / 1000) * (memoryMb / 1024);
     lines.push({
       service: 'Lambda',
       item: `${fn} (arm64, ${memoryMb} MB)`,
-      quantity: `${line.invocations} invocations, mean ${mean.toFixed(0)} ms, ${round(gbSeconds)} GB-s`,
+      quantity: `${line.invocations} invocations, mean ${mean.toFixed(0)} ms${isolated !== undefined ? ' (one at a time)' : ''}, ${round(gbSeconds)} GB-s`,
       dollars: line.invocations * awsPrices.lambda.request + gbSeconds * awsPrices.lambda.gbSecondArm64,
     });
   }
@@ -313,8 +326,8 @@ export function price(meter: Meter): { lines: CostLine[]; excluded: string[]; to
 const round = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(1));
 
 /** Prints dollars per million delivered messages with the breakdown, one line per figure. */
-export function printCost(label: string, meter: Meter, delivered: number, compareWith: string): number {
-  const { lines, excluded, total, byService, units } = price(meter);
+export function printCost(label: string, meter: Meter, delivered: number, compareWith: string, durations?: Durations): number {
+  const { lines, excluded, total, byService, units } = price(meter, durations);
   const perMillion = (dollars: number) => (delivered > 0 ? (dollars / delivered) * 1e6 : NaN);
   console.log(`cost      ${label}: $${perMillion(total).toFixed(2)} per million delivered messages (${compareWith}), AWS us-east-1 on-demand prices, provider fees excluded`);
   console.log(
@@ -337,3 +350,40 @@ const sumSqs = (meter: Meter) => [...meter.sqs].filter(([k]) => !k.startsWith('l
 const sumLambda = (meter: Meter) => [...meter.lambda].filter(([k]) => !k.startsWith('local ')).reduce((sum, [, l]) => sum + l.invocations, 0);
 const sumHttp = (meter: Meter) => [...meter.http.values()].reduce((sum, n) => sum + n, 0);
 const sumFunctionUrl = (meter: Meter) => [...meter.functionUrl.values()].reduce((sum, n) => sum + n, 0);
+
+/**
+ * Runs the local stack's invocations one at a time while `work` runs, and returns each function's
+ * mean duration (by catalog id): how long a handler takes when nothing else shares its CPU, as in a
+ * Lambda environment. Functions that exist only locally (the sandbox's receipts) are not held back.
+ */
+export async function oneAtATime(work: () => Promise<void>, localOnly: string[] = ['ProviderCallbacksWorker']): Promise<Durations> {
+  const { localInvocations } = await import('../../shared/local/lambda-invoke.js');
+  const sums = new Map<string, { n: number; ms: number }>();
+  const inTurn = new AsyncLocalStorage<boolean>();
+  let queue: Promise<void> = Promise.resolve();
+  localInvocations.around = async <R>(functionName: string, invoke: () => Promise<R>): Promise<R> => {
+    const fn = functionName.replace(/^ispnotify-/, '');
+    // A local worker's wrapper invokes its loaded handler again: that inner call is the same turn.
+    if (localOnly.includes(fn) || inTurn.getStore()) return invoke();
+    const turn = queue;
+    let done!: () => void;
+    queue = new Promise<void>((resolve) => (done = resolve));
+    await turn;
+    const t0 = performance.now();
+    try {
+      return await inTurn.run(true, invoke);
+    } finally {
+      const sum = sums.get(fn) ?? { n: 0, ms: 0 };
+      sum.n++;
+      sum.ms += Math.max(1, Math.ceil(performance.now() - t0));
+      sums.set(fn, sum);
+      done();
+    }
+  };
+  try {
+    await work();
+  } finally {
+    delete localInvocations.around;
+  }
+  return new Map([...sums].map(([fn, { n, ms }]) => [fn, ms / n]));
+}

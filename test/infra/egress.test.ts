@@ -4,7 +4,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Egress, fixedEgressIpEnabled } from '../../lib/constructs/egress.js';
-import { eventFunctions, httpFunctions, scheduledFunctions, workerFunctions } from '../../shared/catalog.js';
+import { eventFunctions, httpFunctions, scheduledFunctions, streamFunctions, workerFunctions } from '../../shared/catalog.js';
 import { synthesize, type Synthesized } from './synth.js';
 
 // The flag as `cdk synth -c fixedEgressIp=true` passes it: a string.
@@ -131,9 +131,9 @@ describe('with fixedEgressIp=true', () => {
   });
 
   it('adds no function of its own (no custom resources)', () => {
-    // Apart from the catalog's: the billing-events functions and the admin console's BucketDeployment handler, none of the egress's.
+    // Apart from the catalog's: the billing-events and stream functions, and the admin console's BucketDeployment handler, none of the egress's.
     const consoleDeploy = Object.keys(synth.template.findResources('AWS::Lambda::Function')).filter((id) => id.startsWith('CustomCDKBucketDeployment')).length;
-    synth.template.resourceCountIs('AWS::Lambda::Function', all.length + eventFunctions.length + consoleDeploy);
+    synth.template.resourceCountIs('AWS::Lambda::Function', all.length + eventFunctions.length + streamFunctions.length + consoleDeploy);
   });
 
   describe('cdk-nag (AwsSolutions)', () => {

@@ -5,7 +5,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tableDefinition } from '../../shared/adapters/dynamodb/table.js';
-import { DEFAULT_MEMORY_MB, dlqName, eventFunctions, httpFunctions, queues, scheduledFunctions, workerFunctions } from '../../shared/catalog.js';
+import { DEFAULT_MEMORY_MB, dlqName, eventFunctions, httpFunctions, queues, scheduledFunctions, streamFunctions, workerFunctions } from '../../shared/catalog.js';
 import { DEFAULT_ROUTE_THROTTLE, parseRouteKey } from '../../lib/constructs/http-api.js';
 import { runtime } from '../../lib/constructs/lambda-function.js';
 import { applicationAlarms } from '../../lib/constructs/monitoring.js';
@@ -41,6 +41,8 @@ describe('data store', () => {
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
         SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: Match.anyValue() },
         TimeToLiveSpecification: { AttributeName: tableDefinition.timeToLiveAttribute, Enabled: true },
+        // Broadcast counters follow the messages' changes: old and new images.
+        StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
         GlobalSecondaryIndexes: tableDefinition.globalIndexes.map((index) => ({
           IndexName: index.indexName,
           KeySchema: [
@@ -103,9 +105,9 @@ describe('queues', () => {
         },
       },
     });
-    // Each catalog queue and its DLQ, each schedule's DLQ and each billing-event rule's DLQ.
+    // Each catalog queue and its DLQ, each schedule's DLQ, each billing-event rule's DLQ and each stream function's DLQ.
     // ...and the DLQ of the app's own schedules (test/infra/app-schedules.test.ts).
-    expect(Object.keys(policies)).toHaveLength(queueDefinitions.length * 2 + scheduledFunctions.length + eventFunctions.length + 1);
+    expect(Object.keys(policies)).toHaveLength(queueDefinitions.length * 2 + scheduledFunctions.length + eventFunctions.length + streamFunctions.length + 1);
   });
 
   it('refuse a visibility timeout below 6 x the consumer timeout at synth', () => {
@@ -120,6 +122,7 @@ describe('functions', () => {
     ...workerFunctions.map((spec) => ({ spec, path: ['Workers', spec.id] })),
     ...scheduledFunctions.map((spec) => ({ spec, path: ['Schedules', spec.id] })),
     ...eventFunctions.map((spec) => ({ spec, path: ['BillingEvents', spec.id] })),
+    ...streamFunctions.map((spec) => ({ spec, path: ['Streams', spec.id] })),
   ];
 
   it('exist once per catalog entry and nothing else', () => {
@@ -242,6 +245,7 @@ describe('webhooks function URL', () => {
       ...httpFunctions.filter((spec) => spec !== webhooks).map((spec) => ['Api', spec.id]),
       ...scheduledFunctions.map((spec) => ['Schedules', spec.id]),
       ...eventFunctions.map((spec) => ['BillingEvents', spec.id]),
+      ...streamFunctions.map((spec) => ['Streams', spec.id]),
     ];
     for (const path of others) expect(envOf(path).WEBHOOK_BASE_URL, path.join('/')).toEqual(functionUrl());
     expect(envOf(['Api', webhooks.id])).not.toHaveProperty('WEBHOOK_BASE_URL');
@@ -267,7 +271,10 @@ describe('monitoring', () => {
 
   it('alarms once per DLQ on any visible message, notifying an encrypted topic', () => {
     // + 1: the DLQ of the app's own schedules.
-    synth.template.resourceCountIs('AWS::CloudWatch::Alarm', queueDefinitions.length + scheduledFunctions.length + eventFunctions.length + 1 + Object.keys(applicationAlarms).length);
+    synth.template.resourceCountIs(
+      'AWS::CloudWatch::Alarm',
+      queueDefinitions.length + scheduledFunctions.length + eventFunctions.length + streamFunctions.length + 1 + Object.keys(applicationAlarms).length,
+    );
     const topic = logicalId(['Monitoring', 'AlarmTopic']);
     for (const definition of queueDefinitions) {
       synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -331,6 +338,44 @@ describe('billing events', () => {
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(['BillingEvents', `${spec.id}-dlq`]), 'QueueName'] } }],
     });
+  });
+});
+
+describe('table stream consumers', () => {
+  it.each(streamFunctions)('$id reads the table\'s stream from LATEST, in filtered batches, bisecting a failed one, then its DLQ', (spec) => {
+    const dlq = { 'Fn::GetAtt': [logicalId(['Streams', `${spec.id}-dlq`]), 'Arn'] };
+    synth.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: logicalId(['Streams', spec.id, 'Function']) },
+      EventSourceArn: { 'Fn::GetAtt': [logicalId(['Data', 'Table']), 'StreamArn'] },
+      StartingPosition: 'LATEST',
+      BatchSize: spec.batchSize,
+      MaximumBatchingWindowInSeconds: spec.batchingWindowSeconds,
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: spec.retryAttempts,
+      // Its events name their shard (the handler's idempotency is per shard).
+      TumblingWindowInSeconds: 900,
+      DestinationConfig: { OnFailure: { Destination: dlq } },
+      // Only message items of a broadcast reach it: filtered-out records cost nothing.
+      FilterCriteria: {
+        Filters: [{ Pattern: JSON.stringify({ dynamodb: { NewImage: { entity: { S: [spec.newImage.entity] }, [spec.newImage.withAttribute]: { S: [{ exists: true }] } } } }) }],
+      },
+    });
+    expect(spec).toMatchObject({ batchSize: 1000, batchingWindowSeconds: 2 });
+    synth.template.hasResourceProperties('AWS::SQS::Queue', { QueueName: Match.stringLikeRegexp(`-streams-${spec.id}-dlq$`), MessageRetentionPeriod: 14 * 24 * 3600, SqsManagedSseEnabled: true });
+    synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(['Streams', `${spec.id}-dlq`]), 'QueueName'] } }],
+      AlarmActions: [{ Ref: logicalId(['Monitoring', 'AlarmTopic']) }],
+    });
+  });
+
+  it('are the only readers of the table\'s stream', () => {
+    synth.template.resourceCountIs('AWS::Lambda::EventSourceMapping', workerFunctions.length + streamFunctions.length);
+    // Only their roles are granted anything on the stream's ARN.
+    const readers = Object.values(synth.template.findResources('AWS::IAM::Policy')).filter((policy) =>
+      policy.Properties.PolicyDocument.Statement.some((st: any) => JSON.stringify(st.Resource).includes('"StreamArn"')),
+    );
+    expect(readers).toHaveLength(streamFunctions.length);
   });
 });
 

@@ -77,6 +77,10 @@ function capturing(): { d: FanoutDeps & { scheduler: ReturnType<typeof deps>['sc
   return { d: { ...deps(), queue }, tasks };
 }
 
+/** The message ids of the captured send tasks: a send group's task names up to ten. */
+const sendIdsOf = (tasks: Array<{ queue: string; task: any }>): string[] =>
+  tasks.filter((t) => t.queue === 'send-sms').flatMap((t) => (t.task.messageIds as string[] | undefined) ?? [t.task.messageId as string]);
+
 describe('a broadcast', () => {
   it('estimates recipients, segments and cost, and a dry run shows five rendered samples and writes nothing', async () => {
     const reply = await api.post('/v1/broadcasts', { filter: { zone: [ZONE], status: ['active'] }, channel: 'sms', text: 'Dear {{customer.name}}, your {{customer.package}} line is up.', dryRun: true });
@@ -178,8 +182,13 @@ describe('a broadcast', () => {
     expect(await runBroadcastTask(later, expand)).toBe('expanded');
     expect(await allMessages(String(body.id))).toHaveLength(20);
     expect((await d.billing.balance('demo', 'BDT')).reserved - reservedBefore).toBe(20 * 35);
-    const sends = tasks.filter((t) => t.queue === 'send-sms').map((t) => t.task.messageId);
-    expect(new Set(sends)).toEqual(new Set(written.map((m) => m.id)));
+    const sends = sendIdsOf(tasks);
+    expect(sends.sort()).toEqual(written.map((m) => m.id).sort());
+    // In the send groups the dying worker wrote them with: ten messages to a task, each in one group.
+    const groupTasks = tasks.filter((t) => t.queue === 'send-sms').map((t) => t.task as { group: string; messageIds: string[] });
+    expect(groupTasks.map((t) => t.messageIds.length)).toEqual([10, 10]);
+    const stored = await d.messages.getMany(sends.map((messageId) => ({ operatorId: 'demo', messageId })));
+    for (const t of groupTasks) for (const id of t.messageIds) expect(stored.find((m) => m.id === id)?.sendGroup).toBe(t.group);
     const settle = tasks.find((t) => t.task.type === 'settle')?.task as Extract<BroadcastTask, { type: 'settle' }>;
     // Before the messages leave, the page's settle step waits (and comes back later).
     expect(await runBroadcastTask(d, settle)).toBe('waiting');
@@ -187,12 +196,14 @@ describe('a broadcast', () => {
     tasks.length = 0;
     expect(await runBroadcastTask(d, expand)).toBe('duplicate');
     expect(tasks).toHaveLength(0);
-    // Sent for real, each once.
-    await deps().queue.enqueue('send-sms', sends.map((messageId) => ({ operatorId: 'demo', messageId })));
+    // Sent for real, each once: every group task twice, and a stray single task for each message
+    // (refused: a message in a send group is sent under the group's claim only).
+    await deps().queue.enqueue('send-sms', groupTasks);
+    await deps().queue.enqueue('send-sms', groupTasks);
     await deps().queue.enqueue('send-sms', sends.map((messageId) => ({ operatorId: 'demo', messageId })));
     const final = await waitFor(() => allMessages(String(body.id)), (all) => all.every((m) => m.status !== 'queued'), 60_000);
     expect(final.every((m) => m.status === 'sent' || m.status === 'delivered')).toBe(true);
-    for (const m of final.slice(0, 5)) {
+    for (const m of final) {
       const full = await api.get(`/v1/messages/${m.id}`);
       expect(full.body.tries.filter((t: { outcome: string }) => t.outcome === 'accepted')).toHaveLength(1);
     }
@@ -224,7 +235,7 @@ describe('a broadcast', () => {
     const view = (await api.get(`/v1/broadcasts/${body.id}`)).body;
     expect(view.skipped).toEqual({ suppressed: 1, maxCost: 20 - 1 - 5 });
     expect(view.stoppedReason).toBe('maxCost');
-    expect(tasks.filter((t) => t.queue === 'send-sms')).toHaveLength(5);
+    expect(sendIdsOf(tasks)).toHaveLength(5);
     // Cancelled, so the next test starts with these holds given back.
     await api.post(`/v1/broadcasts/${body.id}/cancel`);
     await waitFor(() => api.get(`/v1/broadcasts/${body.id}`), (r) => r.body.counts.cancelled === 5, 30_000);
@@ -247,7 +258,7 @@ describe('a broadcast', () => {
     tasks.length = 0;
     const broadcast = (await d.broadcasts.get('demo', String(body.id)))!;
     expect(await recoverBroadcastTasks(d, broadcast)).toEqual({ sends: 20, settles: 1 });
-    expect(new Set(tasks.filter((t) => t.queue === 'send-sms').map((t) => t.task.messageId))).toEqual(new Set(written.map((m) => m.id)));
+    expect(sendIdsOf(tasks).sort()).toEqual(written.map((m) => m.id).sort());
     const settle = tasks.find((t) => t.task.type === 'settle')!.task as Extract<BroadcastTask, { type: 'settle' }>;
     expect(new Set(settle.messageIds)).toEqual(new Set(written.map((m) => m.id)));
     // Cancelled and debited (nothing left us): a finished broadcast has nothing to put back.

@@ -3,8 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { documentClient } from '../../shared/adapters/dynamodb/client.js';
 import { config } from '../../shared/config.js';
 import { deps, type Deps } from '../../shared/deps.js';
+import { broadcastMessageId, messagePrefixAt } from '../../shared/domain/broadcast-ids.js';
 import { newId } from '../../shared/domain/ids.js';
-import type { Message, Operator } from '../../shared/domain/records.js';
+import type { Broadcast, Message, Operator } from '../../shared/domain/records.js';
+import { runBroadcastTask, type BroadcastTask, type FanoutDeps } from '../../shared/services/broadcast-fanout.js';
+import { createBroadcast } from '../../shared/services/broadcasts.js';
 import { sendMessage } from '../../shared/services/messages.js';
 import { apiClient } from '../support/api-client.js';
 import { addOperator, startDemoStack } from '../support/demo-stack.js';
@@ -154,6 +157,54 @@ describe('DELETE /v1/customers/{id}', () => {
     expect((await del(other, '/v1/customers/mine-1')).status).toBe(404);
     expect((await api.get('/v1/customers/mine-1')).status).toBe(200);
     expect((await del(api, `/v1/customers/${encodeURIComponent('a b')}`)).status).toBe(400);
+  });
+
+  it('erases the customer\'s broadcast messages too, from every broadcast however old, and no one else\'s', async () => {
+    await api.put('/v1/customers/erase-b', { name: 'Broadcast Eraser', mobile: '01711224400', zone: 'Erase Zone' });
+    await api.put('/v1/customers/keep-b', { name: 'Broadcast Keeper', mobile: '01711224411', zone: 'Erase Zone' });
+    // A broadcast through the pipeline, its plan and expand steps run here (this stack has no workers; nothing is sent).
+    const tasks: BroadcastTask[] = [];
+    const run: FanoutDeps & Deps = { ...d, queue: { enqueue: async (queue, list) => void (queue === 'broadcasts' && tasks.push(...(list as BroadcastTask[]))) } };
+    const { body } = await createBroadcast(run, operator, { kind: 'broadcast', filter: { zone: ['Erase Zone'] }, channel: 'sms', text: 'Dear {{customer.name}}, maintenance tonight.', category: 'transactional', dryRun: false });
+    // The settle step waits for sends that never happen here.
+    for (let task = tasks.shift(); task; task = tasks.shift()) if (task.type !== 'settle') await runBroadcastTask(run, task);
+    const recent = (await d.broadcasts.get('demo', String(body.id)))!;
+    const recentId = (customerId: string) => broadcastMessageId(recent.messagePrefix!, recent.id, customerId);
+
+    // A broadcast of years ago, its message as the expand step writes it.
+    const longAgo = new Date('2021-03-01T10:00:00.000Z');
+    const old: Broadcast = {
+      id: newId(longAgo), operatorId: 'demo', kind: 'broadcast', filter: { zone: ['Erase Zone'] }, channel: 'sms', category: 'transactional', state: 'completed',
+      estimate: { recipients: 1, segments: 1, cost: { amount: 35, currency: 'BDT' }, byChannel: {} },
+      planStep: 1, planned: 1, pages: 1, pagesDone: 1, skipped: {}, messagePrefix: messagePrefixAt(longAgo), createdAt: longAgo.toISOString(), updatedAt: longAgo.toISOString(),
+    };
+    await d.broadcasts.create(old);
+    const oldMessage: Message = {
+      id: broadcastMessageId(old.messagePrefix!, old.id, 'erase-b'), operatorId: 'demo', channel: 'sms', direction: 'out', customerId: 'erase-b', broadcastId: old.id,
+      to: '+8801711224400', text: 'Dear Broadcast Eraser, years ago.', encoding: 'GSM-7', characters: 33, segments: 1, gatewayId: operator.smsGatewayId!, provider: 'sandbox',
+      status: 'delivered', history: [{ status: 'queued', at: longAgo.toISOString() }, { status: 'delivered', at: longAgo.toISOString() }], attempts: 1, createdAt: longAgo.toISOString(), updatedAt: longAgo.toISOString(),
+    };
+    await d.messages.create(oldMessage);
+
+    const stored = await documentClient().send(new GetCommand({ TableName: config().TABLE_NAME, Key: { pk: 'OP#demo', sk: `MSG#${recentId('erase-b')}` } }));
+    expect(stored.Item).toMatchObject({ customerId: 'erase-b', broadcastId: recent.id, text: 'Dear Broadcast Eraser, maintenance tonight.' });
+    // Not in the customer index: found from the operator's broadcasts.
+    expect(stored.Item!.gsi4pk).toBeUndefined();
+    expect((await allMessages('erase-b')).map((m) => m.id)).toEqual([recentId('erase-b'), oldMessage.id]);
+
+    expect((await del(api, '/v1/customers/erase-b')).status).toBe(204);
+    const after = await allMessages('erase-b');
+    expect(after.map((m) => m.id)).toEqual([recentId('erase-b'), oldMessage.id]);
+    for (const message of after) {
+      expect(message).toMatchObject({ to: '+88017******00', text: '[erased]', broadcastId: expect.any(String) });
+      expect(JSON.stringify(message)).not.toMatch(/Broadcast Eraser|1711224400/);
+    }
+    // Still queued when erased: failed first, so it is never sent.
+    expect(after[0]!.status).toBe('failed');
+    expect(after[1]!.history.map((h) => h.status)).toEqual(['queued', 'delivered']);
+    const neighbour = (await api.get(`/v1/messages/${recentId('keep-b')}`)).body;
+    expect(neighbour).toMatchObject({ customerId: 'keep-b', to: '+8801711224411', text: 'Dear Broadcast Keeper, maintenance tonight.' });
+    expect(neighbour.erasedAt).toBeUndefined();
   });
 
   it('lets the id be used again for a new customer', async () => {

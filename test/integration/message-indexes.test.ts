@@ -1,12 +1,14 @@
 import type { ConsumedCapacity } from '@aws-sdk/client-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { dynamoBroadcastStore as broadcasts } from '../../shared/adapters/dynamodb/broadcasts.js';
 import { documentClient } from '../../shared/adapters/dynamodb/client.js';
 import { dynamoMessageStore as store } from '../../shared/adapters/dynamodb/messages.js';
 import { key } from '../../shared/adapters/dynamodb/table.js';
 import { config } from '../../shared/config.js';
+import { broadcastMessageId, messagePrefixAt, pageHoldId } from '../../shared/domain/broadcast-ids.js';
 import { newId } from '../../shared/domain/ids.js';
-import type { Channel, Message, MessageStatus } from '../../shared/domain/records.js';
+import type { Broadcast, Channel, Message, MessageStatus } from '../../shared/domain/records.js';
 import type { MessageFilter } from '../../shared/ports.js';
 import { startTestStack } from '../support/local-stack.js';
 
@@ -244,5 +246,30 @@ describe('the write cost of a status change', () => {
     expect(update.capacity?.Table?.CapacityUnits).toBe(1);
     // Into gsi5; out of the pending index (gsi3).
     expect(update.capacity?.GlobalSecondaryIndexes).toEqual({ gsi3: { CapacityUnits: 1 }, gsi5: { CapacityUnits: 1 } });
+  });
+
+  it('creates a broadcast message with one write unit: no customer-index entry, its broadcast indexed once', async () => {
+    const at = new Date(clock++);
+    const broadcast: Broadcast = {
+      id: newId(at), operatorId: OP, kind: 'broadcast', filter: {}, channel: 'sms', category: 'transactional', state: 'sending',
+      estimate: { recipients: 1, segments: 1, cost: { amount: 35, currency: 'BDT' }, byChannel: {} },
+      planStep: 1, planned: 1, pages: 1, pagesDone: 0, skipped: {}, messagePrefix: messagePrefixAt(at), startedAt: at.toISOString(), createdAt: at.toISOString(), updatedAt: at.toISOString(),
+    };
+    const indexes = (w: { capacity?: ConsumedCapacity }) => Object.keys(w.capacity?.GlobalSecondaryIndexes ?? {}).sort();
+    // The broadcast enters the started-broadcasts entries of gsi4 once, when it starts; its updates write no index.
+    expect((await measured(() => broadcasts.create(broadcast))).writes.map(indexes)).toEqual([['gsi4']]);
+    const page = await measured(() => broadcasts.update(OP, broadcast.id, { updatedAt: new Date(clock++).toISOString() }, {}, { pagesDone: 1 }));
+    expect(page.writes.map(indexes)).toEqual([[]]);
+
+    // As the expand step makes it: held with its page (so not in the pending index either).
+    const m: Message = { ...message({ customerId: 'c-cost' }), id: broadcastMessageId(broadcast.messagePrefix!, broadcast.id, 'c-cost'), broadcastId: broadcast.id, holdId: pageHoldId(broadcast.id, 0), lane: 'bulk' };
+    const created = await measured(() => store.create(m));
+    expect(created.writes.map((w) => w.capacity?.CapacityUnits)).toEqual([1]);
+    expect(created.writes.map(indexes)).toEqual([[]]);
+    const stored = (await documentClient().send(new GetCommand({ TableName: config().TABLE_NAME, Key: key.message(OP, m.id) }))).Item!;
+    expect(stored.gsi4pk).toBeUndefined();
+    expect(stored.gsi4sk).toBeUndefined();
+    // Still the customer's: found by its derived id.
+    expect((await store.list(OP, { customerId: 'c-cost' }, 100)).items.map((x) => x.id)).toContain(m.id);
   });
 });

@@ -2,40 +2,48 @@
  * Broadcasts, their counters and their expand pages:
  *
  *   OP#<op>  BCAST#<id>                  the broadcast (state, plan step, estimate)
- *   OP#<op>  BCOUNT#<id>#<shard>         counters, kept as its messages move (sharded: one hot item
- *                                        would cap a broadcast at DynamoDB's per-item write rate)
+ *   OP#<op>  BCOUNT#<id>#<shard>         counters, kept from the table's stream (broadcast-counters.ts)
  *   OP#<op>  BPAGE#<id>#<page>           an expand page's claim, then "done"
- *
- * Counters are summed on read (one BatchGet of the shards), never by reading the messages.
  */
-import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../../config.js';
 import type { Broadcast } from '../../domain/records.js';
-import type { BroadcastCounts, BroadcastStore } from '../../ports.js';
-import { batchGet } from './batch-get.js';
+import type { BroadcastStore } from '../../ports.js';
+import { applyStreamCounts, broadcastKey, MESSAGES_WRITTEN, readCounts } from './broadcast-counters.js';
 import { documentClient } from './client.js';
+import { startedBroadcastKeys } from './customer-broadcast-messages.js';
 import { queryPage, stripKeys } from './query-page.js';
 
-export const COUNTER_SHARDS = 8;
-/** The "now" rate is counted in windows of this many seconds. */
-export const RATE_WINDOW_SECONDS = 10;
-/** Windows of the rate kept on a counter item; older ones are removed as new ones are counted. */
-const RATE_WINDOWS_KEPT = 6;
+export { COUNTER_SHARDS, RATE_WINDOW_SECONDS } from './broadcast-counters.js';
 
-const broadcastKey = (op: string, id: string) => ({ pk: `OP#${op}`, sk: `BCAST#${id}` });
-const counterKey = (op: string, id: string, shard: number) => ({ pk: `OP#${op}`, sk: `BCOUNT#${id}#${shard}` });
 const pageKey = (op: string, id: string, page: number) => ({ pk: `OP#${op}`, sk: `BPAGE#${id}#${String(page).padStart(6, '0')}` });
 
-const shardOf = (shardKey: string) => createHash('sha1').update(shardKey).digest()[0]! % COUNTER_SHARDS;
-const windowOf = (at: Date) => Math.floor(at.getTime() / 1000 / RATE_WINDOW_SECONDS);
-
-const COUNTED = ['queued', 'sent', 'delivered', 'read', 'failed', 'cancelled', 'spent'] as const;
-
-const fromItem = (item: Record<string, unknown>) => stripKeys<Broadcast>(item);
+/** The messages written are the counters' business (see readCounts), not the broadcast's view. */
+const fromItem = (item: Record<string, unknown>) => {
+  const { [MESSAGES_WRITTEN]: _written, ...rest } = item;
+  return stripKeys<Broadcast>(rest);
+};
 
 const isConditionFailure = (error: unknown) => error instanceof ConditionalCheckFailedException;
+
+/**
+ * A broadcast started before started broadcasts were indexed, still being written (its next update
+ * comes after each page): indexed once, so its messages written from now on (without a customer-index
+ * entry) are found. One write, once; an indexed broadcast's updates write no index.
+ */
+async function indexIfStartedBefore(item: Record<string, unknown>): Promise<void> {
+  if (typeof item.messagePrefix !== 'string' || item.gsi4pk !== undefined) return;
+  const keys = startedBroadcastKeys(String(item.operatorId), String(item.id), item.messagePrefix);
+  await documentClient().send(
+    new UpdateCommand({
+      TableName: config().TABLE_NAME,
+      Key: { pk: item.pk, sk: item.sk },
+      UpdateExpression: 'SET gsi4pk = :p, gsi4sk = :s',
+      ExpressionAttributeValues: { ':p': keys.gsi4pk, ':s': keys.gsi4sk },
+    }),
+  );
+}
 
 export const dynamoBroadcastStore: BroadcastStore = {
   async create(broadcast) {
@@ -43,7 +51,13 @@ export const dynamoBroadcastStore: BroadcastStore = {
       await documentClient().send(
         new PutCommand({
           TableName: config().TABLE_NAME,
-          Item: { ...broadcastKey(broadcast.operatorId, broadcast.id), entity: 'broadcast', ...broadcast },
+          Item: {
+            ...broadcastKey(broadcast.operatorId, broadcast.id),
+            // Started now: entered in the index its messages are found by (customer-broadcast-messages.ts).
+            ...(broadcast.messagePrefix ? startedBroadcastKeys(broadcast.operatorId, broadcast.id, broadcast.messagePrefix) : {}),
+            entity: 'broadcast',
+            ...broadcast,
+          },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
@@ -101,6 +115,11 @@ export const dynamoBroadcastStore: BroadcastStore = {
       adds.push('pagesDone :pagesDone');
       values[':pagesDone'] = add.pagesDone;
     }
+    if (add.messagesWritten) {
+      names['#written'] = MESSAGES_WRITTEN;
+      adds.push('#written :written');
+      values[':written'] = add.messagesWritten;
+    }
     // Skipped recipients by reason: a map whose entries are added to (created at 0 on the first).
     Object.entries(add.skipped ?? {}).forEach(([reason, n], i) => {
       if (n === 0) return;
@@ -110,6 +129,13 @@ export const dynamoBroadcastStore: BroadcastStore = {
       values[':zero'] = 0;
       sets.push(`#skipped.#r${i} = if_not_exists(#skipped.#r${i}, :zero) + :r${i}`);
     });
+    if (typeof changes.messagePrefix === 'string') {
+      // Started now (a scheduled broadcast): entered in the index its messages are found by.
+      Object.entries(startedBroadcastKeys(operatorId, id, changes.messagePrefix)).forEach(([field, value]) => {
+        values[`:${field}`] = value;
+        sets.push(`${field} = :${field}`);
+      });
+    }
     const conditions = ['attribute_exists(pk)'];
     if (condition.states) {
       names['#state'] = 'state';
@@ -134,6 +160,7 @@ export const dynamoBroadcastStore: BroadcastStore = {
           ReturnValues: 'ALL_NEW',
         }),
       );
+      await indexIfStartedBefore(reply.Attributes!);
       return fromItem(reply.Attributes!);
     } catch (error) {
       if (isConditionFailure(error)) return undefined;
@@ -141,48 +168,9 @@ export const dynamoBroadcastStore: BroadcastStore = {
     }
   },
 
-  async count(operatorId, broadcastId, shardKey, deltas, at, leftCount = 1) {
-    const names: Record<string, string> = {};
-    const values: Record<string, unknown> = {};
-    const adds: string[] = [];
-    let removes: string[] = [];
-    for (const [field, n] of Object.entries(deltas)) {
-      if (!n || !(COUNTED as readonly string[]).includes(field)) continue;
-      names[`#${field}`] = field;
-      values[`:${field}`] = n;
-      adds.push(`#${field} :${field}`);
-    }
-    if (at) {
-      // A message left us at `at`: the recent rate counts it in its window; older windows are dropped as new ones start.
-      const window = windowOf(new Date(at));
-      names['#w'] = `w${window}`;
-      values[':w'] = leftCount;
-      adds.push('#w :w');
-      removes = Array.from({ length: RATE_WINDOWS_KEPT }, (_, i) => `w${window - RATE_WINDOWS_KEPT - i}`);
-    }
-    if (adds.length === 0) return;
-    await documentClient().send(
-      new UpdateCommand({
-        TableName: config().TABLE_NAME,
-        Key: counterKey(operatorId, broadcastId, shardOf(shardKey)),
-        UpdateExpression: `ADD ${adds.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-      }),
-    );
-  },
+  applyStreamCounts,
 
-  async counts(operatorId, broadcastId, now) {
-    const items = await batchGet(Array.from({ length: COUNTER_SHARDS }, (_, shard) => counterKey(operatorId, broadcastId, shard)));
-    const total: BroadcastCounts = { queued: 0, sent: 0, delivered: 0, read: 0, failed: 0, cancelled: 0, spent: 0, recentSent: 0 };
-    // The last complete window.
-    const recent = `w${windowOf(now) - 1}`;
-    for (const item of items) {
-      for (const field of COUNTED) total[field] += typeof item[field] === 'number' ? (item[field] as number) : 0;
-      if (typeof item[recent] === 'number') total.recentSent += item[recent] as number;
-    }
-    return total;
-  },
+  counts: readCounts,
 
   async takeBudget(operatorId, broadcastId, amount, maxCost) {
     if (amount > maxCost) return false;

@@ -1,13 +1,16 @@
 /**
  * Erasing a customer's personal data (rare: an UpdateItem per message is fine).
  *   erasure record  OP#<op>   ERASED#CUST#<id>   erasedAt   (no personal data: proof the erasure ran)
- * Messages are found through the customer-messages index (gsi4 OP#<op>#CUST#<id>, keys only).
+ * Messages are found through the customer-messages index (gsi4 OP#<op>#CUST#<id>, keys only), and
+ * the customer's broadcast messages (not in that index) by their ids derived from each of the
+ * operator's broadcasts, however old (customer-broadcast-messages.ts).
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../../config.js';
 import type { ErasureStore } from '../../ports.js';
 import { documentClient } from './client.js';
+import { customerBroadcastMessageIds } from './customer-broadcast-messages.js';
 import { key } from './table.js';
 
 const erasureKey = (op: string, customerId: string) => ({ pk: `OP#${op}`, sk: `ERASED#CUST#${customerId}` });
@@ -31,6 +34,7 @@ export const dynamoErasureStore: ErasureStore = {
       if (ids.length > 0) yield ids;
       startKey = reply.LastEvaluatedKey;
     } while (startKey);
+    yield* customerBroadcastMessageIds(operatorId, customerId);
   },
 
   async eraseMessage(operatorId, messageId, erased) {

@@ -7,13 +7,13 @@ import { documentClient } from './client.js';
 /** A second's counter outlives its second by this much, then TTL deletes it. */
 const KEPT_SECONDS = 120;
 
-/** Tokens a process takes at once (a send batch is 10): one counter write for several sends. */
-const LEASE_MAX = 10;
+/** Tokens a process takes at once (a send group's worker sends up to a hundred at a time): one counter write for many sends. */
+const LEASE_MAX = 50;
 /** A gateway with a low limit leases fewer at once, so one process cannot take a second's whole share. */
 const leaseSize = (maxPerSecond: number) => Math.max(1, Math.min(LEASE_MAX, Math.floor(maxPerSecond / 10)));
 
-/** This process's unused tokens, per gateway and second (only the current second's are kept). */
-const leased = new Map<string, { remaining: number; pending?: Promise<void> }>();
+/** This process's unused tokens per gateway, for the newest second it leased in (older seconds' are over). */
+const leased = new Map<string, { second: number; remaining: number; pending?: Promise<void> }>();
 
 async function add(gatewayId: string, second: number, count: number, maxPerSecond: number): Promise<boolean> {
   try {
@@ -44,35 +44,41 @@ async function add(gatewayId: string, second: number, count: number, maxPerSecon
 export const dynamoGatewayRate: GatewayRate = {
   async take(gatewayId, maxPerSecond, now) {
     const second = Math.floor(now.getTime() / 1000);
-    const key = `${gatewayId}#${second}`;
+    let state = leased.get(gatewayId);
+    if (!state) leased.set(gatewayId, (state = { second, remaining: 0 }));
     for (;;) {
-      const lease = leased.get(key);
-      if (lease && lease.remaining > 0) {
-        lease.remaining--;
+      // Asked for a second older than the one leased in (a send that waited, a clock behind): a token of its own second, not cached.
+      if (second < state.second) return add(gatewayId, second, 1, maxPerSecond);
+      // A new second: last second's tokens are over.
+      if (state.second < second) {
+        state.second = second;
+        state.remaining = 0;
+      }
+      if (state.remaining > 0) {
+        state.remaining--;
         return true;
       }
-      if (lease?.pending) {
-        // Another send of this process is taking tokens for this second: wait for them.
-        await lease.pending;
+      if (state.pending) {
+        // Another send of this process is taking tokens: wait for them.
+        await state.pending;
         continue;
       }
-      // A new second: forget the others (they are over).
-      for (const old of leased.keys()) if (old.startsWith(`${gatewayId}#`) && old !== key) leased.delete(old);
-      const entry = lease ?? { remaining: 0 };
-      leased.set(key, entry);
+      const leaseSecond = state.second;
       const size = leaseSize(maxPerSecond);
       let got = 0;
-      entry.pending = (async () => {
-        if (size > 1 && (await add(gatewayId, second, size, maxPerSecond))) got = size;
-        else if (await add(gatewayId, second, 1, maxPerSecond)) got = 1;
+      const lease = (async () => {
+        if (size > 1 && (await add(gatewayId, leaseSecond, size, maxPerSecond))) got = size;
+        else if (await add(gatewayId, leaseSecond, 1, maxPerSecond)) got = 1;
       })();
+      state.pending = lease;
       try {
-        await entry.pending;
+        await lease;
       } finally {
-        entry.pending = undefined;
+        if (state.pending === lease) state.pending = undefined;
       }
       if (got === 0) return false;
-      entry.remaining += got - 1;
+      // This send spends one; the rest wait for the others of the same second.
+      if (state.second === leaseSecond) state.remaining += got - 1;
       return true;
     }
   },

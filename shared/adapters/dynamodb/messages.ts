@@ -9,10 +9,9 @@ import { batchGet } from './batch-get.js';
 import { documentClient } from './client.js';
 import { queryPage, stripKeys } from './query-page.js';
 import { keysThenItems } from './index-page.js';
+import { customerHistory } from './customer-history.js';
 import { isIndexedMessageStatus, key, PENDING_SHARDS, pendingShard } from './table.js';
-import { countMove } from './broadcast-count-buffer.js';
 import { batchPut } from './batch-write.js';
-import { logger } from '../../logger.js';
 
 /** How long a POST with an Idempotency-Key is remembered. */
 const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
@@ -30,8 +29,10 @@ function toItem(message: Message) {
   return {
     ...key.message(message.operatorId, message.id),
     // Keys-only indexes whose keys are set once (gsi5 on entering failed/cancelled, which are final):
-    // a later update writes no copy of the item into them.
-    ...(message.customerId
+    // a later update writes no copy of the item into them. A broadcast's message has no customer
+    // entry (a third of its create): its id derives from (broadcast, customer), so the customer's
+    // history and erasure read it by key (customer-broadcast-messages.ts).
+    ...(message.customerId && message.broadcastId === undefined
       ? { gsi4pk: key.customerMessagesIndex(message.operatorId, message.customerId), gsi4sk: `MSG#${message.id}` }
       : {}),
     ...(isIndexedMessageStatus(message.status)
@@ -92,27 +93,6 @@ async function updateIfStill(input: Omit<UpdateCommandInput, 'TableName'>): Prom
   }
 }
 
-/**
- * A broadcast's counters follow its messages: one ADD on a counter shard per move. Best effort: a
- * crash between the move and the ADD leaves a counter one short (the messages themselves are right).
- */
-async function countBroadcastMove(operatorId: string, id: string, previous: Record<string, unknown>, change: { status: MessageStatus; at: string }) {
-  const from = previous.status as MessageStatus;
-  const cost = previous.cost as { amount?: number } | undefined;
-  const leftUs = from === 'queued' && (change.status === 'sent' || change.status === 'delivered' || change.status === 'read');
-  try {
-    await countMove(
-      operatorId,
-      String(previous.broadcastId),
-      id,
-      { [from]: -1, [change.status]: 1, ...(leftUs ? { spent: cost?.amount ?? 0 } : {}) },
-      leftUs ? change.at : undefined,
-    );
-  } catch (error) {
-    logger.warn('Could not count a broadcast message\'s move', { error, operatorId, messageId: id, broadcastId: previous.broadcastId });
-  }
-}
-
 const isConditionFailure = (error: unknown) =>
   error instanceof ConditionalCheckFailedException ||
   (error instanceof TransactionCanceledException &&
@@ -145,7 +125,8 @@ async function applyTransition(
     values[':gsi5pk'] = key.messageStatusIndex(operatorId, change.status);
     values[':gsi5sk'] = `MSG#${id}`;
   }
-  const removes = ['claimedUntil', 'claimedAt'];
+  // Every status it can move to is past sending: its claim, or its send group, is done with.
+  const removes = ['claimedUntil', 'claimedAt', 'sendGroup'];
   const awaitingFallback = change.status === 'failed' && extra.awaitingFallback === true;
   if ((isPending(change.status) && extra.pending !== false) || awaitingFallback) {
     sets.push('gsi3pk = :gsi3pk', 'gsi3sk = :gsi3sk');
@@ -193,10 +174,8 @@ async function applyTransition(
         }),
       );
     }
-    const reply = await documentClient().send(
-      new UpdateCommand({ ...update, ReturnValues: 'ALL_OLD', ...(expect ? { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const } : {}) }),
-    );
-    if (typeof reply.Attributes?.broadcastId === 'string') await countBroadcastMove(operatorId, id, reply.Attributes, change);
+    // A broadcast's counters follow from the table's stream (functions/streams/broadcast-counters.ts), not from here.
+    await documentClient().send(new UpdateCommand({ ...update, ...(expect ? { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const } : {}) }));
     return 'changed';
   } catch (error) {
     if (!isConditionFailure(error)) throw error;
@@ -356,19 +335,22 @@ export const dynamoMessageStore: MessageStore = {
   async list(operatorId, filter, limit, cursor) {
     const { min, max } = idRange(filter.from ? new Date(filter.from) : undefined, filter.to ? new Date(filter.to) : undefined);
     if (!filter.broadcast) {
-      // A customer's messages are few: their keys-only index, the items read by key, filtered here.
+      // A customer's messages are few: their keys-only index, the items read by key, filtered here,
+      // merged with their broadcast messages (read by their derived ids).
+      if (filter.customerId !== undefined) {
+        return customerHistory(operatorId, { ...filter, customerId: filter.customerId }, limit, cursor, { accept: (item) => matches(item, filter), map: fromItem });
+      }
       // A failed or cancelled status is its own (sparse) index; any other status is most messages,
       // read below as a filtered key range.
       const index =
-        filter.customerId !== undefined
-          ? { name: 'gsi4', value: key.customerMessagesIndex(operatorId, filter.customerId), status: filter.status }
-          : filter.status !== undefined && isIndexedMessageStatus(filter.status)
-            ? { name: 'gsi5', value: key.messageStatusIndex(operatorId, filter.status), status: undefined }
-            : undefined;
+        filter.status !== undefined && isIndexedMessageStatus(filter.status)
+          ? { name: 'gsi5', value: key.messageStatusIndex(operatorId, filter.status) }
+          : undefined;
       if (index) {
         const partition = { attribute: `${index.name}pk`, value: index.value };
         const sortAttribute = `${index.name}sk`;
-        const inCode = { status: index.status, channel: filter.channel, direction: filter.direction };
+        // The status is the index's partition: only the channel and direction are left to filter.
+        const inCode = { status: undefined, channel: filter.channel, direction: filter.direction };
         const filtered = Object.values(inCode).some((v) => v !== undefined);
         return keysThenItems(
           {
@@ -443,7 +425,8 @@ export const dynamoMessageStore: MessageStore = {
           TableName: config().TABLE_NAME,
           Key: key.message(operatorId, id),
           UpdateExpression: 'SET claimedUntil = :until, claimedAt = :now, attempts = attempts + :one, updatedAt = :now',
-          ConditionExpression: 'attribute_exists(pk) AND #status = :queued AND attribute_not_exists(claimedUntil)',
+          // A message of a send group is sent under the group's claim, never under its own.
+          ConditionExpression: 'attribute_exists(pk) AND #status = :queued AND attribute_not_exists(claimedUntil) AND attribute_not_exists(sendGroup)',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':until': until, ':now': now, ':one': 1, ':queued': 'queued' },
           ReturnValues: 'ALL_NEW',
@@ -456,6 +439,7 @@ export const dynamoMessageStore: MessageStore = {
       if (!error.Item) return { ok: false, reason: 'not-found' };
       const current = fromItem(unmarshall(error.Item));
       if (current.status !== 'queued') return { ok: false, reason: 'not-queued', message: current };
+      if (current.sendGroup !== undefined) return { ok: false, reason: 'grouped', message: current };
       return { ok: false, reason: (current.claimedUntil ?? '') > now ? 'claimed' : 'claim-expired', message: current };
     }
   },
@@ -495,11 +479,13 @@ export const dynamoMessageStore: MessageStore = {
   async release(operatorId, id, error, now, tried, options = {}) {
     const sets = ['lastError = :error', 'updatedAt = :now'];
     if (tried) sets.push('tries = list_append(if_not_exists(tries, :none), :tried)');
-    if (options.spent === false) sets.push('attempts = attempts - :one');
+    // A claim counted the attempt when it was taken; a group's message had none, so a spent one counts now.
+    const attemptDelta = options.fromGroup ? (options.spent === false ? 0 : 1) : options.spent === false ? -1 : 0;
+    if (attemptDelta !== 0) sets.push('attempts = attempts + :delta');
     // Not queued any more (a receipt overtook it, or it was failed): nothing to give back.
     await updateIfStill({
       Key: key.message(operatorId, id),
-      UpdateExpression: `REMOVE claimedUntil, claimedAt SET ${sets.join(', ')}`,
+      UpdateExpression: `REMOVE claimedUntil, claimedAt${options.fromGroup ? ', sendGroup' : ''} SET ${sets.join(', ')}`,
       ConditionExpression: '#status = :queued',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: {
@@ -507,9 +493,20 @@ export const dynamoMessageStore: MessageStore = {
         ':now': now,
         ':queued': 'queued',
         ...(tried ? { ':tried': [tried], ':none': [] } : {}),
-        ...(options.spent === false ? { ':one': 1 } : {}),
+        ...(attemptDelta !== 0 ? { ':delta': attemptDelta } : {}),
       },
     });
+  },
+
+  async takeFromLostGroup(operatorId, id, group, claimedAt, expiredUntil) {
+    const moved = await updateIfStill({
+      Key: key.message(operatorId, id),
+      UpdateExpression: 'SET claimedUntil = :until, claimedAt = :at, attempts = attempts + :one REMOVE sendGroup',
+      ConditionExpression: '#status = :queued AND sendGroup = :group AND attribute_not_exists(claimedUntil)',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':until': expiredUntil, ':at': claimedAt, ':one': 1, ':queued': 'queued', ':group': group },
+    });
+    return moved !== undefined;
   },
 
   async transition(operatorId, id, change, extra = {}) {

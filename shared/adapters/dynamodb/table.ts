@@ -11,10 +11,12 @@
  *   alert route     OP#<op>            ALERTROUTE#<purpose>
  *   template        OP#<op>            TPL#<id>
  *   gateway         GW#<ulid>          #GATEWAY         gsi1: OP#<op>#GATEWAYS / GW#<ulid>
- *   message         OP#<op>            MSG#<ulid>       gsi4: OP#<op>#CUST#<customer> / MSG#<ulid>
+ *   message         OP#<op>            MSG#<ulid>       gsi4 (not broadcast messages): OP#<op>#CUST#<customer> / MSG#<ulid>
  *                                                       gsi5 (failed, cancelled): OP#<op>#MSGSTATUS#<status> / MSG#<ulid>
  *                                                       gsi3 (queued, sent, failed awaiting fallback): PENDING#<status>#<shard> / <since>#<op>#<ulid>
  *                   (no gsi1/gsi2: those project ALL, and a message is rewritten on every status change)
+ *   broadcast       OP#<op>            BCAST#<id>       gsi4 (once started): OP#<op>#BCASTS / <message prefix>#<id>
+ *                   (a customer's broadcast messages are read by their derived ids: customer-broadcast-messages.ts)
  *   provider id     PMID#<gw>#<pid>    #PMID            (strongly consistent webhook lookup)
  *   idempotency     OP#<op>            IDEM#<scope>#<key>  (ttl)
  *   provider record PJ#<gw>            <provider's key>    (ttl; the sandbox's "what did I accept")
@@ -30,8 +32,8 @@ export const tableDefinition = {
     { indexName: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk', projection: 'ALL' },
     // Sparse: only messages still queued or sent, for the reconciler and the local start-up requeue.
     { indexName: 'gsi3', partitionKey: 'gsi3pk', sortKey: 'gsi3sk', projection: 'KEYS_ONLY' },
-    // Messages only, keys only: an update that leaves the index keys alone writes no index.
-    // A customer's messages, newest first.
+    // Keys only: an update that leaves the index keys alone writes no index.
+    // A customer's messages (not their broadcast messages), newest first; the operator's started broadcasts.
     { indexName: 'gsi4', partitionKey: 'gsi4pk', sortKey: 'gsi4sk', projection: 'KEYS_ONLY' },
     // Sparse: only failed and cancelled messages (rare, and final: a message never leaves them).
     { indexName: 'gsi5', partitionKey: 'gsi5pk', sortKey: 'gsi5sk', projection: 'KEYS_ONLY' },
@@ -64,8 +66,11 @@ export const key = {
   gateway: (id: string) => ({ pk: `GW#${id}`, sk: '#GATEWAY' }),
   operatorGatewaysIndex: (op: string) => `OP#${op}#GATEWAYS`,
   message: (op: string, id: string) => ({ pk: `OP#${op}`, sk: `MSG#${id}` }),
-  /** gsi4 of a message: its customer's messages. */
+  /** gsi4 of a message: its customer's messages (broadcast messages excepted). */
   customerMessagesIndex: (op: string, customerId: string) => `OP#${op}#CUST#${customerId}`,
+  /** gsi4 of a started broadcast: the operator's broadcasts in the order of their messages' ids. */
+  startedBroadcastsIndex: (op: string) => `OP#${op}#BCASTS`,
+  startedBroadcastSort: (messagePrefix: string, broadcastId: string) => `${messagePrefix}#${broadcastId}`,
   /** gsi5 of a failed or cancelled message (see `isIndexedMessageStatus`). */
   messageStatusIndex: (op: string, status: string) => `OP#${op}#MSGSTATUS#${status}`,
   /** Spread over shards so a broadcast's burst of queued messages does not hot-spot one index partition. */

@@ -1,0 +1,62 @@
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { StreamFunction } from '../../shared/catalog.js';
+import { AppFunction, type FunctionWiring } from './lambda-function.js';
+
+export interface StreamConsumersProps {
+  functions: readonly StreamFunction[];
+  /** The table must have a stream (DataStore's has NEW_AND_OLD_IMAGES). */
+  wiring: FunctionWiring;
+}
+
+/**
+ * The catalog's stream functions, each on the table's stream. Lambda reads a stream without a read
+ * charge; records the filter drops never invoke the function. A batch that still fails after its
+ * retries (each bisecting it) is described in the function's DLQ (shard and sequence numbers, not the
+ * records), which Monitoring alarms on.
+ */
+export class StreamConsumers extends Construct {
+  /** By catalog id, for Monitoring. */
+  readonly deadLetterQueues: Record<string, Queue> = {};
+
+  constructor(scope: Construct, id: string, props: StreamConsumersProps) {
+    super(scope, id);
+    const stackName = Stack.of(this).stackName;
+    for (const spec of props.functions) {
+      const { fn } = new AppFunction(this, spec.id, { ...spec, wiring: props.wiring });
+      const dlq = new Queue(this, `${spec.id}-dlq`, {
+        queueName: `${stackName}-streams-${spec.id}-dlq`,
+        retentionPeriod: Duration.days(14),
+        encryption: QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+      });
+      Validations.of(dlq).acknowledge({
+        id: 'AwsSolutions-SQS3',
+        reason: "This queue is itself the on-failure destination of the function's stream event source (a DLQ has no DLQ); Monitoring alarms on its depth.",
+      });
+      this.deadLetterQueues[`streams-${spec.id}`] = dlq;
+      fn.addEventSource(
+        new DynamoEventSource(props.wiring.table, {
+          // Counting starts with the deployment; earlier changes were counted by whatever ran then.
+          startingPosition: StartingPosition.LATEST,
+          batchSize: spec.batchSize,
+          maxBatchingWindow: Duration.seconds(spec.batchingWindowSeconds),
+          bisectBatchOnError: true,
+          retryAttempts: spec.retryAttempts,
+          onFailure: new SqsDlq(dlq),
+          // The only way an event names its shard (`shardId`), which the handler's idempotency is keyed on;
+          // the longest window, so its closing invocation (no records) comes once per shard per 15 minutes.
+          tumblingWindow: Duration.minutes(15),
+          filters: [
+            FilterCriteria.filter({
+              dynamodb: { NewImage: { entity: { S: FilterRule.isEqual(spec.newImage.entity) }, [spec.newImage.withAttribute]: { S: FilterRule.exists() } } },
+            }),
+          ],
+        }),
+      );
+    }
+  }
+}
