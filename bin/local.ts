@@ -103,7 +103,9 @@ try {
   console.log(`Console: ${runtime.baseUrl}/console/ (sign in with the API key)${consoleBuilt() ? '' : ' — not built: run `npm run build:console`'}`);
   console.log(`Try: curl -H "Authorization: Bearer ${apiKey}" ${runtime.baseUrl}/v1/customers`);
   if (requeued > 0) console.log(`Put ${requeued} message(s) still queued from the last run back on the send queue.`);
-  if (recovered.sends + recovered.settles > 0) console.log(`Put ${recovered.sends} broadcast message(s) still queued and ${recovered.settles} page debit(s) from the last run back on their queues.`);
+  if (recovered.sends + recovered.settles + recovered.plans > 0) {
+    console.log(`Put ${recovered.sends} broadcast message(s) still queued, ${recovered.settles} page debit(s) and ${recovered.plans} audience walk(s) from the last run back on their queues.`);
+  }
   console.log(
     `${created ? 'Seeded a prepaid demo operator with sandbox SMS and WhatsApp gateways and an email gateway to the local mailbox (GET /local/mailbox).' : `Using the data in ${shownDataDir()} (delete it to start over).`} ` +
       `API docs: ${runtime.baseUrl}/openapi.json. Ctrl-C stops.`,

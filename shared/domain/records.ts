@@ -343,6 +343,11 @@ export interface Broadcast {
   planStep: number;
   planned: number;
   planDone?: boolean;
+  /**
+   * Where the plan step `planStep` starts reading (its task's cursor), kept with the step: a plan
+   * task lost with a local queue is queued again from here at start-up.
+   */
+  planCursor?: { part: number; key?: Record<string, unknown> };
   /** Expand pages queued (plan steps that read at least one row), and pages expanded into messages. */
   pages: number;
   pagesDone: number;

@@ -136,7 +136,7 @@ async function planStep(d: FanoutDeps, task: Extract<BroadcastTask, { type: 'pla
   await d.broadcasts.update(
     operator.id,
     broadcast.id,
-    { planStep: task.step + 1, state: 'sending', updatedAt: at, ...(next ? {} : { planDone: true }) },
+    { planStep: task.step + 1, state: 'sending', updatedAt: at, ...(next ? { planCursor: next } : { planDone: true }) },
     { states: ['planning', 'sending'], planStep: task.step },
     { planned: rows.length, pages: rows.length > 0 ? 1 : 0 },
   );
@@ -430,15 +430,23 @@ async function cancelStep(d: FanoutDeps, task: Extract<BroadcastTask, { type: 'c
 
 /**
  * Puts a running broadcast's lost tasks back (the local SQS server keeps its queues in memory, so a
- * restart of `npm start` loses them): the sends of its messages still queued, and the settle step of
- * each page whose hold is still open. Reads the broadcast's messages by their id prefix (a Query,
- * no index). A duplicate task is harmless: the sender's claim and the hold's condition make each
- * happen once. A plan step lost mid-walk is not recovered here (its cursor was only in the task).
+ * restart of `npm start` loses them): the sends of its messages still queued, the settle step of
+ * each page whose hold is still open, and the plan step it had reached (from the cursor kept with
+ * it). Reads the broadcast's messages by their id prefix (a Query, no index). A duplicate task is
+ * harmless: the send group's claim, the hold's condition and the recorded plan step make each
+ * happen once. An expand step lost before it ran is not recovered (its rows were only in the task).
  */
-export async function recoverBroadcastTasks(d: FanoutDeps, broadcast: Broadcast): Promise<{ sends: number; settles: number }> {
+export async function recoverBroadcastTasks(d: FanoutDeps, broadcast: Broadcast): Promise<{ sends: number; settles: number; plans: number }> {
   // Finished and every written page debited: nothing can be in flight (so start-up does not grow with the history).
   const settled = (broadcast.state === 'completed' || broadcast.state === 'cancelled') && (broadcast.pagesSettled ?? 0) >= broadcast.pagesDone;
-  if (!broadcast.messagePrefix || broadcast.state === 'scheduled' || settled) return { sends: 0, settles: 0 };
+  if (!broadcast.messagePrefix || broadcast.state === 'scheduled' || settled) return { sends: 0, settles: 0, plans: 0 };
+  // The walk of the audience goes on from the step it had reached (a repeat of a recorded step does nothing).
+  let plans = 0;
+  const planFrom = broadcast.planStep === 0 ? { part: 0 } : broadcast.planCursor;
+  if ((broadcast.state === 'planning' || broadcast.state === 'sending') && !broadcast.planDone && planFrom) {
+    await d.queue.enqueue('broadcasts', [{ type: 'plan', operatorId: broadcast.operatorId, broadcastId: broadcast.id, step: broadcast.planStep, cursor: planFrom }]);
+    plans = 1;
+  }
   const byPage = new Map<string, string[]>();
   const queued: Message[] = [];
   let cursor: string | undefined;
@@ -459,12 +467,12 @@ export async function recoverBroadcastTasks(d: FanoutDeps, broadcast: Broadcast)
     await d.queue.enqueue('broadcasts', [{ type: 'settle', operatorId: broadcast.operatorId, broadcastId: broadcast.id, page, messageIds }]);
     settles++;
   }
-  return { sends: queued.length, settles };
+  return { sends: queued.length, settles, plans };
 }
 
 /** Every operator's broadcasts that may have tasks in flight: their lost tasks put back (local start-up). */
-export async function recoverAllBroadcastTasks(d: FanoutDeps): Promise<{ sends: number; settles: number }> {
-  const total = { sends: 0, settles: 0 };
+export async function recoverAllBroadcastTasks(d: FanoutDeps): Promise<{ sends: number; settles: number; plans: number }> {
+  const total = { sends: 0, settles: 0, plans: 0 };
   let operators: string | undefined;
   do {
     const page = await d.operators.list(100, operators);
@@ -476,6 +484,7 @@ export async function recoverAllBroadcastTasks(d: FanoutDeps): Promise<{ sends: 
           const recovered = await recoverBroadcastTasks(d, broadcast);
           total.sends += recovered.sends;
           total.settles += recovered.settles;
+          total.plans += recovered.plans;
         }
         cursor = broadcasts.cursor;
       } while (cursor);

@@ -61,8 +61,9 @@ export type BroadcastDeps = FanoutDeps & Pick<Deps, 'scheduler'>;
 
 /** Rows read to estimate segments and cost, and samples shown by a dry run. */
 const SAMPLE_ROWS = 50;
-/** How long the sample may read past pages whose filter matched too few. */
-const SAMPLE_BUDGET_MS = 2_000;
+/** How long the sample may read past pages whose filter matched too few, and the rows a page reads (a filter keeps few of them). */
+const SAMPLE_BUDGET_MS = 3_000;
+const SAMPLE_READ = 1_000;
 const SAMPLES_SHOWN = 5;
 /** sendAt: at least this far ahead (EventBridge Scheduler's one-time schedules are minute-grained). */
 const MIN_SCHEDULE_AHEAD_MS = 60_000;
@@ -83,10 +84,14 @@ async function sampleAudience(d: BroadcastDeps, operator: Operator, broadcast: B
   const query = audienceQuery(broadcast, operator, d.clock.now());
   const deadline = Date.now() + SAMPLE_BUDGET_MS;
   const rows: AudienceRow[] = [];
+  let truncated = false;
   let next: AudienceCursor | undefined = { part: 0 };
   do {
-    const page: { rows: AudienceRow[]; next?: AudienceCursor } = await d.audience.page(operator.id, query, next, SAMPLE_ROWS);
-    rows.push(...page.rows);
+    const page: { rows: AudienceRow[]; next?: AudienceCursor } = await d.audience.page(operator.id, query, next, SAMPLE_READ);
+    const room = SAMPLE_ROWS - rows.length;
+    // Rows left out of the sample still count: the audience is then more than the sample.
+    if (page.rows.length > room) truncated = true;
+    rows.push(...page.rows.slice(0, room));
     next = page.next;
   } while (next && rows.length < SAMPLE_ROWS && Date.now() < deadline);
   const [gateways, template, prices] = await Promise.all([
@@ -109,7 +114,7 @@ async function sampleAudience(d: BroadcastDeps, operator: Operator, broadcast: B
       if (!(error instanceof DomainError)) throw error;
     }
   }
-  return { samples, rowsRead: recipients.length, more: next !== undefined, prices };
+  return { samples, rowsRead: recipients.length, more: next !== undefined || truncated, prices };
 }
 
 /** Recipients from a Query count; segments and cost scaled from the sample (exact when the sample is the whole audience). */

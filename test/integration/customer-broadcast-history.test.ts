@@ -3,6 +3,7 @@
  * their ids derived from (broadcast, customer) and merged with the customer's other messages.
  * Broadcasts and their messages are written by the stores as the expand step writes them.
  */
+import { storedMessage } from '../support/stored-message.js';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamoBroadcastStore as broadcasts } from '../../shared/adapters/dynamodb/broadcasts.js';
@@ -35,27 +36,7 @@ const next = () => new Date(clock++);
 type Kind = { status?: MessageStatus; channel?: Channel; direction?: 'in' };
 
 function message(customerId: string, kind: Kind = {}, id?: string): Message {
-  const at = next().toISOString();
-  const status = kind.status ?? 'queued';
-  return {
-    id: id ?? newId(new Date(at)),
-    operatorId: OP,
-    customerId,
-    channel: kind.channel ?? 'sms',
-    to: '+8801711223344',
-    text: 'hi',
-    encoding: 'GSM-7',
-    characters: 2,
-    segments: 1,
-    gatewayId: 'gw-1',
-    provider: 'sandbox',
-    status,
-    history: status === 'queued' ? [{ status, at }] : [{ status: 'queued', at }, { status, at }],
-    attempts: 0,
-    createdAt: at,
-    updatedAt: at,
-    ...(kind.direction ? { direction: kind.direction } : {}),
-  };
+  return storedMessage({ operatorId: OP, at: next().toISOString(), customerId, ...kind, ...(id ? { id } : {}) });
 }
 
 /** A broadcast that took its message prefix at `startedAt`; its id is made at `madeAt` (a scheduled one: earlier). */

@@ -1,3 +1,4 @@
+import { storedMessage } from '../support/stored-message.js';
 import type { ConsumedCapacity } from '@aws-sdk/client-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -25,27 +26,7 @@ let clock = Date.parse('2034-01-01T00:00:00.000Z');
 
 /** A message made one millisecond after the last, so ids (and "newest first") follow creation order. */
 function message(fields: { status?: MessageStatus; customerId?: string; channel?: Channel; direction?: 'in' } = {}): Message {
-  const at = new Date(clock++).toISOString();
-  const status = fields.status ?? 'queued';
-  return {
-    id: newId(new Date(at)),
-    operatorId: OP,
-    channel: fields.channel ?? 'sms',
-    to: '+8801711223344',
-    text: 'hi',
-    encoding: 'GSM-7',
-    characters: 2,
-    segments: 1,
-    gatewayId: 'gw-1',
-    provider: 'sandbox',
-    status,
-    history: status === 'queued' ? [{ status, at }] : [{ status: 'queued', at }, { status, at }],
-    attempts: 0,
-    createdAt: at,
-    updatedAt: at,
-    ...(fields.customerId ? { customerId: fields.customerId } : {}),
-    ...(fields.direction ? { direction: fields.direction } : {}),
-  };
+  return storedMessage({ operatorId: OP, at: new Date(clock++).toISOString(), ...fields });
 }
 
 /** Every page of a list, checking the page promises on the way. */

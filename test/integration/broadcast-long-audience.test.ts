@@ -1,0 +1,71 @@
+/**
+ * An audience longer than a page: the estimate samples it with a filtered Query, whose Limit counts
+ * the rows it read, not those the filter kept (a zone whose customers come late in the index must
+ * still be found); and its walk, a plan step per page, goes on after a restart lost its next step.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deps } from '../../shared/deps.js';
+import type { TaskQueue } from '../../shared/ports.js';
+import { createBroadcast } from '../../shared/services/broadcasts.js';
+import { recoverBroadcastTasks, runBroadcastTask, type BroadcastTask } from '../../shared/services/broadcast-fanout.js';
+import { apiClient } from '../support/api-client.js';
+import { startDemoStack } from '../support/demo-stack.js';
+import type { startTestStack } from '../support/local-stack.js';
+
+let stack: Awaited<ReturnType<typeof startTestStack>>;
+let api: ReturnType<typeof apiClient>;
+
+beforeAll(async () => {
+  ({ stack, api } = await startDemoStack('broadcast-sample', { liftRateLimit: true }));
+  // 150 active customers of one zone first in id order, then 3 of another.
+  const customers = Array.from({ length: 153 }, (_, i) => ({
+    id: `${i < 150 ? 'a' : 'z'}-${String(i + 1).padStart(3, '0')}`,
+    name: `Sampled Customer ${i + 1}`,
+    // Numbers ending 0300-0452: none of the sandbox's failure endings.
+    mobile: `0171${String(3000300 + i).padStart(7, '0')}`,
+    status: 'active',
+    zone: i < 150 ? 'Gulshan' : 'Uttara-Far',
+  }));
+  expect((await api.post('/v1/customers/import', { customers })).status).toBe(200);
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('a broadcast estimate', () => {
+  it('finds a zone whose customers come after more than a page of others', async () => {
+    const reply = await api.post('/v1/broadcasts', { filter: { zone: ['Uttara-Far'], status: ['active'] }, channel: 'sms', text: 'Outage tonight in your area.', dryRun: true });
+    expect(reply.status).toBe(200);
+    expect(reply.body).toMatchObject({ recipients: 3, segments: 3 });
+    expect(reply.body.samples.map((s: { customerId: string }) => s.customerId).sort()).toEqual(['z-151', 'z-152', 'z-153']);
+  });
+
+  it('walks on from the plan step it had reached when a restart lost the next one', async () => {
+    const tasks: Array<{ queue: string; task: any }> = [];
+    const queue: TaskQueue = { enqueue: async (name, list) => void tasks.push(...list.map((task) => ({ queue: name, task }))) };
+    const d = { ...deps(), queue };
+    const operator = (await d.operators.get('demo'))!;
+    const { body } = await createBroadcast(d, operator, { kind: 'broadcast', filter: { zone: ['Gulshan'], status: ['active'] }, channel: 'sms', text: 'Walked on', category: 'transactional', dryRun: false });
+    const first = tasks.find((t) => t.task.type === 'plan')!.task as Extract<BroadcastTask, { type: 'plan' }>;
+    expect(await runBroadcastTask(d, first)).toBe('planned');
+    const second = tasks.find((t) => t.task.type === 'plan' && t.task.step === 1)!.task as Extract<BroadcastTask, { type: 'plan' }>;
+
+    // The local queue restarted: the next plan step is gone; the broadcast kept where it starts.
+    tasks.length = 0;
+    const broadcast = (await d.broadcasts.get('demo', String(body.id)))!;
+    expect(broadcast).toMatchObject({ planStep: 1, planCursor: second.cursor });
+    expect((await recoverBroadcastTasks(d, broadcast)).plans).toBe(1);
+    const again = tasks.find((t) => t.task.type === 'plan')!.task as Extract<BroadcastTask, { type: 'plan' }>;
+    expect(again).toEqual(second);
+    expect(await runBroadcastTask(d, again)).toBe('planned-last');
+    expect(await runBroadcastTask(d, again)).toBe('duplicate');
+    const walked = (await d.broadcasts.get('demo', String(body.id)))!;
+    expect(walked.planDone).toBe(true);
+    expect(walked.planned).toBeGreaterThanOrEqual(150);
+    // Done walking: nothing to put back for the walk.
+    tasks.length = 0;
+    expect((await recoverBroadcastTasks(d, walked)).plans).toBe(0);
+    await api.post(`/v1/broadcasts/${body.id}/cancel`);
+  });
+});
