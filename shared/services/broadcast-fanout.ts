@@ -345,7 +345,11 @@ async function expandPage(d: FanoutDeps, task: Extract<BroadcastTask, { type: 'e
  */
 function assignSendGroups(messages: Message[], prefix: string): void {
   const byQueue = new Map<string, Message[]>();
-  for (const m of messages) byQueue.set(sendQueue(m), [...(byQueue.get(sendQueue(m)) ?? []), m]);
+  for (const m of messages) {
+    const members = byQueue.get(sendQueue(m)) ?? [];
+    members.push(m);
+    byQueue.set(sendQueue(m), members);
+  }
   let n = 0;
   for (const members of byQueue.values()) {
     for (let i = 0; i < members.length; i += SEND_GROUP_SIZE, n++) {
@@ -362,7 +366,12 @@ async function enqueueSends(d: Pick<FanoutDeps, 'queue'>, messages: Message[], d
   for (const queue of new Set(messages.map((m) => sendQueue(m)))) {
     const onQueue = messages.filter((m) => sendQueue(m) === queue);
     const groups = new Map<string, string[]>();
-    for (const m of onQueue) if (m.sendGroup) groups.set(m.sendGroup, [...(groups.get(m.sendGroup) ?? []), m.id]);
+    for (const m of onQueue) {
+      if (!m.sendGroup) continue;
+      const ids = groups.get(m.sendGroup) ?? [];
+      ids.push(m.id);
+      groups.set(m.sendGroup, ids);
+    }
     const tasks: object[] = [
       ...[...groups].map(([group, messageIds]) => ({ operatorId: onQueue[0]!.operatorId, group, messageIds })),
       ...onQueue.filter((m) => !m.sendGroup).map((m) => ({ operatorId: m.operatorId, messageId: m.id })),

@@ -19,8 +19,7 @@ import type { Deps } from '../deps.js';
 import type { QueueName } from '../catalog.js';
 import type { GroupSendTask } from '../ports.js';
 import { safeReason } from './error-text.js';
-import { withStorageRetries } from './record-outcome.js';
-import { GROUP_RETRY_DELAY_SECONDS, OutcomeNotRecorded, RetryLater, sendClaimed, type Attempt, type DeliveryOutcome } from './deliver-message.js';
+import { goAgainAlone, GROUP_RETRY_DELAY_SECONDS, OutcomeNotRecorded, RetryLater, sendClaimed, type Attempt, type DeliveryOutcome } from './deliver-message.js';
 
 type D = Parameters<typeof sendClaimed>[0] & Pick<Deps, 'sendGroups'>;
 
@@ -84,8 +83,7 @@ export async function deliverGroup(d: D, task: GroupSendTask, attempt: Attempt, 
     // throws OutcomeNotRecorded): sending it again is safe, by a single send task.
     const message = mine[i]!;
     try {
-      await withStorageRetries(() => d.messages.release(message.operatorId, message.id, safeReason(error), d.clock.now().toISOString(), undefined, { spent: false, fromGroup: true }));
-      await d.queue.enqueue(queue, [{ operatorId: message.operatorId, messageId: message.id }], { delaySeconds: GROUP_RETRY_DELAY_SECONDS });
+      await goAgainAlone(d, message, safeReason(error), GROUP_RETRY_DELAY_SECONDS, { spent: false, fromGroup: true });
       outcomes.push({ outcome: 'retried' });
     } catch {
       claimKept = true;

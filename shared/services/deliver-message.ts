@@ -363,10 +363,23 @@ const THROTTLE_WAIT_SECONDS = 5;
  */
 async function waitAndGoAgain(d: D, message: Message, reason: string, waitSeconds: number, tried?: GatewayTry, attempt?: Attempt): Promise<DeliveryOutcome> {
   const delaySeconds = Math.min(Math.max(Math.ceil(waitSeconds), 1), 900);
-  const fromGroup = attempt?.group !== undefined;
-  await withStorageRetries(() => d.messages.release(message.operatorId, message.id, reason, d.clock.now().toISOString(), tried, { spent: false, fromGroup }));
-  await d.queue.enqueue(sendQueue(message), [{ operatorId: message.operatorId, messageId: message.id }], { delaySeconds });
+  await goAgainAlone(d, message, reason, delaySeconds, { tried, spent: false, fromGroup: attempt?.group !== undefined });
   return 'throttled';
+}
+
+/**
+ * Gives the message's claim back (or takes it out of its send group) and queues a single send task
+ * for it after `delaySeconds`: the next try claims it as any message.
+ */
+export async function goAgainAlone(
+  d: Pick<D, 'messages' | 'queue' | 'clock'>,
+  message: Message,
+  reason: string,
+  delaySeconds: number,
+  options: { tried?: GatewayTry; spent?: boolean; fromGroup?: boolean },
+): Promise<void> {
+  await withStorageRetries(() => d.messages.release(message.operatorId, message.id, reason, d.clock.now().toISOString(), options.tried, { spent: options.spent, fromGroup: options.fromGroup }));
+  await d.queue.enqueue(sendQueue(message), [{ operatorId: message.operatorId, messageId: message.id }], { delaySeconds });
 }
 
 /** A temporary failure: the message goes back for a retry, or, at its last attempt, is failed. */
@@ -389,10 +402,7 @@ async function retryOrGiveUp(
   }
   if (attempt.group !== undefined) {
     // Out of the group into a single send task, which retries it (and fails it over at once after a gateway fault).
-    await withStorageRetries(() => d.messages.release(message.operatorId, message.id, reason, d.clock.now().toISOString(), options.tried, { fromGroup: true }));
-    await d.queue.enqueue(sendQueue(message), [{ operatorId: message.operatorId, messageId: message.id }], {
-      delaySeconds: error instanceof GatewayFault ? 1 : GROUP_RETRY_DELAY_SECONDS,
-    });
+    await goAgainAlone(d, message, reason, error instanceof GatewayFault ? 1 : GROUP_RETRY_DELAY_SECONDS, { tried: options.tried, fromGroup: true });
     throw new RetryLater(reason, false, error instanceof GatewayFault, true);
   }
   if (!options.keepClaim) await withStorageRetries(() => d.messages.release(message.operatorId, message.id, reason, d.clock.now().toISOString(), options.tried));

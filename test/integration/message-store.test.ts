@@ -1,6 +1,6 @@
+import { storedMessage } from '../support/stored-message.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamoMessageStore as store } from '../../shared/adapters/dynamodb/messages.js';
-import { newId } from '../../shared/domain/ids.js';
 import type { Message } from '../../shared/domain/records.js';
 import { startTestStack } from '../support/local-stack.js';
 
@@ -13,24 +13,7 @@ afterAll(async () => {
 });
 
 function queued(): Message {
-  const at = new Date().toISOString();
-  return {
-    id: newId(),
-    operatorId: 'op-store',
-    channel: 'sms',
-    to: '+8801711223344',
-    text: 'hi',
-    encoding: 'GSM-7',
-    characters: 2,
-    segments: 1,
-    gatewayId: 'gw-1',
-    provider: 'sandbox',
-    status: 'queued',
-    history: [{ status: 'queued', at }],
-    attempts: 0,
-    createdAt: at,
-    updatedAt: at,
-  };
+  return storedMessage({ operatorId: 'op-store', at: new Date().toISOString() });
 }
 
 const at = () => new Date().toISOString();
