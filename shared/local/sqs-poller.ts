@@ -24,6 +24,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
 import { createLambdaContext, invokeHandler, type LambdaHandler } from './lambda-invoke.js';
+import { chunks } from '../domain/chunks.js';
 
 export type SqsWorkerHandler = LambdaHandler<SQSEvent, SQSBatchResponse | void>;
 
@@ -59,12 +60,6 @@ export interface SqsPoller {
 
 /** SQS's limit for ReceiveMessage, DeleteMessageBatch and ChangeMessageVisibilityBatch. */
 const SQS_BATCH_LIMIT = 10;
-
-function chunks<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
 
 /** Message attributes in the shape Lambda delivers them (camelCase, list fields, binary as base64). */
 function lambdaMessageAttributes(attributes: Record<string, MessageAttributeValue> | undefined): SQSMessageAttributes {

@@ -18,6 +18,7 @@
 import { randomBytes } from 'node:crypto';
 import { sendQueue } from '../catalog.js';
 import { broadcastMessageId, messagePrefixAt } from '../domain/broadcast-ids.js';
+import { chunks } from '../domain/chunks.js';
 import { billVariables } from '../domain/broadcast-variables.js';
 import { DomainError } from '../domain/errors.js';
 import type { Broadcast, Customer, CustomerBill, Message, Operator, Template } from '../domain/records.js';
@@ -66,8 +67,15 @@ export type FanoutDeps = Pick<
   | 'paymentLinkBaseUrl'
 >;
 
-/** Recipients read per plan step (one expand task each): small enough for one worker run, big enough for batch calls. */
+/** Recipients per page (one expand task each): small enough for one worker run, big enough for batch calls. */
 export const PAGE_SIZE = 100;
+/**
+ * Pages a plan step reads with one Query. The walk is a chain of steps, each queued by the one before,
+ * so one page a step held the expand workers to one page per queue round trip; ten keep them busy.
+ * Page numbers are `step * PAGES_PER_PLAN_STEP + i`: above every page of an earlier step (also of a
+ * broadcast walked one page a step before this), so a page's claim, hold and debit stay its own.
+ */
+export const PAGES_PER_PLAN_STEP = 10;
 /** Messages a cancel step cancels. */
 const CANCEL_PAGE = 100;
 /** How long an expand claim lasts: longer than the worker's timeout, so a live worker never loses it. */
@@ -127,10 +135,11 @@ async function planStep(d: FanoutDeps, task: Extract<BroadcastTask, { type: 'pla
   }
   const operator = await d.operators.get(task.operatorId);
   if (!operator) return 'stopped';
-  const { rows, next } = await d.audience.page(operator.id, audienceQuery(broadcast, operator, d.clock.now()), task.cursor, PAGE_SIZE);
-  const tasks: BroadcastTask[] = [];
-  if (rows.length > 0) tasks.push({ type: 'expand', operatorId: operator.id, broadcastId: broadcast.id, page: task.step, rows });
-  if (next) tasks.push({ type: 'plan', operatorId: operator.id, broadcastId: broadcast.id, step: task.step + 1, cursor: next });
+  const { rows, next } = await d.audience.page(operator.id, audienceQuery(broadcast, operator, d.clock.now()), task.cursor, PAGE_SIZE * PAGES_PER_PLAN_STEP);
+  const pages = chunks(rows, PAGE_SIZE);
+  // The next step first: the walk goes on while this step's pages are expanded.
+  const tasks: BroadcastTask[] = next ? [{ type: 'plan', operatorId: operator.id, broadcastId: broadcast.id, step: task.step + 1, cursor: next }] : [];
+  pages.forEach((pageRows, i) => tasks.push({ type: 'expand', operatorId: operator.id, broadcastId: broadcast.id, page: task.step * PAGES_PER_PLAN_STEP + i, rows: pageRows }));
   if (tasks.length > 0) await d.queue.enqueue('broadcasts', tasks);
   const at = d.clock.now().toISOString();
   await d.broadcasts.update(
@@ -138,7 +147,7 @@ async function planStep(d: FanoutDeps, task: Extract<BroadcastTask, { type: 'pla
     broadcast.id,
     { planStep: task.step + 1, state: 'sending', updatedAt: at, ...(next ? { planCursor: next } : { planDone: true }) },
     { states: ['planning', 'sending'], planStep: task.step },
-    { planned: rows.length, pages: rows.length > 0 ? 1 : 0 },
+    { planned: rows.length, pages: pages.length },
   );
   return next ? 'planned' : 'planned-last';
 }
@@ -322,7 +331,9 @@ async function expandPage(d: FanoutDeps, task: Extract<BroadcastTask, { type: 'e
   // The page is debited once its messages have left (or failed, or were cancelled).
   if (toSend.length > 0) {
     const settle: BroadcastTask = { type: 'settle', operatorId: operator.id, broadcastId: broadcast.id, page: task.page, messageIds: toSend.map((m) => m.id) };
-    const waitSeconds = quietEnd ? Math.ceil((quietEnd.getTime() - now.getTime()) / 1000) + SETTLE_FIRST_SECONDS : SETTLE_FIRST_SECONDS;
+    // A second apart for the pages of one plan step: their debits all write the operator's balance item.
+    const firstLook = SETTLE_FIRST_SECONDS + (task.page % PAGES_PER_PLAN_STEP);
+    const waitSeconds = quietEnd ? Math.ceil((quietEnd.getTime() - now.getTime()) / 1000) + firstLook : firstLook;
     await d.queue.enqueue('broadcasts', [settle], { delaySeconds: Math.min(MAX_TASK_DELAY_SECONDS, waitSeconds) });
   }
   await d.broadcasts.finishPage(operator.id, broadcast.id, task.page, d.clock.now().toISOString());

@@ -16,6 +16,7 @@ import type { Customer } from '../../shared/domain/records.js';
 import { startLocalRuntime, type LocalRuntime } from '../../shared/local/runtime.js';
 import { seedDemo } from '../../shared/local/seed.js';
 import { installAwsMeter, metering, oneAtATime, price, printCost } from './aws-cost.js';
+import { cpuSpan, describeCpu, type CpuSpan } from './process-cpu.js';
 
 const customerCount = Number(process.env.BENCH_BROADCAST_CUSTOMERS ?? 10_000);
 const singles = Number(process.env.BENCH_BROADCAST_SINGLES ?? 200);
@@ -123,7 +124,7 @@ function mobileAt(numbers: Generator<string>, i: number): string {
 }
 
 /** Writes `count` copies of a message item (same size and index keys) with BatchWriteItem, 25 a request, 4 requests at a time. */
-async function rawBatchWriteRate(runtime: LocalRuntime, sample: Record<string, AttributeValue>, count: number): Promise<{ perSecond: number; bytes: number }> {
+async function rawBatchWriteRate(runtime: LocalRuntime, sample: Record<string, AttributeValue>, count: number): Promise<{ perSecond: number; bytes: number; cpu: ReturnType<CpuSpan['stop']> }> {
   const client = rawClient(runtime);
   const table = runtime.env.TABLE_NAME!;
   const copy = (i: number): Record<string, AttributeValue> => {
@@ -139,6 +140,7 @@ async function rawBatchWriteRate(runtime: LocalRuntime, sample: Record<string, A
   try {
     let next = 0;
     const t0 = performance.now();
+    const cpu = cpuSpan();
     await Promise.all(
       Array.from({ length: 4 }, async () => {
         while (next < count) {
@@ -152,7 +154,7 @@ async function rawBatchWriteRate(runtime: LocalRuntime, sample: Record<string, A
         }
       }),
     );
-    return { perSecond: count / ((performance.now() - t0) / 1000), bytes };
+    return { perSecond: count / ((performance.now() - t0) / 1000), bytes, cpu: cpu.stop() };
   } finally {
     client.destroy();
   }
@@ -242,12 +244,14 @@ export async function benchBroadcastFanout(): Promise<void> {
 
     const rss = sampleRss();
     const meter = metering.start();
+    const cpu = cpuSpan();
     let polls = 0;
     const t0 = performance.now();
     const posted = await expectStatus(api('POST', '/v1/broadcasts', { name: 'Bench broadcast', filter: { zone: [ZONE] }, channel: 'sms', templateId: TEMPLATE_ID }), 202, 'POST /v1/broadcasts');
     metering.http('POST /v1/broadcasts', 'BroadcastsApi', performance.now() - t0);
     const { body: sent, finished } = await pollBroadcast(api, posted.id, (b) => b.state === 'completed' && b.counts.queued === 0, timeoutSeconds * 1000, () => polls++);
     const tSent = performance.now();
+    const cpuUntilSent = cpu.stop();
     const left = sent.counts.sent + sent.counts.delivered + (sent.counts.read ?? 0);
     const seconds = (tSent - t0) / 1000;
     const rate = left / seconds;
@@ -279,6 +283,10 @@ export async function benchBroadcastFanout(): Promise<void> {
     const raw = await rawBatchWriteRate(runtime, item, made);
     console.log(`broadcast DynamoDB Local raw BatchWriteItem: ${made.toLocaleString('en')} message items (~${raw.bytes} bytes as JSON, same index keys), 25 a request, 4 in parallel: ${raw.perSecond.toFixed(0)} items/s`);
     console.log(`broadcast ratio recipients/s to raw BatchWriteItem items/s: ${(rate / raw.perSecond).toFixed(3)} (goal at least 0.5)`);
+    // Which side bounds the ratio: CPU per message against CPU per raw item.
+    const perItem = (span: { node: number; java: number | undefined }, n: number) => `${((span.node / n) * 1000).toFixed(2)} ms here, ${span.java === undefined ? '?' : ((span.java / n) * 1000).toFixed(2)} ms in DynamoDB Local`;
+    console.log(`broadcast CPU from the POST until all sent (2 cores): ${describeCpu(cpuUntilSent)}; per message ${perItem(cpuUntilSent, left)}`);
+    console.log(`broadcast CPU of the raw BatchWriteItem: ${describeCpu(raw.cpu)}; per item ${perItem(raw.cpu, made)}`);
 
     console.log(`cost      broadcast: counted from the POST to the last receipt; includes ${polls} GET /v1/broadcasts/{id} polls' DynamoDB reads (not their API requests)`);
     // Lambda is billed by each invocation's duration in its own environment; here every handler shares

@@ -1,13 +1,13 @@
 /**
  * An audience longer than a page: the estimate samples it with a filtered Query, whose Limit counts
  * the rows it read, not those the filter kept (a zone whose customers come late in the index must
- * still be found); and its walk, a plan step per page, goes on after a restart lost its next step.
+ * still be found); and its walk, ten pages a plan step, goes on after a restart lost its next step.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deps } from '../../shared/deps.js';
 import type { TaskQueue } from '../../shared/ports.js';
 import { createBroadcast } from '../../shared/services/broadcasts.js';
-import { recoverBroadcastTasks, runBroadcastTask, type BroadcastTask } from '../../shared/services/broadcast-fanout.js';
+import { PAGE_SIZE, PAGES_PER_PLAN_STEP, recoverBroadcastTasks, runBroadcastTask, type BroadcastTask } from '../../shared/services/broadcast-fanout.js';
 import { apiClient } from '../support/api-client.js';
 import { startDemoStack } from '../support/demo-stack.js';
 import type { startTestStack } from '../support/local-stack.js';
@@ -17,16 +17,20 @@ let api: ReturnType<typeof apiClient>;
 
 beforeAll(async () => {
   ({ stack, api } = await startDemoStack('broadcast-sample', { liftRateLimit: true }));
-  // 150 active customers of one zone first in id order, then 3 of another.
-  const customers = Array.from({ length: 153 }, (_, i) => ({
-    id: `${i < 150 ? 'a' : 'z'}-${String(i + 1).padStart(3, '0')}`,
+  // More active customers of one zone than a plan step reads (first in id order), then 3 of another.
+  const walked = PAGE_SIZE * PAGES_PER_PLAN_STEP + 50;
+  const customers = Array.from({ length: walked + 3 }, (_, i) => ({
+    id: `${i < walked ? 'a' : 'z'}-${String(i + 1).padStart(4, '0')}`,
     name: `Sampled Customer ${i + 1}`,
-    // Numbers ending 0300-0452: none of the sandbox's failure endings.
-    mobile: `0171${String(3000300 + i).padStart(7, '0')}`,
+    // Numbers ending 2000-3052: none of the sandbox's failure endings.
+    mobile: `0171${String(3002000 + i).padStart(7, '0')}`,
     status: 'active',
-    zone: i < 150 ? 'Gulshan' : 'Uttara-Far',
+    zone: i < walked ? 'Gulshan' : 'Uttara-Far',
   }));
-  expect((await api.post('/v1/customers/import', { customers })).status).toBe(200);
+  // The import takes up to 1,000 rows a request.
+  for (let start = 0; start < customers.length; start += 1000) {
+    expect((await api.post('/v1/customers/import', { customers: customers.slice(start, start + 1000) })).status).toBe(200);
+  }
 }, 120_000);
 
 afterAll(async () => {
@@ -38,7 +42,7 @@ describe('a broadcast estimate', () => {
     const reply = await api.post('/v1/broadcasts', { filter: { zone: ['Uttara-Far'], status: ['active'] }, channel: 'sms', text: 'Outage tonight in your area.', dryRun: true });
     expect(reply.status).toBe(200);
     expect(reply.body).toMatchObject({ recipients: 3, segments: 3 });
-    expect(reply.body.samples.map((s: { customerId: string }) => s.customerId).sort()).toEqual(['z-151', 'z-152', 'z-153']);
+    expect(reply.body.samples.map((s: { customerId: string }) => s.customerId).sort()).toEqual(['z-1051', 'z-1052', 'z-1053']);
   });
 
   it('walks on from the plan step it had reached when a restart lost the next one', async () => {
@@ -49,6 +53,9 @@ describe('a broadcast estimate', () => {
     const { body } = await createBroadcast(d, operator, { kind: 'broadcast', filter: { zone: ['Gulshan'], status: ['active'] }, channel: 'sms', text: 'Walked on', category: 'transactional', dryRun: false });
     const first = tasks.find((t) => t.task.type === 'plan')!.task as Extract<BroadcastTask, { type: 'plan' }>;
     expect(await runBroadcastTask(d, first)).toBe('planned');
+    // One Query, ten pages of recipients, each its own expand task numbered after the step.
+    const pages = tasks.filter((t) => t.task.type === 'expand').map((t) => t.task as Extract<BroadcastTask, { type: 'expand' }>);
+    expect(pages.map((p) => [p.page, p.rows.length])).toEqual(Array.from({ length: PAGES_PER_PLAN_STEP }, (_, i) => [i, PAGE_SIZE]));
     const second = tasks.find((t) => t.task.type === 'plan' && t.task.step === 1)!.task as Extract<BroadcastTask, { type: 'plan' }>;
 
     // The local queue restarted: the next plan step is gone; the broadcast kept where it starts.
@@ -62,7 +69,8 @@ describe('a broadcast estimate', () => {
     expect(await runBroadcastTask(d, again)).toBe('duplicate');
     const walked = (await d.broadcasts.get('demo', String(body.id)))!;
     expect(walked.planDone).toBe(true);
-    expect(walked.planned).toBeGreaterThanOrEqual(150);
+    expect(walked.planned).toBeGreaterThanOrEqual(PAGE_SIZE * PAGES_PER_PLAN_STEP + 50);
+    expect(walked.pages).toBe(PAGES_PER_PLAN_STEP + 1);
     // Done walking: nothing to put back for the walk.
     tasks.length = 0;
     expect((await recoverBroadcastTasks(d, walked)).plans).toBe(0);

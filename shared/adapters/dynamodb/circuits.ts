@@ -32,17 +32,40 @@ type CircuitItem = { gatewayId: string; openUntil: unknown; slowMaxPerSecond: un
  */
 const CIRCUIT_CACHE_MS = 1_000;
 const recent = new Map<string, { item: CircuitItem | undefined; until: number }>();
+/** Reads under way: the sends that find a circuit's entry stale together wait for one read, not a read each. */
+const reading = new Map<string, Promise<unknown>>();
+/** Bumped when this process records a change: a read that started before it does not cache what it read. */
+const generation = new Map<string, number>();
+
+function forget(gatewayId: string): void {
+  recent.delete(gatewayId);
+  generation.set(gatewayId, (generation.get(gatewayId) ?? 0) + 1);
+  if (generation.size > 500) generation.clear();
+}
 
 async function readCircuits(gatewayIds: string[]): Promise<CircuitItem[]> {
   const now = Date.now();
-  const fresh = gatewayIds.filter((id) => !((recent.get(id)?.until ?? 0) > now));
-  if (fresh.length > 0) {
-    const read = await readCircuitItems(fresh);
-    if (recent.size > 500) recent.clear();
-    for (const id of fresh) recent.set(id, { item: read.find((item) => item.gatewayId === id), until: now + CIRCUIT_CACHE_MS });
+  const stale = gatewayIds.filter((id) => !((recent.get(id)?.until ?? 0) > now));
+  const toRead = stale.filter((id) => !reading.has(id));
+  if (toRead.length > 0) {
+    const started = new Map(toRead.map((id) => [id, generation.get(id) ?? 0]));
+    const read = readCircuitItems(toRead).then((items) => {
+      if (recent.size > 500) recent.clear();
+      for (const id of toRead) {
+        const item = items.find((candidate) => candidate.gatewayId === id);
+        // A change recorded meanwhile is newer than what was read: cache nothing, use what was read once.
+        if ((generation.get(id) ?? 0) === started.get(id)) recent.set(id, { item, until: now + CIRCUIT_CACHE_MS });
+      }
+      return items;
+    });
+    const settled = read.finally(() => toRead.forEach((id) => reading.get(id) === settled && reading.delete(id)));
+    for (const id of toRead) reading.set(id, settled);
   }
+  const pending = new Set(stale.map((id) => reading.get(id)).filter((read) => read !== undefined));
+  const readNow = (await Promise.all(pending)).flat() as CircuitItem[];
+  const wasStale = new Set(stale);
   return gatewayIds.flatMap((id) => {
-    const item = recent.get(id)?.item;
+    const item = wasStale.has(id) ? readNow.find((candidate) => candidate.gatewayId === id) : recent.get(id)?.item;
     return item ? [item] : [];
   });
 }
@@ -87,7 +110,7 @@ export const dynamoGatewayCircuits: GatewayCircuits = {
   },
 
   async recordThrottle(gatewayId, currentMaxPerSecond, now) {
-    recent.delete(gatewayId);
+    forget(gatewayId);
     const table = config().TABLE_NAME;
     const lowered = Math.max(1, Math.floor(currentMaxPerSecond * SLOW_DOWN_FACTOR));
     const until = new Date(Date.parse(now) + SLOW_DOWN_MS).toISOString();
@@ -103,17 +126,17 @@ export const dynamoGatewayCircuits: GatewayCircuits = {
           ExpressionAttributeValues: { ':lowered': lowered, ':until': until, ':now': now, ':burstStart': burstStart, ':entity': 'gatewayCircuit' },
         }),
       );
-      recent.delete(gatewayId);
+      forget(gatewayId);
       return lowered;
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      recent.delete(gatewayId);
+      forget(gatewayId);
       return (await this.slowedDown([gatewayId], now)).get(gatewayId)?.maxPerSecond ?? lowered;
     }
   },
 
   async recordFault(gatewayId, now) {
-    recent.delete(gatewayId);
+    forget(gatewayId);
     const table = config().TABLE_NAME;
     const windowStart = new Date(Date.parse(now) - FAULT_WINDOW_MS).toISOString();
     let faults: number;
@@ -153,7 +176,7 @@ export const dynamoGatewayCircuits: GatewayCircuits = {
       }),
     );
     // Forgotten again after the write: a read in between cached the circuit closed.
-    recent.delete(gatewayId);
+    forget(gatewayId);
     return until;
   },
 };

@@ -12,6 +12,8 @@ const LEASE_MAX = 50;
 /** A gateway with a low limit leases fewer at once, so one process cannot take a second's whole share. */
 const leaseSize = (maxPerSecond: number) => Math.max(1, Math.min(LEASE_MAX, Math.floor(maxPerSecond / 10)));
 
+/** How far behind the leased second a send's clock may be and still spend its tokens. */
+const LAG_SECONDS = 2;
 /** This process's unused tokens per gateway, for the newest second it leased in (older seconds' are over). */
 const leased = new Map<string, { second: number; remaining: number; pending?: Promise<void> }>();
 
@@ -43,11 +45,14 @@ async function add(gatewayId: string, second: number, count: number, maxPerSecon
  */
 export const dynamoGatewayRate: GatewayRate = {
   async take(gatewayId, maxPerSecond, now) {
-    const second = Math.floor(now.getTime() / 1000);
+    const asked = Math.floor(now.getTime() / 1000);
     let state = leased.get(gatewayId);
-    if (!state) leased.set(gatewayId, (state = { second, remaining: 0 }));
+    if (!state) leased.set(gatewayId, (state = { second: asked, remaining: 0 }));
     for (;;) {
-      // Asked for a second older than the one leased in (a send that waited, a clock behind): a token of its own second, not cached.
+      // A second or two behind the lease: a send whose clock was read before a busy event loop let it
+      // go on. It goes out now, so it counts in the newer second (its lease, or a new lease of it).
+      const second = asked < state.second && state.second - asked <= LAG_SECONDS ? state.second : asked;
+      // Further behind (a send that waited, a fixed clock): a token of its own second, not cached.
       if (second < state.second) return add(gatewayId, second, 1, maxPerSecond);
       // A new second: last second's tokens are over.
       if (state.second < second) {

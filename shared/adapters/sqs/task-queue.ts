@@ -2,6 +2,7 @@ import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { QueueName } from '../../catalog.js';
 import { config, onConfigReset } from '../../config.js';
 import type { TaskQueue } from '../../ports.js';
+import { chunksBySize } from '../../domain/chunks.js';
 
 let client: SQSClient | undefined;
 const hooks = new Set<(client: SQSClient) => void>();
@@ -25,18 +26,21 @@ onConfigReset(() => {
 });
 
 const BATCH_SIZE = 10;
+/** SendMessageBatch's limit on the bodies of a batch together (256 KiB; queues allowing more still take this). */
+const BATCH_BYTES = 262_144;
 
 export const sqsTaskQueue: TaskQueue = {
   async enqueue(queue: QueueName, tasks: object[], options = {}) {
     // SQS delays stop at 15 minutes.
     const DelaySeconds = options.delaySeconds === undefined ? undefined : Math.min(Math.max(Math.ceil(options.delaySeconds), 0), 900);
     const QueueUrl = config().queueUrl(queue);
-    for (let start = 0; start < tasks.length; start += BATCH_SIZE) {
-      const batch = tasks.slice(start, start + BATCH_SIZE);
+    const bodies = tasks.map((task) => JSON.stringify(task));
+    // A broadcast's plan step queues ten pages of recipients at once: their bodies can outgrow one batch.
+    for (const batch of chunksBySize(bodies, BATCH_SIZE, BATCH_BYTES, (body) => Buffer.byteLength(body, 'utf8'))) {
       const reply = await sqs().send(
         new SendMessageBatchCommand({
           QueueUrl,
-          Entries: batch.map((task, i) => ({ Id: String(i), MessageBody: JSON.stringify(task), DelaySeconds })),
+          Entries: batch.map((MessageBody, i) => ({ Id: String(i), MessageBody, DelaySeconds })),
         }),
       );
       const failed = reply.Failed ?? [];
