@@ -457,10 +457,12 @@ export interface SendGroupStore {
   /** Conditional put: taken if new, or if its claim expired (taken over); never once done. */
   claim(operatorId: string, group: string, until: string, now: string): Promise<SendGroupClaim>;
   /**
-   * Which of these groups a worker has claimed and not finished (sending now, or died doing so): a
-   * cancel leaves their messages to them, as it leaves a message under its own claim.
+   * A cancel's close of a group no worker has claimed: marks it done in one conditional write, so no
+   * worker sends from it after (closed), or says it was done already (done), or that a worker holds it
+   * or held it and may have died sending (held): a cancel leaves those messages to that worker or to
+   * the group's reconciliation, as it leaves a message under its own claim.
    */
-  unfinished(operatorId: string, groups: string[]): Promise<Set<string>>;
+  close(operatorId: string, group: string, at: string): Promise<'closed' | 'done' | 'held'>;
   /** Every message of the group is final, handed to a single send, or its outcome queued: a later delivery does nothing. */
   finish(operatorId: string, group: string, at: string): Promise<void>;
 }

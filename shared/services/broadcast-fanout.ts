@@ -322,7 +322,7 @@ async function expandPage(d: FanoutDeps, task: Extract<BroadcastTask, { type: 'e
   const current = await d.broadcasts.get(operator.id, broadcast.id);
   const toSend = [...fresh.map((b) => b.message), ...written];
   if (current?.state === 'cancelled') {
-    await cancelMessages(d, operator.id, toSend.map((m) => m.id));
+    await cancelMessages(d, operator.id, toSend);
   } else {
     // SQS holds a task back 15 minutes at most: a longer wait goes round again in the sender (checkBeforeSending).
     const delaySeconds = quietEnd ? Math.min(MAX_TASK_DELAY_SECONDS, Math.ceil((quietEnd.getTime() - now.getTime()) / 1000)) : 0;
@@ -392,8 +392,17 @@ async function enqueueSends(d: Pick<FanoutDeps, 'queue'>, messages: Message[], d
 }
 
 /** Cancels messages that have not left (no worker holds them); their page's settlement gives their cost back. */
-async function cancelMessages(d: FanoutDeps, operatorId: string, ids: string[]): Promise<number> {
+/**
+ * Cancels these queued messages. A message in a send group is cancelled only once its group is closed
+ * (marked done in one conditional write, so no worker claims it after): a group a worker holds is
+ * leaving now, or is reconciled if that worker died, and its messages are left to it.
+ */
+async function cancelMessages(d: FanoutDeps, operatorId: string, messages: Array<Pick<Message, 'id' | 'sendGroup'>>): Promise<number> {
   const at = d.clock.now().toISOString();
+  const groups = [...new Set(messages.flatMap((m) => (m.sendGroup ? [m.sendGroup] : [])))];
+  const held = new Set<string>();
+  for (const group of groups) if ((await d.sendGroups.close(operatorId, group, at)) === 'held') held.add(group);
+  const ids = messages.filter((m) => !(m.sendGroup && held.has(m.sendGroup))).map((m) => m.id);
   let cancelled = 0;
   for (const id of ids) {
     const changed = await d.messages.transition(operatorId, id, { status: 'cancelled', at, reason: 'The broadcast was cancelled before this message left.' }, { unclaimedOnly: true });
@@ -439,10 +448,7 @@ async function cancelStep(d: FanoutDeps, task: Extract<BroadcastTask, { type: 'c
   const broadcast = await d.broadcasts.get(task.operatorId, task.broadcastId);
   if (!broadcast || broadcast.state !== 'cancelled' || !broadcast.messagePrefix) return 'nothing';
   const page = await d.messages.list(task.operatorId, { broadcast: { id: broadcast.id, messagePrefix: broadcast.messagePrefix }, status: 'queued' }, CANCEL_PAGE, task.cursor);
-  // A message whose send group a worker holds is leaving now (or is reconciled if that worker died): not cancelled.
-  const groups = [...new Set(page.items.flatMap((m) => (m.sendGroup ? [m.sendGroup] : [])))];
-  const sending = groups.length > 0 ? await d.sendGroups.unfinished(task.operatorId, groups) : new Set<string>();
-  const cancelled = await cancelMessages(d, task.operatorId, page.items.filter((m) => !(m.sendGroup && sending.has(m.sendGroup))).map((m) => m.id));
+  const cancelled = await cancelMessages(d, task.operatorId, page.items);
   if (page.cursor) await d.queue.enqueue('broadcasts', [{ type: 'cancel', operatorId: task.operatorId, broadcastId: broadcast.id, cursor: page.cursor }]);
   logger.info('Cancelled a page of a broadcast', { broadcastId: broadcast.id, cancelled });
   return 'cancelled';

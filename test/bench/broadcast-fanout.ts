@@ -134,6 +134,12 @@ async function rawBatchWriteRate(runtime: LocalRuntime, sample: Record<string, A
     for (const name of Object.keys(item)) {
       if ((name === 'sk' || /^gsi\d+sk$/.test(name)) && item[name]!.S !== undefined) item[name] = { S: item[name]!.S!.slice(0, -suffix.length) + suffix };
     }
+    // Not a broadcast's message (the same bytes under another name): the counters' stream function
+    // passes it by, so its work is not timed as DynamoDB Local's, nor are the copies counted as sent.
+    if (item.broadcastId) {
+      item.rawCopyOf = item.broadcastId;
+      delete item.broadcastId;
+    }
     return item;
   };
   const bytes = JSON.stringify(sample).length;

@@ -81,6 +81,24 @@ describe('a send group', () => {
     }
   });
 
+  it("is closed by a cancel only while no worker has claimed it: a worker that comes later sends nothing from it", async () => {
+    const { d } = capturing();
+    const now = () => new Date().toISOString();
+    const idle = await groupOf(['0131', '0132']);
+    expect(await d.sendGroups.close('demo', idle.group, now())).toBe('closed');
+    expect(await d.sendGroups.close('demo', idle.group, now())).toBe('done');
+    expect(await deliverGroup(d, task(idle.group, idle.messages), attempt, 'send-sms')).toEqual([{ outcome: 'duplicate' }]);
+    for (const m of idle.messages) expect((await stored(m.id)).status).toBe('queued');
+
+    // Claimed by a worker (sending now, or died doing so): the cancel leaves it to that worker or its reconciliation.
+    const held = await groupOf(['0133']);
+    await d.sendGroups.claim('demo', held.group, new Date(Date.now() + 30_000).toISOString(), now());
+    expect(await d.sendGroups.close('demo', held.group, now())).toBe('held');
+    const lost = await groupOf(['0134']);
+    await d.sendGroups.claim('demo', lost.group, minuteAgo(), new Date(Date.now() - 90_000).toISOString());
+    expect(await d.sendGroups.close('demo', lost.group, now())).toBe('held');
+  });
+
   it('is put back until its claim ends while another worker holds it', async () => {
     const { d, tasks } = capturing();
     const { group, messages } = await groupOf(['0111']);

@@ -3,14 +3,13 @@
  * on each message (a tenth of the writes). Kept a week (ttl), then forgotten: by then every task
  * that could name the group has left SQS (14 days at most, but a group's tasks are days at most).
  *
- *   OP#<op>  SENDGROUP#<group>   claimedUntil, claimedAt; state "done" once finished
+ *   OP#<op>  SENDGROUP#<group>   claimedUntil, claimedAt; state "done" once finished (or closed by a cancel)
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../../config.js';
 import type { SendGroupClaim, SendGroupStore } from '../../ports.js';
-import { batchGet } from './batch-get.js';
 import { documentClient } from './client.js';
 
 const TTL_SECONDS = 7 * 24 * 3600;
@@ -43,9 +42,23 @@ export const dynamoSendGroupStore: SendGroupStore = {
     }
   },
 
-  async unfinished(operatorId, groups) {
-    const items = await batchGet(groups.map((group) => sendGroupKey(operatorId, group)));
-    return new Set(items.filter((item) => item.state !== 'done').map((item) => String(item.sk).slice('SENDGROUP#'.length)));
+  async close(operatorId, group, at) {
+    try {
+      await documentClient().send(
+        new PutCommand({
+          TableName: config().TABLE_NAME,
+          Item: { ...sendGroupKey(operatorId, group), entity: 'sendGroup', state: 'done', finishedAt: at, closedBy: 'cancel', ttl: Math.floor(Date.parse(at) / 1000) + TTL_SECONDS },
+          // Never claimed: a worker that comes later finds it done. Claimed ever: not the cancel's to touch.
+          ConditionExpression: 'attribute_not_exists(pk)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return 'closed';
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const current = error.Item ? unmarshall(error.Item) : undefined;
+      return current?.state === 'done' ? 'done' : 'held';
+    }
   },
 
   async finish(operatorId, group, at) {
