@@ -14,6 +14,7 @@ const Task = z.discriminatedUnion('type', [
   z.object({ type: z.literal('notifier'), operatorId: z.string().min(1), kind: z.enum(['due-date', 'expiration']), scheduledTime: z.string().optional() }),
   z.object({ type: z.literal('settle'), ...ids, page: z.number().int().min(0), messageIds: z.array(z.string().min(1)).max(1000), charges: z.array(z.object({ channel: z.string(), amount: z.number().int().min(0), messages: z.number().int().min(0), segments: z.number().int().min(0) })).max(8).optional() }),
   z.object({ type: z.literal('cancel'), ...ids, cursor: z.string().optional() }),
+  z.object({ type: z.literal('receipts'), ...ids, round: z.number().int().min(0), cursor: z.string().optional(), unanswered: z.number().int().min(0).optional(), dueAt: z.number().optional() }),
 ]);
 
 const processor = new BatchProcessor(EventType.SQS);

@@ -36,6 +36,7 @@ import { quietUntil } from '../domain/quiet-hours.js';
 import { makePaymentLink } from './payment-links.js';
 import { takeDailyMessages } from './send-limits.js';
 import { getTemplate } from './templates.js';
+import { chaseReceipts, queueFirstReceiptsLook, type ReceiptsTask } from './broadcast-receipts.js';
 
 export type BroadcastTask =
   | { type: 'start'; operatorId: string; broadcastId: string }
@@ -43,7 +44,8 @@ export type BroadcastTask =
   | { type: 'expand'; operatorId: string; broadcastId: string; page: number; rows: AudienceRow[] }
   /** `messageIds`: the page's messages not yet seen leave (or fail); `charges`: what those seen so far cost. */
   | { type: 'settle'; operatorId: string; broadcastId: string; page: number; messageIds: string[]; charges?: GroupCharge[] }
-  | { type: 'cancel'; operatorId: string; broadcastId: string; cursor?: string };
+  | { type: 'cancel'; operatorId: string; broadcastId: string; cursor?: string }
+  | ReceiptsTask;
 
 export type FanoutDeps = Pick<
   Deps,
@@ -65,6 +67,9 @@ export type FanoutDeps = Pick<
   | 'paymentLinks'
   | 'paymentLinkKey'
   | 'paymentLinkBaseUrl'
+  // Asking providers about receipts that did not come (broadcast-receipts.ts).
+  | 'fetch'
+  | 'journal'
 >;
 
 /** Recipients per page (one expand task each): small enough for one worker run, big enough for batch calls. */
@@ -107,6 +112,8 @@ export async function runBroadcastTask(d: FanoutDeps, task: BroadcastTask): Prom
       return settleStep(d, task);
     case 'cancel':
       return cancelStep(d, task);
+    case 'receipts':
+      return chaseReceipts(d, task);
   }
 }
 
@@ -440,7 +447,13 @@ async function settleStep(d: FanoutDeps, task: Extract<BroadcastTask, { type: 's
   }
   const broadcast = await d.broadcasts.get(task.operatorId, task.broadcastId);
   const outcome = await settlePage(d, task.operatorId, holdId, charges, `Broadcast ${broadcast?.name ?? task.broadcastId}, page ${task.page + 1}`);
-  if (outcome === 'settled') await d.broadcasts.update(task.operatorId, task.broadcastId, { updatedAt: now.toISOString() }, {}, { pagesSettled: 1 });
+  if (outcome === 'settled') {
+    const after = await d.broadcasts.update(task.operatorId, task.broadcastId, { updatedAt: now.toISOString() }, {}, { pagesSettled: 1 });
+    // The last page: the broadcast's messages whose receipt does not come are asked about (broadcast-receipts.ts).
+    if (after?.planDone && (after.pagesSettled ?? 0) >= after.pages) {
+      await queueFirstReceiptsLook(d, task.operatorId, task.broadcastId, read.map((m) => m.gatewayId), now);
+    }
+  }
   return outcome;
 }
 

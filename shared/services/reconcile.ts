@@ -93,29 +93,45 @@ async function askAboutOverdue(d: D, pending: PendingMessage, now: Date): Promis
   const message = await d.messages.get(pending.operatorId, pending.messageId);
   if (!message || message.status !== 'sent') return 'not-due';
   const opened = await openGateway(d, message.gatewayId);
-  if (opened && (opened.provider.receipts === false || opened.provider.sendsReceipts?.(opened.settings) === false)) {
+  const asked = await askProviderAbout(d, message, opened, now);
+  if (asked === 'no-receipts') {
     // This gateway never sends receipts: sent is its last word, nothing is overdue.
     await d.messages.stopReceiptChecks(message.operatorId, message.id);
     return 'not-due';
   }
-  const windowMs = (opened?.provider.receiptWindowSeconds ?? DEFAULT_RECEIPT_WINDOW_SECONDS) * 1000;
-  if (Date.parse(sentAt(message)) + windowMs > now.getTime()) return 'not-due';
-  // Whatever the answer, ask again a window later, not on every run.
-  const askAgain = () => d.messages.postponeReceiptCheck(message.operatorId, message.id, receiptDueAt(opened?.provider, now));
-  if (!opened?.provider.lookup) {
-    await askAgain();
+  if (asked === 'unanswered') {
+    // Whatever the answer, ask again a window later, not on every run.
+    await d.messages.postponeReceiptCheck(message.operatorId, message.id, receiptDueAt(opened?.provider, now));
     return 'overdue';
   }
+  return asked;
+}
+
+type OpenedGateway = Awaited<ReturnType<typeof openGateway>>;
+
+/** How long after a send its provider's receipt is overdue. */
+export const receiptWindowMs = (opened: OpenedGateway): number => (opened?.provider.receiptWindowSeconds ?? DEFAULT_RECEIPT_WINDOW_SECONDS) * 1000;
+
+/** When a sent message's receipt is overdue: its sent time plus its provider's receipt window. */
+export function receiptOverdueAt(message: Message, opened: OpenedGateway): number {
+  return Date.parse(sentAt(message)) + receiptWindowMs(opened);
+}
+
+/**
+ * Asks the provider what became of a sent message whose receipt is overdue, and records what it says.
+ * `unanswered`: it could not tell (no lookup, not found, still sent, or the call failed); the message stays sent.
+ */
+export async function askProviderAbout(d: D, message: Message, opened: OpenedGateway, now: Date): Promise<'resolved' | 'unanswered' | 'not-due' | 'no-receipts'> {
+  if (opened && (opened.provider.receipts === false || opened.provider.sendsReceipts?.(opened.settings) === false)) return 'no-receipts';
+  if (receiptOverdueAt(message, opened) > now.getTime()) return 'not-due';
+  if (!opened?.provider.lookup) return 'unanswered';
   try {
     const answer = await opened.provider.lookup(
       { messageId: message.id, to: message.to, text: message.text, providerMessageId: message.providerMessageId, sentAfter: message.createdAt },
       { credentials: opened.credentials, settings: opened.settings },
       providerContext(d, opened.gateway.id),
     );
-    if (!answer.found || !answer.status || answer.status.status === 'sent') {
-      await askAgain();
-      return 'overdue';
-    }
+    if (!answer.found || !answer.status || answer.status.status === 'sent') return 'unanswered';
     if (!message.providerMessageId) {
       await recordSent(d, message.operatorId, message.id, { providerMessageId: answer.providerMessageId, gatewayId: opened.gateway.id, at: now.toISOString() }, message);
     }
@@ -124,8 +140,7 @@ async function askAboutOverdue(d: D, pending: PendingMessage, now: Date): Promis
     return 'resolved';
   } catch (error) {
     console.warn(`reconcile: could not ask ${opened.gateway.provider} about message ${message.id}: ${safeReason(error)}`);
-    await askAgain();
-    return 'overdue';
+    return 'unanswered';
   }
 }
 
