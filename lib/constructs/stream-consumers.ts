@@ -40,8 +40,10 @@ export class StreamConsumers extends Construct {
       this.deadLetterQueues[`streams-${spec.id}`] = dlq;
       fn.addEventSource(
         new DynamoEventSource(props.wiring.table, {
-          // Counting starts with the deployment; earlier changes were counted by whatever ran then.
-          startingPosition: StartingPosition.LATEST,
+          // From the oldest record the stream keeps (24 hours): a mapping made by a deploy while a
+          // broadcast runs (a new one, or one that replaces another) counts the moves made before it
+          // too, and what a replaced mapping had counted is skipped by the counters' sequence numbers.
+          startingPosition: StartingPosition.TRIM_HORIZON,
           batchSize: spec.batchSize,
           maxBatchingWindow: Duration.seconds(spec.batchingWindowSeconds),
           bisectBatchOnError: true,

@@ -342,12 +342,12 @@ describe('billing events', () => {
 });
 
 describe('table stream consumers', () => {
-  it.each(streamFunctions)('$id reads the table\'s stream from LATEST, in filtered batches, bisecting a failed one, then its DLQ', (spec) => {
+  it.each(streamFunctions)('$id reads the table\'s stream from its oldest record (TRIM_HORIZON), in filtered batches, bisecting a failed one, then its DLQ', (spec) => {
     const dlq = { 'Fn::GetAtt': [logicalId(['Streams', `${spec.id}-dlq`]), 'Arn'] };
     synth.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: logicalId(['Streams', spec.id, 'Function']) },
       EventSourceArn: { 'Fn::GetAtt': [logicalId(['Data', 'Table']), 'StreamArn'] },
-      StartingPosition: 'LATEST',
+      StartingPosition: 'TRIM_HORIZON',
       BatchSize: spec.batchSize,
       MaximumBatchingWindowInSeconds: spec.batchingWindowSeconds,
       BisectBatchOnFunctionError: true,
