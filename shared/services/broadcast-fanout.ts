@@ -398,9 +398,8 @@ async function enqueueSends(d: Pick<FanoutDeps, 'queue'>, messages: Message[], d
   }
 }
 
-/** Cancels messages that have not left (no worker holds them); their page's settlement gives their cost back. */
 /**
- * Cancels these queued messages. A message in a send group is cancelled only once its group is closed
+ * Cancels these queued messages (no worker holds them); their page's settlement gives their cost back. A message in a send group is cancelled only once its group is closed
  * (marked done in one conditional write, so no worker claims it after): a group a worker holds is
  * leaving now, or is reconciled if that worker died, and its messages are left to it.
  */
