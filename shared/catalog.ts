@@ -386,5 +386,6 @@ export const workerFunctions: WorkerFunction[] = [
   { id: 'SendPriorityWorker', entry: 'functions/workers/send-priority.ts', callsProviders: true, queue: 'send-priority', batchSize: 10, batchingWindowSeconds: 0, maxConcurrency: 5, timeoutSeconds: 30, needsQueue: [...sendQueues, 'provider-callbacks'] },
   // A broadcast's steps (plan a page, expand a page into messages, cancel a page); each page queues its sends on the bulk queues.
   { id: 'BroadcastWorker', entry: 'functions/workers/broadcasts.ts', queue: 'broadcasts', batchSize: 5, maxConcurrency: 4, timeoutSeconds: 60, needsQueue: [...sendQueues, 'broadcasts'] },
-  { id: 'ProviderCallbacksWorker', entry: 'functions/workers/provider-callbacks.ts', queue: 'provider-callbacks', batchSize: 10, maxConcurrency: 2, timeoutSeconds: 10 },
+  // The sandbox's receipts, one a message: as many batches at once as the bulk sender, so they keep up with a broadcast.
+  { id: 'ProviderCallbacksWorker', entry: 'functions/workers/provider-callbacks.ts', queue: 'provider-callbacks', batchSize: 10, maxConcurrency: 4, timeoutSeconds: 10 },
 ];

@@ -81,6 +81,13 @@ export const PAGE_SIZE = 100;
  * broadcast walked one page a step before this), so a page's claim, hold and debit stay its own.
  */
 export const PAGES_PER_PLAN_STEP = 10;
+/**
+ * Messages a broadcast may have written and not yet sent before its walk waits: pages written far
+ * ahead of the senders only hold balance early, make a cancel longer and a queue deeper.
+ */
+export const PLAN_AHEAD_MAX = 5_000;
+/** How soon a walk that waited looks again. */
+const PLAN_AHEAD_WAIT_SECONDS = 5;
 /** Messages a cancel step cancels. */
 const CANCEL_PAGE = 100;
 /** How long an expand claim lasts: longer than the worker's timeout, so a live worker never loses it. */
@@ -142,6 +149,11 @@ async function planStep(d: FanoutDeps, task: Extract<BroadcastTask, { type: 'pla
   }
   const operator = await d.operators.get(task.operatorId);
   if (!operator) return 'stopped';
+  // Far enough ahead of the senders: the same step again shortly (its counters read, nothing else).
+  if (task.step > 0 && (await d.broadcasts.counts(operator.id, broadcast.id, d.clock.now())).queued > PLAN_AHEAD_MAX) {
+    await d.queue.enqueue('broadcasts', [task], { delaySeconds: PLAN_AHEAD_WAIT_SECONDS });
+    return 'ahead';
+  }
   const { rows, next } = await d.audience.page(operator.id, audienceQuery(broadcast, operator, d.clock.now()), task.cursor, PAGE_SIZE * PAGES_PER_PLAN_STEP);
   const pages = chunks(rows, PAGE_SIZE);
   // The next step first: the walk goes on while this step's pages are expanded.

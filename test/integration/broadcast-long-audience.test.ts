@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deps } from '../../shared/deps.js';
 import type { TaskQueue } from '../../shared/ports.js';
 import { createBroadcast } from '../../shared/services/broadcasts.js';
-import { PAGE_SIZE, PAGES_PER_PLAN_STEP, recoverBroadcastTasks, runBroadcastTask, type BroadcastTask } from '../../shared/services/broadcast-fanout.js';
+import { PAGE_SIZE, PAGES_PER_PLAN_STEP, PLAN_AHEAD_MAX, recoverBroadcastTasks, runBroadcastTask, type BroadcastTask } from '../../shared/services/broadcast-fanout.js';
 import { apiClient } from '../support/api-client.js';
 import { startDemoStack } from '../support/demo-stack.js';
 import type { startTestStack } from '../support/local-stack.js';
@@ -57,6 +57,13 @@ describe('a broadcast estimate', () => {
     const pages = tasks.filter((t) => t.task.type === 'expand').map((t) => t.task as Extract<BroadcastTask, { type: 'expand' }>);
     expect(pages.map((p) => [p.page, p.rows.length])).toEqual(Array.from({ length: PAGES_PER_PLAN_STEP }, (_, i) => [i, PAGE_SIZE]));
     const second = tasks.find((t) => t.task.type === 'plan' && t.task.step === 1)!.task as Extract<BroadcastTask, { type: 'plan' }>;
+
+    // Far ahead of the senders (more than PLAN_AHEAD_MAX written and not sent): the step waits and reads nothing.
+    tasks.length = 0;
+    const ahead = { ...d, broadcasts: { ...d.broadcasts, counts: async () => ({ queued: PLAN_AHEAD_MAX + 1, sent: 0, delivered: 0, read: 0, failed: 0, cancelled: 0, spent: 0, recentSent: 0 }) } };
+    expect(await runBroadcastTask(ahead, second)).toBe('ahead');
+    expect(tasks).toEqual([{ queue: 'broadcasts', task: second }]);
+    expect((await d.broadcasts.get('demo', String(body.id)))!.planStep).toBe(1);
 
     // The local queue restarted: the next plan step is gone; the broadcast kept where it starts.
     tasks.length = 0;
