@@ -93,6 +93,7 @@ interface LibraryQueue {
   delete: (receiptHandle: string) => boolean;
 }
 const wrappedQueues = new WeakSet<object>();
+const MIN_SWEEP_AT = 10_000;
 
 function keepReceiveCountOnVisibilityChange(queue: object): void {
   if (wrappedQueues.has(queue)) return;
@@ -103,12 +104,18 @@ function keepReceiveCountOnVisibilityChange(queue: object): void {
 
   // The library's own entries, weakly held: they disappear with the message (deleted, moved, expired).
   const entries = new Map<string, WeakRef<QueueRecordEntry>>();
+  // Swept when the map doubles past what the last sweep left: a queue holding more than 10,000 live
+  // messages (a broadcast's receipts) must not be walked on every send.
+  let sweepAt = MIN_SWEEP_AT;
   q.newRecord = (...args: unknown[]) => {
     const entry = newRecord.apply(queue, args);
     const messageId = entry?.record?.MessageId;
     if (typeof messageId === 'string') {
       entries.set(messageId, new WeakRef(entry));
-      if (entries.size > 10_000) for (const [id, ref] of entries) if (!ref.deref()) entries.delete(id);
+      if (entries.size > sweepAt) {
+        for (const [id, ref] of entries) if (!ref.deref()) entries.delete(id);
+        sweepAt = Math.max(MIN_SWEEP_AT, entries.size * 2);
+      }
     }
     return entry;
   };
