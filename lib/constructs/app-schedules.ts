@@ -1,9 +1,10 @@
-import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
-import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { type IQueue, Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { deadLetterQueue } from './dead-letter-queue.js';
 import { queues as queueCatalog, type QueueName } from '../../shared/catalog.js';
 
 export interface AppSchedulesProps {
@@ -28,16 +29,7 @@ export class AppSchedules extends Construct {
 
     this.group = new ScheduleGroup(this, 'Group', { scheduleGroupName: `${stack.stackName}-app` });
 
-    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
-      queueName: `${stack.stackName}-app-schedules-dlq`,
-      retentionPeriod: Duration.days(14),
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: "This queue is itself the dead-letter queue of the app's EventBridge Scheduler targets (a DLQ has no DLQ); Monitoring alarms on its depth.",
-    });
+    this.deadLetterQueue = deadLetterQueue(this, 'DeadLetterQueue', `${stack.stackName}-app-schedules-dlq`, "the dead-letter queue of the app's EventBridge Scheduler targets");
 
     this.role = new Role(this, 'Role', {
       description: "ispnotify: EventBridge Scheduler puts the app's scheduled tasks on its queues with this role",

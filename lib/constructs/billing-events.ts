@@ -1,9 +1,10 @@
-import { CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { deadLetterQueue } from './dead-letter-queue.js';
 import type { EventFunction } from '../../shared/catalog.js';
 import { AppFunction, type FunctionWiring } from './lambda-function.js';
 
@@ -31,17 +32,8 @@ export class BillingEvents extends Construct {
 
     for (const spec of props.functions) {
       const { fn } = new AppFunction(this, spec.id, { ...spec, wiring: props.wiring });
-      const dlq = new Queue(this, `${spec.id}-dlq`, {
-        queueName: `${stackName}-events-${spec.id}-dlq`,
-        retentionPeriod: Duration.days(14),
-        encryption: QueueEncryption.SQS_MANAGED,
-        enforceSSL: true,
-      });
+      const dlq = deadLetterQueue(this, `${spec.id}-dlq`, `${stackName}-events-${spec.id}-dlq`, "the dead-letter queue of the billing-event rule and of its function's asynchronous invocations");
       this.deadLetterQueues[`events-${spec.id}`] = dlq;
-      Validations.of(dlq).acknowledge({
-        id: 'AwsSolutions-SQS3',
-        reason: 'This queue is itself the dead-letter queue of the billing-event rule and of its function\'s asynchronous invocations (a DLQ has no DLQ); Monitoring alarms on its depth.',
-      });
       // The handler's failures: two more tries (an event it refuses was written nowhere, so retrying is harmless), then the DLQ with the event in it.
       fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6), onFailure: new SqsDestination(dlq) });
       new Rule(this, `${spec.id}Rule`, {

@@ -1,6 +1,7 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { deadLetterQueue } from './dead-letter-queue.js';
 import { dlqName, type QueueDefinition, type QueueName, type WorkerFunction } from '../../shared/catalog.js';
 
 export interface QueuesProps {
@@ -24,13 +25,7 @@ export class Queues extends Construct {
 
     for (const definition of Object.values(props.definitions)) {
       assertVisibilityCoversConsumers(definition, props.consumers);
-      const dlq = new Queue(this, dlqName(definition.name), {
-        queueName: `${prefix}-${dlqName(definition.name)}`,
-        // The maximum, so a failure noticed after a long weekend can still be inspected and redriven.
-        retentionPeriod: Duration.days(14),
-        encryption: QueueEncryption.SQS_MANAGED,
-        enforceSSL: true,
-      });
+      const dlq = deadLetterQueue(this, dlqName(definition.name), `${prefix}-${dlqName(definition.name)}`);
       queues[definition.name] = new Queue(this, definition.name, {
         queueName: `${prefix}-${definition.name}`,
         visibilityTimeout: Duration.seconds(definition.visibilityTimeoutSeconds),

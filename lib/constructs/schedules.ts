@@ -2,8 +2,9 @@ import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { deadLetterQueue } from './dead-letter-queue.js';
 import type { ScheduledFunction } from '../../shared/catalog.js';
 import { rateToMs } from '../../shared/local/schedule-runner.js';
 import { AppFunction, type FunctionWiring } from './lambda-function.js';
@@ -22,17 +23,8 @@ export class Schedules extends Construct {
     super(scope, id);
     for (const spec of props.schedules) {
       const { fn } = new AppFunction(this, spec.id, { ...spec, wiring: props.wiring });
-      const dlq = new Queue(this, `${spec.id}-dlq`, {
-        queueName: `${Stack.of(this).stackName}-schedule-${spec.id}-dlq`,
-        retentionPeriod: Duration.days(14),
-        encryption: QueueEncryption.SQS_MANAGED,
-        enforceSSL: true,
-      });
+      const dlq = deadLetterQueue(this, `${spec.id}-dlq`, `${Stack.of(this).stackName}-schedule-${spec.id}-dlq`, 'the dead-letter queue of the EventBridge Scheduler target');
       this.deadLetterQueues[`schedule-${spec.id}`] = dlq;
-      Validations.of(dlq).acknowledge({
-        id: 'AwsSolutions-SQS3',
-        reason: 'This queue is itself the dead-letter queue of the EventBridge Scheduler target (a DLQ has no DLQ); Monitoring alarms on its depth.',
-      });
       new Schedule(this, `${spec.id}Schedule`, {
         description: `ispnotify: runs ${spec.id} (${spec.schedule})`,
         // The same expression the local runtime's runner parses (shared/local/schedule-runner.ts).

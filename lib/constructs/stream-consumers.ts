@@ -1,8 +1,9 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { deadLetterQueue } from './dead-letter-queue.js';
 import type { StreamFunction } from '../../shared/catalog.js';
 import { AppFunction, type FunctionWiring } from './lambda-function.js';
 
@@ -27,16 +28,7 @@ export class StreamConsumers extends Construct {
     const stackName = Stack.of(this).stackName;
     for (const spec of props.functions) {
       const { fn } = new AppFunction(this, spec.id, { ...spec, wiring: props.wiring });
-      const dlq = new Queue(this, `${spec.id}-dlq`, {
-        queueName: `${stackName}-streams-${spec.id}-dlq`,
-        retentionPeriod: Duration.days(14),
-        encryption: QueueEncryption.SQS_MANAGED,
-        enforceSSL: true,
-      });
-      Validations.of(dlq).acknowledge({
-        id: 'AwsSolutions-SQS3',
-        reason: "This queue is itself the on-failure destination of the function's stream event source (a DLQ has no DLQ); Monitoring alarms on its depth.",
-      });
+      const dlq = deadLetterQueue(this, `${spec.id}-dlq`, `${stackName}-streams-${spec.id}-dlq`, "the on-failure destination of the function's stream event source");
       this.deadLetterQueues[`streams-${spec.id}`] = dlq;
       fn.addEventSource(
         new DynamoEventSource(props.wiring.table, {
