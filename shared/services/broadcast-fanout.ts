@@ -380,12 +380,8 @@ function assignSendGroups(messages: Message[], prefix: string): void {
     members.push(m);
     byQueue.set(sendQueue(m), members);
   }
-  let n = 0;
-  for (const members of byQueue.values()) {
-    for (let i = 0; i < members.length; i += SEND_GROUP_SIZE, n++) {
-      for (const m of members.slice(i, i + SEND_GROUP_SIZE)) m.sendGroup = `${prefix}.${n}`;
-    }
-  }
+  const groups = [...byQueue.values()].flatMap((members) => chunks(members, SEND_GROUP_SIZE));
+  groups.forEach((group, n) => group.forEach((m) => (m.sendGroup = `${prefix}.${n}`)));
 }
 
 /**

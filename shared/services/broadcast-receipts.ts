@@ -52,12 +52,17 @@ export async function chaseReceipts(d: D, task: ReceiptsTask): Promise<string> {
   if (task.cursor === undefined && (await d.broadcasts.counts(task.operatorId, task.broadcastId, now)).sent <= 0) return 'all-answered';
 
   const page = await d.messages.list(task.operatorId, { broadcast: { id: broadcast.id, messagePrefix: broadcast.messagePrefix }, status: 'sent' }, CHASE_PAGE, task.cursor);
+  // Opened once a step: a broadcast's messages go through one gateway or a few.
   const gateways = new Map<string, ReturnType<typeof openGateway>>();
+  const gatewayOf = (id: string) => {
+    if (!gateways.has(id)) gateways.set(id, openGateway(d, id));
+    return gateways.get(id)!;
+  };
   let unanswered = task.unanswered ?? 0;
   let dueAt = task.dueAt;
   for (const message of page.items) {
     if (message.status !== 'sent') continue;
-    const opened = await (gateways.get(message.gatewayId) ?? gateways.set(message.gatewayId, openGateway(d, message.gatewayId)).get(message.gatewayId)!);
+    const opened = await gatewayOf(message.gatewayId);
     const asked = await askProviderAbout(d, message, opened, now);
     if (asked === 'unanswered') unanswered++;
     if (asked === 'not-due') {

@@ -1,5 +1,6 @@
 import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../../config.js';
+import { chunks } from '../../domain/chunks.js';
 import { documentClient } from './client.js';
 
 const BATCH_SIZE = 100;
@@ -13,8 +14,8 @@ const MAX_ROUNDS = 8;
 export async function batchGet(keys: Record<string, unknown>[], options: { consistent?: boolean } = {}): Promise<Record<string, unknown>[]> {
   const table = config().TABLE_NAME;
   const found: Record<string, unknown>[] = [];
-  for (let start = 0; start < keys.length; start += BATCH_SIZE) {
-    let pending = keys.slice(start, start + BATCH_SIZE);
+  for (const part of chunks(keys, BATCH_SIZE)) {
+    let pending = part;
     for (let round = 0; pending.length > 0; round++) {
       if (round === MAX_ROUNDS) throw new Error(`DynamoDB left ${pending.length} reads unprocessed after ${MAX_ROUNDS} tries`);
       if (round > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** round));

@@ -28,7 +28,9 @@ export function coalescedPut(keyOf: (item: Record<string, unknown>) => string): 
     const latest = new Map<string, Waiting[]>();
     for (const entry of taken) {
       const key = keyOf(entry.item);
-      latest.set(key, [...(latest.get(key) ?? []), entry]);
+      const same = latest.get(key);
+      if (same) same.push(entry);
+      else latest.set(key, [entry]);
     }
     const groups = [...latest.values()];
     await Promise.all(
